@@ -1,0 +1,119 @@
+"""The one model configuration (MODEL.md), validated when it is constructed.
+
+Every field a model can have lives here, so a config read from a checkpoint or a golden test
+vector describes the model completely. Invalid values and combinations raise a ``ConfigError``
+(a ``ValueError``) that names the field and the values it accepts.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Optional
+
+ATTENTIONS = (None, "topk", "softmax")
+SCORERS = ("mlp", "release")
+METHODS = ("bptt", "tbptt", "sab")
+LOSSES = ("xent", "mse")
+DTYPES = ("float64", "float32")
+
+
+class ConfigError(ValueError):
+    """A configuration field holds a value minisab does not accept."""
+
+
+@dataclass(frozen=True)
+class Config:
+    # --- sizes (MODEL.md notation) ---
+    input_size: int = 10            # I: features per input step (one-hot width for the tasks)
+    hidden_size: int = 128          # H: LSTM state size; memories have this size too
+    output_size: int = 10           # C: classes (xent) or regression outputs (mse)
+    # --- attention (MODEL.md §2, steps 2-5) ---
+    attention: Optional[str] = "topk"  # None: plain LSTM; "topk": SAB's sparse attention; "softmax": dense
+    scorer: str = "mlp"             # "mlp": w_s·tanh(ĥW_q + mW_m); "release": w_s·tanh([ĥ; m]) as released
+    attn_size: Optional[int] = 64   # A: hidden size of the mlp scorer (unused by "release")
+    k_top: Optional[int] = 5        # memories kept by the topk sparsifier
+    k_att: Optional[int] = 2        # a memory is written every k_att steps
+    # --- credit assignment (MODEL.md §4) ---
+    method: str = "sab"             # "bptt": exact; "tbptt"/"sab": cut the recurrent edge every k_trunc steps
+    k_trunc: Optional[int] = 5      # chunk length of the cuts; None = no cut
+    detach_scores: bool = False     # True: no "mental updates", scorer inputs are constants (MODEL.md §4)
+    # --- loss and numbers ---
+    loss: str = "xent"              # "xent": masked cross-entropy; "mse": masked mean squared error
+    dtype: str = "float64"          # "float64" for gradient checks, "float32" for speed
+    eps: float = 1e-7               # ε in the topk normaliser α = ã / (Σã + ε) (MODEL.md §2.3)
+
+    def __post_init__(self):
+        def need(ok, field, accepted):
+            if not ok:
+                value = getattr(self, field)
+                raise ConfigError(f"invalid {field}={value!r}: accepted values are {accepted}")
+
+        for name in ("input_size", "hidden_size", "output_size"):
+            need(_is_int(getattr(self, name)) and getattr(self, name) >= 1, name, "an integer >= 1")
+        need(self.attention in ATTENTIONS, "attention", _fmt(ATTENTIONS))
+        need(self.method in METHODS, "method", _fmt(METHODS))
+        need(self.loss in LOSSES, "loss", _fmt(LOSSES))
+        need(self.dtype in DTYPES, "dtype", _fmt(DTYPES))
+        need(isinstance(self.detach_scores, bool), "detach_scores", "True or False")
+        need(self.k_trunc is None or (_is_int(self.k_trunc) and self.k_trunc >= 1),
+             "k_trunc", "None (no cut) or an integer >= 1")
+        need(isinstance(self.eps, (int, float)) and not isinstance(self.eps, bool) and self.eps >= 0,
+             "eps", "a number >= 0")
+        if self.attention is None:
+            if self.method == "sab":
+                raise ConfigError("invalid method='sab' with attention=None: sab needs "
+                                  "attention='topk'; use method='bptt' or 'tbptt' for a plain LSTM")
+            need(not self.detach_scores, "detach_scores", "False when attention=None (no scores)")
+            return
+        need(self.scorer in SCORERS, "scorer", _fmt(SCORERS))
+        need(_is_int(self.k_att) and self.k_att >= 1, "k_att", "an integer >= 1")
+        if self.scorer == "mlp":
+            need(_is_int(self.attn_size) and self.attn_size >= 1, "attn_size",
+                 "an integer >= 1 for scorer='mlp'")
+        if self.attention == "topk":
+            need(_is_int(self.k_top) and self.k_top >= 1, "k_top", "an integer >= 1")
+        if self.method == "sab" and self.attention != "topk":
+            raise ConfigError(f"invalid method='sab' with attention={self.attention!r}: sab "
+                              "needs attention='topk'; use 'bptt' or 'tbptt' for dense attention")
+
+    # --- derived sizes ---
+    @property
+    def uses_attention(self) -> bool:
+        return self.attention is not None
+
+    def n_memories(self, T: int) -> int:
+        """|M| after T steps, counting the null memory (MODEL.md §2.5)."""
+        return 1 + T // self.k_att if self.uses_attention else 0
+
+    def cuts(self, t: int) -> bool:
+        """True if the recurrent edge (h_{t-1}, c_{t-1}) -> step t is cut (MODEL.md §4)."""
+        return (self.method != "bptt" and self.k_trunc is not None
+                and t >= 1 and t % self.k_trunc == 0)
+
+    def replace(self, **changes) -> "Config":
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Config":
+        """Build from a dict (a checkpoint or a golden vector); unknown keys are an error."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - names)
+        if unknown:
+            raise ConfigError(f"unknown config field(s) {unknown}: accepted fields are {sorted(names)}")
+        d = dict(d)
+        if d.get("attention") is None:   # fields a plain LSTM does not use may be null
+            for k in ("k_top", "k_att", "attn_size"):
+                if k in d and d[k] is None:
+                    d.pop(k)
+        return cls(**d)
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _fmt(values) -> str:
+    return ", ".join(repr(v) for v in values)

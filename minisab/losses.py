@@ -1,0 +1,92 @@
+"""The output layer (MODEL.md §2.6) and the losses (MODEL.md §3), as forward/backward pairs."""
+from __future__ import annotations
+
+from .backend import arange, astype, concat, namespace, to_float
+
+
+def output_forward(h, s, W_y, b_y):
+    """y = [h ; s] W_y + b_y.  h, s (B, T, H) (s is None without attention) -> y (B, T, C)."""
+    H = h.shape[-1]
+    if s is None:
+        return h @ W_y + b_y
+    return h @ W_y[:H, :] + s @ W_y[H:, :] + b_y     # the concatenation, without building it
+
+
+def output_backward(dy, h, s, W_y):
+    """Backward of ``output_forward``: returns ``(dh, ds, {"W_y", "b_y"})``; ds is None without s."""
+    xp = namespace(dy)
+    B, T, C = dy.shape
+    H = h.shape[-1]
+    dy2 = xp.reshape(dy, (B * T, C))
+    grads = {"b_y": xp.sum(dy2, axis=0)}
+    dW_h = xp.reshape(h, (B * T, H)).T @ dy2
+    if s is None:
+        grads["W_y"] = dW_h
+        return dy @ W_y.T, None, grads
+    grads["W_y"] = concat([dW_h, xp.reshape(s, (B * T, H)).T @ dy2], axis=0)
+    return dy @ W_y[:H, :].T, dy @ W_y[H:, :].T, grads
+
+
+def check_mask(mask, shape):
+    """Validate a 0/1 mask of ``shape`` (B, T); return the number N of positions that count."""
+    xp = namespace(mask)
+    if tuple(mask.shape) != tuple(shape):
+        raise ValueError(f"mask has shape {tuple(mask.shape)}, expected (B, T) = {tuple(shape)}")
+    if not bool(xp.all((mask == 0) | (mask == 1))):
+        raise ValueError("mask must hold only 0 and 1")
+    n = to_float(xp.sum(mask))
+    if n == 0:
+        raise ValueError("mask has no 1: there is no position to learn from "
+                         "(MODEL.md §3: an all-zero mask is an error, not a zero loss)")
+    return n
+
+
+def _weights(y, mask):
+    """Per-position weights mask/N (B, T): every counted position weighs 1/N."""
+    xp = namespace(y)
+    B, T = y.shape[0], y.shape[1]
+    if mask is None:
+        return xp.ones_like(y[:, :, 0]) / (B * T)
+    return astype(mask, y.dtype) / check_mask(mask, (B, T))
+
+
+def xent_forward(y, targets, mask=None):
+    """Masked mean cross-entropy.  y (B, T, C) logits, targets (B, T) ints, mask (B, T) 0/1.
+
+    L = (1/N) Σ_{mask=1} −log softmax(y)[target]. Returns ``(L, cache)``.
+    """
+    xp = namespace(y)
+    C = y.shape[-1]
+    onehot = astype(targets[:, :, None] == arange(C, like=targets)[None, None, :], y.dtype)
+    shifted = y - xp.max(y, axis=2, keepdims=True)
+    log_z = xp.log(xp.sum(xp.exp(shifted), axis=2, keepdims=True))
+    logp = shifted - log_z                                          # log softmax, (B, T, C)
+    w = _weights(y, mask)                                           # (B, T)
+    loss = -xp.sum(w * xp.sum(onehot * logp, axis=2))
+    return loss, (logp, onehot, w)
+
+
+def xent_backward(cache):
+    """∂L/∂y = (softmax(y) − onehot(target)) · mask / N."""
+    logp, onehot, w = cache
+    return (namespace(logp).exp(logp) - onehot) * w[:, :, None]
+
+
+def mse_forward(y, targets, mask=None):
+    """Masked mean squared error: L = (1/N) Σ_{mask=1} mean_k (y_k − target_k)².
+
+    y, targets (B, T, C); mask (B, T). Returns ``(L, cache)``.
+    """
+    xp = namespace(y)
+    diff = y - targets
+    w = _weights(y, mask)
+    loss = xp.sum(w * xp.mean(diff * diff, axis=2))
+    return loss, (diff, w)
+
+
+def mse_backward(cache):
+    diff, w = cache
+    return 2.0 * diff * w[:, :, None] / diff.shape[2]
+
+
+LOSSES = {"xent": (xent_forward, xent_backward), "mse": (mse_forward, mse_backward)}

@@ -1,0 +1,189 @@
+"""The sequence forward pass (MODEL.md §2) and the one backward driver for bptt, tbptt and sab.
+
+``forward`` runs the model over a batch of sequences and keeps what the backward needs: the LSTM
+step caches, the memory buffer (each state once, however often it is read), and, per step, the
+indices of the memories the sparsifier kept plus the threshold memory. It keeps no per-memory
+scorer activations: the backward recomputes them for the few rows it touches (MODEL.md §4).
+
+``backward`` walks the steps in reverse. Into each ``h_t`` it accumulates the gradient from its
+output ``y_t``, from step ``t+1`` (unless the method cuts that edge), and from every later step
+that read ``h_t`` from memory; the method only decides which recurrent edges are cut.
+"""
+from __future__ import annotations
+
+from .attention import (key_backward, key_forward, kept_rows, read_backward, read_forward,
+                        score_backward, score_forward, softmax_backward, softmax_forward,
+                        topk_backward, topk_forward)
+from .backend import concat, gather_rows, namespace, scatter_add_rows, zeros
+from .config import Config
+from .losses import LOSSES, output_backward, output_forward
+from .lstm import input_projection, input_projection_backward, lstm_step_backward, lstm_step_forward
+from .memory import Memory
+from .params import check_params
+
+
+def forward(params, x, cfg: Config, record: bool = False):
+    """Run the model over ``x`` (B, T, I). Returns ``(logits (B, T, C), cache)``.
+
+    With ``record=True`` the cache also holds, for inspection and plots, ``cache["record"]``:
+    ``c`` (B, T, H), dense attention weights ``attn`` and raw ``scores`` (T, B, n_max) padded
+    with zeros, and ``n_mem`` (T,) (MODEL.md's golden-vector layout).
+    """
+    check_params(params, cfg)
+    if x.ndim != 3 or x.shape[2] != cfg.input_size:
+        raise ValueError(f"x has shape {tuple(x.shape)}, expected (B, T, input_size="
+                         f"{cfg.input_size})")
+    B, T, _ = x.shape
+    H, W_h = cfg.hidden_size, params["W_h"]
+    zx = input_projection(x, params["W_x"], params["b"])            # (B, T, 4H), hoisted
+    h, c = zeros((B, H), like=zx), zeros((B, H), like=zx)           # h₋₁ = c₋₁ = 0
+    hs = zeros((B, T, H), like=zx)                                  # h_t for every step
+    lstm_caches, attn_caches = [], []
+    rec = {"c": zeros((B, T, H), like=zx)} if record else None
+    attend = cfg.uses_attention
+    if attend:
+        h_hats, ss = zeros((B, T, H), like=zx), zeros((B, T, H), like=zx)
+        mem = Memory(cfg.n_memories(T), h, key_forward(h, params, cfg.scorer))  # null memory
+        if record:
+            n_max = 1 + (T - 1) // cfg.k_att                        # most memories any step reads
+            rec.update(attn=zeros((T, B, n_max), like=zx), scores=zeros((T, B, n_max), like=zx),
+                       n_mem=[])
+    for t in range(T):
+        h_hat, c, lstm_cache = lstm_step_forward(zx[:, t, :], h, c, W_h)   # MODEL.md §2.1
+        lstm_caches.append(lstm_cache)
+        if attend:
+            M, K = mem.rows()                                       # (B, n, H), (B, n, ·)
+            a, score_cache = score_forward(h_hat, K, params, cfg.scorer)    # §2.2, (B, n)
+            if cfg.attention == "topk":                             # §2.3
+                alpha, act, sp_cache = topk_forward(a, cfg.k_top, cfg.eps)
+                M_kept = kept_rows(M, act, alpha.shape[1])          # (B, m, H)
+            else:
+                (alpha, sp_cache), act, M_kept = softmax_forward(a), None, M
+            s = read_forward(alpha, M_kept)                         # §2.4, (B, H)
+            h = h_hat + s
+            attn_caches.append((score_cache, act, alpha, sp_cache))
+            h_hats[:, t, :], ss[:, t, :] = h_hat, s
+            if record:
+                _record_attention(rec, t, a, alpha, act)
+            if (t + 1) % cfg.k_att == 0:                            # §2.5
+                mem.write(h, key_forward(h, params, cfg.scorer))
+        else:
+            h = h_hat
+        hs[:, t, :] = h
+        if record:
+            rec["c"][:, t, :] = c
+    s_all = ss if attend else None
+    y = output_forward(hs, s_all, params["W_y"], params["b_y"])     # §2.6, (B, T, C)
+    cache = {"cfg": cfg, "x": x, "hs": hs, "ss": s_all, "h_hats": h_hats if attend else hs,
+             "lstm": lstm_caches, "attn": attn_caches, "mem": mem if attend else None,
+             "record": rec}
+    return y, cache
+
+
+def _record_attention(rec, t, a, alpha, act):
+    n = a.shape[1]
+    rec["scores"][t, :, :n] = a
+    if act is None:
+        rec["attn"][t, :, :n] = alpha
+    else:
+        dense = zeros((a.shape[0], n, 1), like=a)
+        scatter_add_rows(dense, act[:, :alpha.shape[1]], alpha[:, :, None])
+        rec["attn"][t, :, :n] = dense[:, :, 0]
+    rec["n_mem"].append(n)
+
+
+def backward(dy, cache, params, t_start: int | None = None):
+    """Backpropagate ``dy = ∂L/∂y`` (B, T, C) under ``cache["cfg"].method``.
+
+    Returns ``(grads, dh)``: ``grads`` has one array per parameter (same keys as ``params``);
+    ``dh`` (B, T, H) is the adjoint at each node h_t (what reached it from y_t, step t+1 and
+    memory reads). ``t_start`` starts the reverse walk early when ``dy`` is zero after it.
+    """
+    cfg: Config = cache["cfg"]
+    xp = namespace(dy)
+    x, hs, ss, mem = cache["x"], cache["hs"], cache["ss"], cache["mem"]
+    B, T, H = hs.shape
+    W_h = params["W_h"]
+    dh_out, ds_out, grads = output_backward(dy, hs, ss, params["W_y"])    # (B, T, H) each
+    for name in params:
+        if name not in grads:
+            grads[name] = xp.zeros_like(params[name])
+    dZ = zeros((B, T, 4 * H), like=hs)                              # ∂L/∂z_t for every step
+    dH = zeros((B, T, H), like=hs)
+    dh_next, dc_next = zeros((B, H), like=hs), zeros((B, H), like=hs)
+    attend, detach = cfg.uses_attention, cfg.detach_scores
+    if attend:
+        dM, dK = xp.zeros_like(mem.M), xp.zeros_like(mem.K)          # gradients of memories, keys
+    t_last = T - 1 if t_start is None else t_start
+    for t in range(t_last, -1, -1):
+        dh = dh_out[:, t, :] + dh_next
+        if attend and (t + 1) % cfg.k_att == 0:
+            # h_t is memory j: every step that read it has been walked already (they come later).
+            j = (t + 1) // cfg.k_att
+            dm_key, g = key_backward(dK[:, j, :], hs[:, t, :], mem.K[:, j, :], params, cfg.scorer)
+            _accumulate(grads, g)
+            dh = dh + dM[:, j, :] + (0.0 if detach else dm_key)
+        dH[:, t, :] = dh
+        dh_hat = dh                                                 # h_t = ĥ_t + s_t
+        if attend:
+            score_cache, act, alpha, sp_cache = cache["attn"][t]
+            n = 1 + t // cfg.k_att
+            M, K = mem.M[:, :n, :], mem.K[:, :n, :]
+            ds = dh + ds_out[:, t, :]                               # s_t feeds h_t and y_t
+            if act is not None:                                     # topk: kept rows only
+                M_kept = kept_rows(M, act, alpha.shape[1])
+                dalpha, dM_kept = read_backward(ds, alpha, M_kept)
+                scatter_add_rows(dM, act[:, :alpha.shape[1]], dM_kept)
+                da = topk_backward(dalpha, sp_cache)                # (B, k+1): kept + threshold
+                dh_q, dK_act, g = score_backward(da, gather_rows(K, act), score_cache,
+                                                 params, cfg.scorer)
+                scatter_add_rows(dK, act, dK_act)
+            else:                                                   # softmax: every row
+                dalpha, dM_kept = read_backward(ds, alpha, M)
+                dM[:, :n, :] += dM_kept
+                da = softmax_backward(dalpha, sp_cache)
+                dh_q, dK_n, g = score_backward(da, K, score_cache, params, cfg.scorer)
+                dK[:, :n, :] += dK_n
+            _accumulate(grads, g)
+            if not detach:
+                dh_hat = dh + dh_q
+        dz, dh_prev, dc_prev = lstm_step_backward(dh_hat, dc_next, cache["lstm"][t], W_h)
+        dZ[:, t, :] = dz
+        if cfg.cuts(t):     # MODEL.md §4: (h_{t-1}, c_{t-1}) -> step t is a constant
+            dh_next, dc_next = xp.zeros_like(dh_prev), xp.zeros_like(dc_prev)
+        else:
+            dh_next, dc_next = dh_prev, dc_prev
+    # Weight gradients of the LSTM as three products over all steps (hoisted out of the loop).
+    grads["W_x"], grads["b"] = input_projection_backward(dZ, x)
+    h_prev = concat([zeros((B, 1, H), like=hs), hs[:, :-1, :]], axis=1)   # h_{t-1}, (B, T, H)
+    grads["W_h"] = xp.reshape(h_prev, (B * T, H)).T @ xp.reshape(dZ, (B * T, 4 * H))
+    return grads, dH
+
+
+def _accumulate(grads, g):
+    for name, value in g.items():
+        grads[name] = grads[name] + value
+
+
+def loss_forward(y, targets, cfg: Config, mask=None):
+    """The configured loss (MODEL.md §3). Returns ``(L, cache)``."""
+    return LOSSES[cfg.loss][0](y, targets, mask)
+
+
+def loss_and_grads(params, x, targets, cfg: Config, mask=None, record: bool = False):
+    """Forward, loss and backward in one call.
+
+    Returns ``(loss, grads, out)`` where ``out`` holds ``logits``, ``dh`` and the forward
+    ``cache`` (with ``cache["record"]`` when ``record=True``).
+    """
+    y, cache = forward(params, x, cfg, record=record)
+    loss, l_cache = loss_forward(y, targets, cfg, mask)
+    dy = LOSSES[cfg.loss][1](l_cache)
+    grads, dh = backward(dy, cache, params)
+    return loss, grads, {"logits": y, "dh": dh, "cache": cache}
+
+
+def loss_only(params, x, targets, cfg: Config, mask=None):
+    """The loss alone (for finite differences and evaluation)."""
+    y, _ = forward(params, x, cfg)
+    return loss_forward(y, targets, cfg, mask)[0]
