@@ -22,8 +22,13 @@ from .memory import Memory
 from .params import check_params
 
 
-def forward(params, x, cfg: Config, record: bool = False):
+def forward(params, x, cfg: Config, record: bool = False, constants=None):
     """Run the model over ``x`` (B, T, I). Returns ``(logits (B, T, C), cache)``.
+
+    ``constants`` (from ``base_point_constants``) turns the edges that ``cfg.method`` cuts, and
+    the scorer inputs under ``detach_scores``, into values recorded at a base point. The loss
+    of that forward, differentiated exactly, is the method's truncated gradient: finite
+    differences of it check the backward (MODEL.md §4, golden README).
 
     With ``record=True`` the cache also holds, for inspection and plots, ``cache["record"]``:
     ``c`` (B, T, H), dense attention weights ``attn`` and raw ``scores`` (T, B, n_max) padded
@@ -49,11 +54,18 @@ def forward(params, x, cfg: Config, record: bool = False):
             rec.update(attn=zeros((T, B, n_max), like=zx), scores=zeros((T, B, n_max), like=zx),
                        n_mem=[])
     for t in range(T):
+        if constants is not None and cfg.cuts(t):
+            h, c = constants["state"][t]
         h_hat, c, lstm_cache = lstm_step_forward(zx[:, t, :], h, c, W_h)   # MODEL.md §2.1
         lstm_caches.append(lstm_cache)
         if attend:
             M, K = mem.rows()                                       # (B, n, H), (B, n, ·)
-            a, score_cache = score_forward(h_hat, K, params, cfg.scorer)    # §2.2, (B, n)
+            if constants is not None and cfg.detach_scores:        # scorer inputs held fixed
+                n = K.shape[1]
+                K = key_forward(constants["M"][:, :n, :], params, cfg.scorer)
+                a, score_cache = score_forward(constants["h_hat"][:, t, :], K, params, cfg.scorer)
+            else:
+                a, score_cache = score_forward(h_hat, K, params, cfg.scorer)  # §2.2, (B, n)
             if cfg.attention == "topk":                             # §2.3
                 alpha, act, sp_cache = topk_forward(a, cfg.k_top, cfg.eps)
                 M_kept = kept_rows(M, act, alpha.shape[1])          # (B, m, H)
@@ -78,6 +90,15 @@ def forward(params, x, cfg: Config, record: bool = False):
              "lstm": lstm_caches, "attn": attn_caches, "mem": mem if attend else None,
              "record": rec}
     return y, cache
+
+
+def base_point_constants(cache):
+    """What ``forward(constants=...)`` holds fixed, recorded from a base-point forward cache."""
+    cfg = cache["cfg"]
+    T = cache["hs"].shape[1]
+    state = {t: cache["lstm"][t][:2] for t in range(T) if cfg.cuts(t)}   # (h_{t-1}, c_{t-1})
+    mem = cache["mem"]
+    return {"state": state, "h_hat": cache["h_hats"], "M": None if mem is None else mem.M}
 
 
 def _record_attention(rec, t, a, alpha, act):
