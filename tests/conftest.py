@@ -17,9 +17,10 @@ from hypothesis import HealthCheck, settings
 from minisab.backend import BackendError, get_backend
 
 settings.register_profile("ci", derandomize=True, deadline=None, max_examples=15,
-                          suppress_health_check=[HealthCheck.too_slow])
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 settings.register_profile("dev", deadline=None, max_examples=60,
-                          suppress_health_check=[HealthCheck.too_slow])
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+# The backend fixture holds no state, so sharing it across examples is safe.
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 

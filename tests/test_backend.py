@@ -1,0 +1,66 @@
+"""The backend module: selection, errors, and the operations the array API lacks."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+from minisab.backend import (BackendError, gather_rows, get_backend, scatter_add_rows, to_host,
+                             topk_indices, zeros)
+
+
+def test_unknown_backend_named_in_error():
+    with pytest.raises(BackendError, match="accepted values are 'numpy', 'cupy', 'strict'"):
+        get_backend("jax")
+
+
+def test_environment_variable_selects_backend(monkeypatch):
+    monkeypatch.setenv("MINISAB_BACKEND", "strict")
+    assert get_backend().name == "strict"
+    monkeypatch.delenv("MINISAB_BACKEND")
+    assert get_backend().name == "numpy"
+
+
+def test_cupy_missing_or_without_gpu_is_a_clear_error():
+    try:
+        import cupy  # noqa: F401
+    except ImportError:
+        with pytest.raises(BackendError, match="not installed"):
+            get_backend("cupy")
+        return
+    try:
+        get_backend("cupy")
+    except BackendError as e:
+        assert "no GPU" in str(e)
+
+
+def test_strict_backend_refuses_implicit_numpy():
+    be = get_backend("strict")
+    a = be.asarray(np.ones((2, 3)))
+    with pytest.raises((RuntimeError, TypeError)):
+        np.asarray(a)
+    with pytest.raises(TypeError):
+        a + np.ones(3)
+    assert to_host(a).sum() == 6.0
+
+
+@given(st.integers(1, 4), st.integers(1, 9), st.data())
+def test_topk_gather_scatter(backend, B, n, data):
+    k = data.draw(st.integers(1, n))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    a = rng.permuted(np.tile(np.arange(n, dtype=float), (B, 1)), axis=1)   # distinct scores
+    idx = to_host(topk_indices(backend.asarray(a), k))
+    assert idx.shape == (B, k)
+    np.testing.assert_array_equal(np.take_along_axis(a, idx, 1), -np.sort(-a, axis=1)[:, :k])
+    M = rng.normal(size=(B, n, 3))
+    got = to_host(gather_rows(backend.asarray(M), backend.asarray(idx)))
+    np.testing.assert_array_equal(got, np.take_along_axis(M, idx[:, :, None], 1))
+    v = rng.normal(size=(B, k, 3))
+    dM = backend.asarray(np.ones((B, n, 3)))
+    scatter_add_rows(dM, backend.asarray(idx), backend.asarray(v))
+    want = np.ones((B, n, 3))
+    for b in range(B):
+        want[b, idx[b]] += v[b]
+    np.testing.assert_allclose(to_host(dM), want, rtol=0, atol=1e-15)
+    z = zeros((2, 2), like=backend.asarray(a))
+    assert to_host(z).sum() == 0
