@@ -6,9 +6,10 @@ accepted values, exit status 2, and no traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
-from .config import ATTENTIONS, LOSSES, METHODS, SCORERS, Config, ConfigError
+from .config import LOSSES, METHODS, SCORERS, Config, ConfigError
 
 
 def _none_or_int(text: str):
@@ -18,6 +19,35 @@ def _none_or_int(text: str):
         return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected an integer or 'none', got {text!r}")
+
+
+def _none_or_float(text: str):
+    if text.lower() == "none":
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number or 'none', got {text!r}")
+
+
+def _positive_int(text: str):
+    try:
+        v = int(text)
+    except ValueError:
+        v = 0
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
+    return v
+
+
+def _positive_float(text: str):
+    try:
+        v = float(text)
+    except ValueError:
+        v = -1.0
+    if not v > 0 or v == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text!r}")
+    return v
 
 
 def add_model_args(p: argparse.ArgumentParser, **defaults) -> None:
@@ -37,7 +67,8 @@ def add_model_args(p: argparse.ArgumentParser, **defaults) -> None:
     g.add_argument("--method", default=d["method"], choices=METHODS, help="credit assignment")
     g.add_argument("--detach-scores", action="store_true", default=d["detach_scores"],
                    help="no mental updates: scorer inputs are constants")
-    g.add_argument("--dtype", default=d["dtype"], choices=["float64", "float32"])
+    g.add_argument("--dtype", default=d["dtype"], choices=["float64", "float32"],
+                   help="float type of parameters and states")
     g.add_argument("--backend", default=None, choices=["numpy", "cupy", "strict"],
                    help="array backend (default: $MINISAB_BACKEND or numpy)")
 
@@ -78,15 +109,178 @@ def cmd_gradcheck(args) -> int:
     return 0 if all(passes(r[3], r[2]) for r in rows) else 1
 
 
+# ------------------------------------------------------------------ train / eval / compare
+class _Formatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows every default, unless the help text already says what it is."""
+
+    def _get_help_string(self, action):
+        if "default" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
+def add_task_args(p: argparse.ArgumentParser, preset: bool = False) -> None:
+    """Task options; with ``preset`` an option left out is not set (the preset's value counts)."""
+    from .tasks import MASKS, TASKS
+
+    def d(value):
+        return argparse.SUPPRESS if preset else value
+
+    g = p.add_argument_group("task (minisab/tasks.py)")
+    if not preset:
+        g.add_argument("--task", default="copy", choices=TASKS, help="which task")
+    g.add_argument("--T", type=_positive_int, default=d(20),
+                   help="sequence length (copy: blanks between digits and marker; "
+                        "the sequence has T + 2*n_digits steps)")
+    g.add_argument("--n-digits", type=_positive_int, default=d(10), help="copy: digits to recall")
+    g.add_argument("--n-symbols", type=_positive_int, default=d(8), help="copy: alphabet size")
+    g.add_argument("--mask", default=d("all"), choices=MASKS,
+                   help="copy: loss on all steps (released code) or on the recall steps only")
+    if not preset:
+        g.add_argument("--text-file", default=None,
+                       help="text: a UTF-8 file (default: the built-in corpus)")
+
+
+def add_train_args(p: argparse.ArgumentParser, preset: bool = False) -> None:
+    """Training options (TrainConfig); with ``preset`` an option left out is not set."""
+    from .optim import OPTIMIZERS
+
+    def d(value):
+        return argparse.SUPPRESS if preset else value
+
+    g = p.add_argument_group("training (minisab/train.py)")
+    g.add_argument("--steps", type=_positive_int, default=d(2000), help="optimiser steps")
+    g.add_argument("--batch", type=_positive_int, default=d(32), help="sequences per step")
+    g.add_argument("--lr", type=_positive_float, default=d(1e-3), help="learning rate")
+    g.add_argument("--clip", type=_none_or_float, default=d(1.0),
+                   help="global gradient-norm limit ('none': no clipping)")
+    g.add_argument("--seed", type=int, default=d(0), help="seeds the model and the data")
+    g.add_argument("--forget-bias", type=float, default=d(1.0),
+                   help="added to the forget-gate bias at initialisation")
+    g.add_argument("--eval-every", type=_positive_int, default=d(100),
+                   help="evaluate and checkpoint every this many steps")
+    g.add_argument("--eval-batch", type=_positive_int, default=d(256),
+                   help="held-out sequences per evaluation")
+    g.add_argument("--target", type=_none_or_float, default=d(None),
+                   help="stop early when the metric reaches this value")
+    if not preset:
+        g.add_argument("--optimizer", default="adam", choices=OPTIMIZERS, help="update rule")
+        g.add_argument("--momentum", type=float, default=0.9, help="sgd momentum")
+    r = p.add_argument_group("run folder")
+    r.add_argument("--runs-dir", default="runs", help="where run folders go")
+    r.add_argument("--name", default=None if not preset else "copy-cpu",
+                   help="run folder name (train default: <task>-<method>)")
+    r.add_argument("--overwrite", action="store_true", help="start an existing run again")
+    r.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _train_config(args, **extra):
+    from .train import TrainConfig
+    return TrainConfig(steps=args.steps, batch=args.batch, optimizer=args.optimizer, lr=args.lr,
+                       momentum=args.momentum, clip=args.clip, seed=args.seed,
+                       forget_bias=args.forget_bias, eval_every=args.eval_every,
+                       eval_batch=args.eval_batch, target=args.target, **extra)
+
+
+def cmd_train(args) -> int:
+    from .backend import get_backend
+    from .runs import run_summary, save_figures, write_config
+    from .tasks import make_task
+    from .train import CHECKPOINT, train
+
+    task = make_task(args.task, args.T, n_digits=args.n_digits, n_symbols=args.n_symbols,
+                     mask=args.mask, text_file=args.text_file)
+    cfg = config_from_args(args, input_size=task.input_size, output_size=task.output_size,
+                           loss=task.loss)
+    tc = _train_config(args)
+    be = get_backend(args.backend)
+    name = args.name or f"{task.name}-{cfg.method}"
+    run_dir = os.path.join(args.runs_dir, name)
+    if args.resume and args.overwrite:
+        raise ConfigError("invalid combination --resume with --overwrite: accepted is one of them")
+    if args.overwrite and os.path.exists(os.path.join(run_dir, CHECKPOINT)):
+        os.remove(os.path.join(run_dir, CHECKPOINT))
+    if not args.resume and os.path.exists(os.path.join(run_dir, CHECKPOINT)):
+        raise ConfigError(f"run folder {run_dir!r} already holds a checkpoint: continue it with "
+                          "--resume, or pick another --name, or --overwrite to start again")
+    if not args.resume:     # on resume, only once the checkpoint is known to fit (below)
+        write_config(run_dir, cfg, task, tc, be.name)
+    shown = task.spec() if task.name != "text" else {"name": "text", "T": task.T}
+    print(f"train: {name} -> {run_dir}\n  {cfg}\n  task {shown}", file=sys.stderr)
+    result = train(cfg, task, tc, run_dir, backend=be, resume=args.resume,
+                   progress=not args.no_progress)
+    if args.resume:
+        write_config(run_dir, cfg, task, tc, be.name)
+    if result["records"]:
+        save_figures(run_dir, {f"{cfg.method}": result["records"]}, task.metric_name,
+                     (result["params"], cfg, task) if cfg.uses_attention else None)
+    from .checkpoint import atomic_write_text
+    atomic_write_text(os.path.join(run_dir, "summary.md"), run_summary(name, cfg, task, tc, result))
+    last = result["records"][-1] if result["records"] else {}
+    print(f"{name}: stopped ({result['stopped']}) at step {result['step']}, held-out "
+          f"{task.metric_name} {last.get(task.metric_name, float('nan')):.4g}, loss "
+          f"{last.get('loss', float('nan')):.4g}; files in {run_dir}")
+    return {"done": 0, "target": 0, "nan": 1, "interrupted": 130}[result["stopped"]]
+
+
+def cmd_eval(args) -> int:
+    import json
+
+    from .checkpoint import atomic_write_text
+    from .runs import load_run
+    from .train import evaluate
+
+    cfg, task, params = load_run(args.run, backend=args.backend)
+    lengths = args.T or [task.T]
+    rows = []
+    print(f"| T | held-out loss | {task.metric_name} |\n|---|---|---|")
+    for T in lengths:
+        ev = evaluate(params, cfg, task.at_length(T), args.batch, backend=args.backend)
+        rows.append({"T": T, **ev})
+        print(f"| {T}{' (trained)' if T == task.T else ''} | {ev['loss']:.4f} | "
+              f"{ev[task.metric_name]:.4f} |")
+    atomic_write_text(os.path.join(args.run, "eval.json"), json.dumps(rows, indent=2) + "\n")
+    return 0
+
+
+def cmd_compare(args) -> int:
+    from .runs import PRESETS, compare_table, run_compare
+
+    parts = {"task": ("T", "n_digits", "n_symbols", "mask"),
+             "model": ("hidden_size", "k_trunc", "k_top", "k_att", "dtype"),
+             "train": ("steps", "batch", "lr", "clip", "seed", "forget_bias", "eval_every",
+                       "eval_batch", "target")}
+    given = vars(args)            # options left out are absent (argparse.SUPPRESS)
+    over = {part: {k: given[k] for k in keys if k in given} for part, keys in parts.items()}
+    task = {**PRESETS[args.preset]["task"], **over["task"]}
+    print(f"compare (preset {args.preset}): lstm bptt, lstm tbptt, sab on {task}",
+          file=sys.stderr)
+    rows = run_compare(args.preset, args.runs_dir, args.name, over, backend=args.backend,
+                       progress=not args.no_progress, overwrite=args.overwrite,
+                       log=lambda m: print(m, file=sys.stderr))
+    print(compare_table(rows, "accuracy"))
+    print(f"\ntotal {sum(r['time'] for r in rows):.1f} s; results, figures and summary in "
+          f"{os.path.join(args.runs_dir, args.name)}")
+    return 0
+
+
+def _preset_text(presets) -> str:
+    lines = []
+    for name, p in presets.items():
+        fields = [f"{k}={v}" for part in ("task", "model", "train") for k, v in p[part].items()]
+        lines.append(f"{name}: " + " ".join(fields))
+    return "Options left out take the preset's value. " + "; ".join(lines) + "."
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m minisab",
         description="Sparse Attentive Backtracking from scratch: gradient checks, training, "
                     "comparisons.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        formatter_class=_Formatter)
     sub = parser.add_subparsers(dest="command", required=True, metavar="command")
     g = sub.add_parser("gradcheck", help="analytic vs numerical gradient, one line a parameter",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                       formatter_class=_Formatter)
     add_model_args(g, hidden_size=4, attn_size=3, k_top=2, k_att=2, k_trunc=3)
     g.add_argument("--input-size", type=int, default=3, help="I")
     g.add_argument("--output-size", type=int, default=3, help="C")
@@ -95,15 +289,60 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--steps", type=int, default=10, help="T")
     g.add_argument("--seed", type=int, default=0)
     g.set_defaults(func=cmd_gradcheck)
+
+    t = sub.add_parser("train", help="train one model on one task (runs/<name>/)",
+                       formatter_class=_Formatter)
+    add_task_args(t)
+    add_model_args(t, hidden_size=64, attn_size=32, k_att=1, dtype="float32")
+    add_train_args(t)
+    t.add_argument("--resume", action="store_true",
+                   help="continue runs/<name>/ from its checkpoint (give the same options)")
+    t.set_defaults(func=cmd_train)
+
+    e = sub.add_parser("eval", help="evaluate a run, also at other sequence lengths (transfer)",
+                       formatter_class=_Formatter)
+    e.add_argument("run", help="run folder, e.g. runs/copy-sab")
+    e.add_argument("--T", type=_positive_int, nargs="+", default=None,
+                   help="sequence lengths to evaluate at (default: the training T)")
+    e.add_argument("--batch", type=_positive_int, default=512, help="held-out sequences")
+    e.add_argument("--backend", default=None, choices=["numpy", "cupy", "strict"])
+    e.set_defaults(func=cmd_eval)
+
+    from .runs import PRESETS
+    c = sub.add_parser("compare", help="the main job: LSTM with full and truncated BPTT "
+                                       "against SAB on the copy task",
+                       formatter_class=_Formatter, description=_preset_text(PRESETS))
+    c.add_argument("--preset", default="cpu", choices=sorted(PRESETS),
+                   help="cpu: minutes on a 2-core laptop; paper: the paper's copy task (hours)")
+    add_task_args(c, preset=True)
+    m = c.add_argument_group("model (MODEL.md)")
+    keep = argparse.SUPPRESS
+    m.add_argument("--hidden-size", type=_positive_int, default=keep, help="H")
+    m.add_argument("--k-trunc", type=_positive_int, default=keep,
+                   help="truncation length for tbptt and sab")
+    m.add_argument("--k-top", type=_positive_int, default=keep, help="memories kept by topk")
+    m.add_argument("--k-att", type=_positive_int, default=keep,
+                   help="write a memory every k_att steps")
+    m.add_argument("--dtype", default=keep, choices=["float64", "float32"],
+                   help="float type of parameters and states")
+    m.add_argument("--backend", default=None, choices=["numpy", "cupy", "strict"])
+    add_train_args(c, preset=True)
+    c.set_defaults(func=cmd_compare)
     return parser
 
 
 def main(argv=None) -> int:
+    from .backend import BackendError
+    from .checkpoint import CheckpointError
+    from .optim import OptimError
+    from .tasks import TaskError
+    from .train import TrainError
+
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except ConfigError as e:
+    except (ConfigError, TaskError, OptimError, TrainError, CheckpointError, BackendError) as e:
         parser.exit(2, f"{parser.prog} {args.command}: error: {e}\n")
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)

@@ -1,0 +1,256 @@
+"""Run folders and the comparison of runs (the main job, ``python -m minisab compare``).
+
+A run folder ``runs/<name>/`` holds ``config.json`` (model, task, training, backend),
+``metrics.jsonl`` and ``checkpoint.npz`` (``train.py``), the figures (``learning_curves.png``,
+and ``attention.png`` for attention models) and ``summary.md``. ``compare`` trains the three
+methods of a preset in ``runs/<name>/<label>/`` and writes the comparison table, the shared
+learning curves and SAB's attention heat map in ``runs/<name>/``.
+
+The ``cpu`` preset was chosen by measurement (docs: the paper's 10-digit copy task needs tens of
+thousands of iterations on a CPU): 3 digits of 8 symbols after T = 20 steps, so a digit must be
+remembered for 23 steps, more than four times ``k_trunc = 5``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import time
+import tracemalloc
+
+import numpy as np
+
+from .backend import get_backend, host_rng, to_host
+from .checkpoint import (CheckpointError, atomic_write, atomic_write_text, check_matches,
+                         load_checkpoint)
+from .config import Config
+from .params import check_params, params_from_host
+from .sab import forward, loss_and_grads
+from .tasks import Task, make_task
+from .train import CHECKPOINT, CONFIG, TrainConfig, TrainError, train
+
+PRESETS = {
+    # Measured on a 2-core laptop-class CPU: about 6 minutes for the three runs (README).
+    "cpu": {"task": {"name": "copy", "T": 20, "n_digits": 3, "n_symbols": 8, "mask": "all"},
+            "model": {"hidden_size": 64, "attn_size": 32, "k_top": 5, "k_att": 1, "k_trunc": 5,
+                      "dtype": "float32"},
+            "train": {"steps": 2000, "batch": 32, "lr": 1e-2, "clip": 1.0, "forget_bias": 1.0,
+                      "eval_every": 100, "eval_batch": 256}},
+    # The paper's copy task (hours on a CPU; CALIBRATION.md).
+    "paper": {"task": {"name": "copy", "T": 100, "n_digits": 10, "n_symbols": 8, "mask": "all"},
+              "model": {"hidden_size": 128, "attn_size": 64, "k_top": 5, "k_att": 2,
+                        "k_trunc": 5, "dtype": "float32"},
+              "train": {"steps": 20000, "batch": 32, "lr": 1e-3, "clip": 1.0,
+                        "forget_bias": 1.0, "eval_every": 500, "eval_batch": 512}},
+}
+
+# label -> the model fields that make the method (MODEL.md §4)
+METHODS = {"lstm bptt": {"attention": None, "method": "bptt"},
+           "lstm tbptt": {"attention": None, "method": "tbptt"},
+           "sab": {"attention": "topk", "method": "sab"}}
+
+
+def config_for(task: Task, method: dict, **model) -> Config:
+    """The model config of one method on ``task`` (sizes from the task)."""
+    return Config(input_size=task.input_size, output_size=task.output_size, loss=task.loss,
+                  **{**model, **method})
+
+
+def write_config(run_dir, cfg: Config, task: Task, tc: TrainConfig, backend: str) -> None:
+    d = {"model": cfg.to_dict(), "task": task.spec(), "train": tc.to_dict(), "backend": backend,
+         "command": " ".join(["python -m minisab"] + sys.argv[1:]),
+         "python": platform.python_version(), "numpy": np.__version__}
+    os.makedirs(run_dir, exist_ok=True)
+    atomic_write_text(os.path.join(run_dir, CONFIG), json.dumps(d, indent=2) + "\n")
+
+
+def read_config(run_dir) -> dict:
+    path = os.path.join(run_dir, CONFIG)
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except FileNotFoundError:
+        raise TrainError(f"run folder {os.fspath(run_dir)!r} has no {CONFIG}: give the folder "
+                         "of a run made by 'python -m minisab train' or 'compare'") from None
+    except json.JSONDecodeError as e:
+        raise TrainError(f"{path!r} is not valid JSON ({e})") from None
+
+
+def load_run(run_dir, backend=None, text_file=None):
+    """``(cfg, task, params)`` of a finished or interrupted run, from its folder."""
+    d = read_config(run_dir)
+    cfg = Config.from_dict(d["model"])
+    spec = dict(d["task"])
+    spec.pop("vocab", None)
+    tf = spec.pop("text_file", None)
+    task = make_task(spec.pop("name"), spec.pop("T"), text_file=text_file or tf, **spec)
+    path = os.path.join(run_dir, CHECKPOINT)
+    ck = load_checkpoint(path)
+    check_matches(ck["meta"], cfg.to_dict(), task.spec(), path)   # e.g. the text file changed
+    params = params_from_host(ck["params"], cfg, get_backend(backend))
+    try:
+        check_params(params, cfg)
+    except ValueError as e:
+        raise CheckpointError(f"checkpoint {path!r} does not fit {CONFIG}: {e}") from None
+    return cfg, task, params
+
+
+def peak_step_memory(params, cfg: Config, task: Task, batch: int, backend=None) -> float:
+    """Peak memory (MiB) that one training step (forward + backward) allocates, by tracemalloc.
+
+    Measured apart from the timed training so that tracing does not slow it; meaningful for
+    host backends (NumPy registers its buffers with tracemalloc).
+    """
+    be = get_backend(backend)
+    x, targets, mask = task.sample(host_rng(0), batch)
+    args = (be.asarray(x, dtype=cfg.dtype),
+            be.asarray(targets) if task.loss == "xent" else be.asarray(targets, dtype=cfg.dtype))
+    m = be.asarray(mask, dtype=cfg.dtype)
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        loss_and_grads(params, *args, cfg, mask=m)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return peak / 2 ** 20
+
+
+def save_figures(run_dir, runs: dict, metric: str, attn_model=None) -> list:
+    """Learning curves of ``runs`` and, given ``(params, cfg, task)``, an attention heat map."""
+    from .plots import attention_heatmap, learning_curves
+    saved = []
+    fig = learning_curves(runs, metric=metric)
+    path = os.path.join(run_dir, "learning_curves.png")
+    atomic_write(path, lambda f: fig.savefig(f, format="png"))
+    saved.append(path)
+    if attn_model is not None:
+        params, cfg, task = attn_model
+        be_x, _, _ = task.sample_eval(host_rng(7), 4)
+        x = get_backend(_backend_name(params)).asarray(be_x, dtype=cfg.dtype)
+        _, cache = forward(params, x, cfg, record=True)
+        rec = cache["record"]
+        fig = attention_heatmap(to_host(rec["attn"]), rec["n_mem"], batch_index=0,
+                                title=f"SAB attention on one {task.name} sequence "
+                                      f"(k_top={cfg.k_top}, k_att={cfg.k_att})",
+                                k_att=cfg.k_att)
+        path = os.path.join(run_dir, "attention.png")
+        atomic_write(path, lambda f: fig.savefig(f, format="png"))
+        saved.append(path)
+    return saved
+
+
+def _max_rss_mib():
+    """Peak resident memory of this process in MiB (None where ``resource`` is missing)."""
+    try:
+        import resource
+    except ImportError:       # Windows
+        return None
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss / 2 ** 20 if sys.platform == "darwin" else rss / 2 ** 10   # bytes vs KiB
+
+
+def _backend_name(params):
+    a = next(iter(params.values()))
+    if isinstance(a, np.ndarray):
+        return "numpy"
+    return "cupy" if type(a).__module__.startswith("cupy") else "strict"
+
+
+def run_summary(name, cfg: Config, task: Task, tc: TrainConfig, result: dict) -> str:
+    """The Markdown summary of one run."""
+    last = result["records"][-1] if result["records"] else {}
+    metric = task.metric_name
+    lines = [f"# Run `{name}`", "",
+             f"- task: {task.name} {json.dumps({k: v for k, v in task.spec().items() if k != 'vocab'})}",
+             f"- model: attention={cfg.attention}, method={cfg.method}, k_trunc={cfg.k_trunc}, "
+             f"H={cfg.hidden_size}, dtype={cfg.dtype}",
+             f"- training: {tc.optimizer} lr={tc.lr:g} clip={tc.clip} batch={tc.batch} "
+             f"seed={tc.seed}",
+             f"- stopped: {result['stopped']} at step {result['step']} after "
+             f"{result['elapsed']:.1f} s",
+             f"- held-out {metric}: {last.get(metric, float('nan')):.4g} "
+             f"(chance {task.chance:.4g}); held-out loss: {last.get('loss', float('nan')):.4g}",
+             "", "Files: `config.json`, `metrics.jsonl`, `checkpoint.npz`, `learning_curves.png`"
+             + (", `attention.png`" if cfg.uses_attention else "") + ".", ""]
+    return "\n".join(lines)
+
+
+def compare_table(rows: list, metric: str) -> str:
+    """A Markdown table of compare results (also printed)."""
+    head = (f"| run | k_trunc | steps | {metric} | loss | wall time (s) | ms/step "
+            "| peak step memory (MiB) |")
+    out = [head, "|" + "---|" * 8]
+    for r in rows:
+        out.append(f"| {r['label']} | {r['k_trunc']} | {r['step']} | {r[metric]:.3f} | "
+                   f"{r['loss']:.4f} | {r['time']:.1f} | {1000 * r['time'] / max(r['step'], 1):.1f} "
+                   f"| {r['peak_mib']:.1f} |")
+    return "\n".join(out)
+
+
+def run_compare(preset: str, runs_dir: str, name: str, overrides: dict, backend=None,
+                progress: bool = True, overwrite: bool = False, log=print) -> list:
+    """Train every method of ``METHODS`` under ``preset`` (with ``overrides`` of its fields).
+
+    ``overrides`` maps "task", "model", "train" to dicts of fields. Returns one dict per run:
+    label, k_trunc, step, the metric, loss, time (s), peak_mib, stopped.
+    """
+    p = {part: {**PRESETS[preset][part], **overrides.get(part, {})}
+         for part in ("task", "model", "train")}
+    spec = dict(p["task"])
+    task = make_task(spec.pop("name"), spec.pop("T"), **spec)
+    tc = TrainConfig(**p["train"])
+    be = get_backend(backend)
+    cfgs = {label: config_for(task, m, **p["model"]) for label, m in METHODS.items()}
+    top = os.path.join(runs_dir, name)
+    dirs = {label: os.path.join(top, label.replace(" ", "-")) for label in cfgs}
+    for run_dir in dirs.values():                   # refuse before spending minutes training
+        if os.path.exists(os.path.join(run_dir, CHECKPOINT)):
+            if not overwrite:
+                raise TrainError(f"{os.fspath(top)!r} already holds a comparison: pick another "
+                                 "--name, or --overwrite to train it again")
+            os.remove(os.path.join(run_dir, CHECKPOINT))
+    rows, curves, sab_model = [], {}, None
+    for label, cfg in cfgs.items():
+        run_dir = dirs[label]
+        write_config(run_dir, cfg, task, tc, be.name)
+        log(f"[{label}] attention={cfg.attention} method={cfg.method} k_trunc={cfg.k_trunc}")
+        t0 = time.perf_counter()
+        result = train(cfg, task, tc, run_dir, backend=be, progress=progress, log=log)
+        wall = time.perf_counter() - t0
+        last = result["records"][-1]
+        peak = peak_step_memory(result["params"], cfg, task, tc.batch, be)
+        rows.append({"label": label, "k_trunc": cfg.k_trunc if cfg.method != "bptt" else "none",
+                     "step": result["step"], task.metric_name: last[task.metric_name],
+                     "loss": last["loss"], "time": wall, "peak_mib": peak,
+                     "stopped": result["stopped"]})
+        curves[label] = result["records"]
+        run_figs = save_figures(run_dir, {label: result["records"]}, task.metric_name)
+        atomic_write_text(os.path.join(run_dir, "summary.md"),
+                          run_summary(f"{name}/{label}", cfg, task, tc, result))
+        log(f"[{label}] {task.metric_name} {last[task.metric_name]:.3f} after {result['step']} "
+            f"steps, {wall:.1f} s ({result['stopped']}); figures: {', '.join(run_figs)}")
+        if result["stopped"] == "interrupted":
+            raise KeyboardInterrupt
+        if cfg.uses_attention:
+            sab_model = (result["params"], cfg, task)
+    table = compare_table(rows, task.metric_name)
+    save_figures(top, curves, task.metric_name, sab_model)
+    total = sum(r["time"] for r in rows)
+    rss = _max_rss_mib()
+    summary = "\n".join([
+        f"# Comparison `{name}` (preset `{preset}`)", "",
+        f"Task: {task.name} {json.dumps(task.spec())}; chance {task.metric_name} = "
+        f"{task.chance:.3f}.", f"Model: {json.dumps(p['model'])}.",
+        f"Training: {json.dumps(p['train'])}, backend {be.name}.", "", table, "",
+        f"Total wall time {total:.1f} s. Peak step memory: one forward + backward, traced with "
+        "tracemalloc after training"
+        + ("." if rss is None else f"; peak resident memory of the whole process: {rss:.0f} MiB."),
+        "",
+        "Figures: `learning_curves.png`, `attention.png` (SAB's attention on one held-out "
+        "sequence).", ""])
+    atomic_write_text(os.path.join(top, "summary.md"), summary)
+    atomic_write_text(os.path.join(top, "results.json"), json.dumps(rows, indent=2) + "\n")
+    return rows
+

@@ -1,0 +1,193 @@
+"""The training loop: runs on every backend, resumes bit for bit, and loses nothing."""
+import json
+import os
+
+import numpy as np
+import pytest
+
+from minisab.backend import to_host
+from minisab.checkpoint import (CheckpointError, atomic_write, load_checkpoint,
+                                save_checkpoint)
+from minisab.config import Config
+from minisab.tasks import make_task
+from minisab.train import TrainConfig, TrainError, evaluate, read_metrics, train
+
+TASK = make_task("copy", 4, n_digits=2, n_symbols=3)
+
+
+def _cfg(task=TASK, **kw):
+    d = dict(input_size=task.input_size, output_size=task.output_size, loss=task.loss,
+             hidden_size=6, attn_size=4, k_top=2, k_att=2, k_trunc=3)
+    d.update(kw)
+    return Config(**d)
+
+
+TC = TrainConfig(steps=12, batch=3, lr=1e-2, eval_every=4, eval_batch=8)
+
+
+def _host(params):
+    return {k: to_host(v) for k, v in params.items()}
+
+
+def _same(a, b):
+    return sorted(a) == sorted(b) and all(np.array_equal(a[k], b[k]) for k in a)
+
+
+def test_short_run_on_every_backend(backend, tmp_path):
+    """A few steps of SAB on the copy task, on NumPy and on the strict (device) backend."""
+    r = train(_cfg(), TASK, TC, tmp_path / "run", backend=backend, progress=False)
+    assert r["stopped"] == "done" and r["step"] == 12
+    recs = read_metrics(tmp_path / "run")
+    assert [x["step"] for x in recs] == [0, 4, 8, 12]
+    assert all(np.isfinite(x["loss"]) and 0 <= x["accuracy"] <= 1 for x in recs)
+    assert recs[-1]["loss"] < recs[0]["loss"]                   # it learns something
+    ck = load_checkpoint(tmp_path / "run" / "checkpoint.npz")
+    assert ck["meta"]["step"] == 12 and ck["opt_state"]["t"] == 12
+    assert _same(ck["params"], _host(r["params"]))
+    ref = train(_cfg(), TASK, TC, tmp_path / "ref", backend="numpy", progress=False)
+    for k, v in _host(r["params"]).items():   # the same numbers on every backend
+        assert np.allclose(v, to_host(ref["params"][k]), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("kw", [{"attention": None, "method": "tbptt"},
+                                {"attention": "topk", "method": "sab"}])
+def test_interrupt_and_resume_is_bit_identical(tmp_path, kw):
+    cfg = _cfg(**kw)
+    full = train(cfg, TASK, TC, tmp_path / "full", progress=False)
+
+    def stop_at_7(step, loss):
+        if step == 7:
+            raise KeyboardInterrupt
+    part = train(cfg, TASK, TC, tmp_path / "part", progress=False, callback=stop_at_7,
+                 log=lambda m: None)
+    assert part["stopped"] == "interrupted" and part["step"] == 7
+    assert load_checkpoint(tmp_path / "part" / "checkpoint.npz")["meta"]["step"] == 7
+    assert not [f for f in os.listdir(tmp_path / "part") if f.startswith(".tmp")]
+    resumed = train(cfg, TASK, TC, tmp_path / "part", progress=False, resume=True,
+                    log=lambda m: None)
+    assert resumed["step"] == 12 and _same(_host(resumed["params"]), _host(full["params"]))
+    a, b = (read_metrics(tmp_path / d) for d in ("full", "part"))
+    strip = [{k: v for k, v in r.items() if k != "time"} for r in a]
+    assert strip == [{k: v for k, v in r.items() if k != "time"} for r in b]
+    ca, cb = (load_checkpoint(tmp_path / d / "checkpoint.npz") for d in ("full", "part"))
+    assert _same(ca["opt_state"], cb["opt_state"]) and ca["meta"]["rng_state"] == cb["meta"]["rng_state"]
+
+
+def test_resume_to_more_steps_equals_one_longer_run(tmp_path):
+    long_tc = TrainConfig(steps=10, batch=3, lr=1e-2, eval_every=5, eval_batch=8)
+    short_tc = TrainConfig(steps=5, batch=3, lr=1e-2, eval_every=5, eval_batch=8)
+    full = train(_cfg(), TASK, long_tc, tmp_path / "a", progress=False)
+    train(_cfg(), TASK, short_tc, tmp_path / "b", progress=False)
+    more = train(_cfg(), TASK, long_tc, tmp_path / "b", progress=False, resume=True,
+                 log=lambda m: None)
+    assert _same(_host(more["params"]), _host(full["params"]))
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_nan_stops_and_keeps_last_good_checkpoint(tmp_path):
+    task = make_task("adding", 6)
+    cfg = _cfg(task, attention=None, method="bptt")
+    tc = TrainConfig(steps=50, batch=4, optimizer="sgd", lr=1e8, clip=None, eval_every=1,
+                     eval_batch=8)
+    messages = []
+    r = train(cfg, task, tc, tmp_path / "run", progress=False, log=messages.append)
+    assert r["stopped"] == "nan" and r["step"] < 50
+    assert "smaller learning rate" in messages[-1] and "--clip" in messages[-1]
+    ck = load_checkpoint(tmp_path / "run" / "checkpoint.npz")
+    assert ck["meta"]["step"] == r["step"]                      # the last finite step
+    assert all(np.all(np.isfinite(v)) for v in ck["params"].values())
+
+
+def test_early_stop_at_target(tmp_path):
+    task = make_task("adding", 6)
+    cfg = _cfg(task, attention=None, method="bptt")
+    tc = TrainConfig(steps=50, batch=4, eval_every=2, eval_batch=8, target=100.0)   # any mse
+    r = train(cfg, task, tc, tmp_path / "run", progress=False)
+    assert r["stopped"] == "target" and r["step"] == 0
+
+
+def test_existing_run_needs_resume(tmp_path):
+    train(_cfg(), TASK, TC, tmp_path / "run", progress=False)
+    with pytest.raises(TrainError, match="--resume"):
+        train(_cfg(), TASK, TC, tmp_path / "run", progress=False)
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty"])
+def test_corrupt_checkpoint_is_a_clear_error(tmp_path, damage):
+    train(_cfg(), TASK, TC, tmp_path / "run", progress=False)
+    path = tmp_path / "run" / "checkpoint.npz"
+    data = path.read_bytes()
+    path.write_bytes({"garbage": b"not a checkpoint at all", "truncated": data[:len(data) // 2],
+                      "empty": b""}[damage])
+    with pytest.raises(CheckpointError, match="corrupt"):
+        train(_cfg(), TASK, TC, tmp_path / "run", progress=False, resume=True)
+
+
+def test_missing_checkpoint_on_resume(tmp_path):
+    with pytest.raises(CheckpointError, match="no checkpoint"):
+        train(_cfg(), TASK, TC, tmp_path / "nothing", progress=False, resume=True)
+
+
+@pytest.mark.parametrize("cfg_kw, task, field", [
+    ({"hidden_size": 7}, TASK, "hidden_size"),
+    ({"method": "tbptt"}, TASK, "method"),
+    ({}, make_task("copy", 5, n_digits=2, n_symbols=3), "T"),
+])
+def test_mismatched_checkpoint_is_a_clear_error(tmp_path, cfg_kw, task, field):
+    train(_cfg(), TASK, TC, tmp_path / "run", progress=False)
+    with pytest.raises(CheckpointError, match=f"another .*{field}: checkpoint"):
+        train(_cfg(task, **cfg_kw), task, TC, tmp_path / "run", progress=False, resume=True)
+
+
+def test_checkpoint_with_wrong_optimizer_state(tmp_path):
+    train(_cfg(), TASK, TC, tmp_path / "run", progress=False)
+    sgd = TrainConfig(steps=14, batch=3, optimizer="sgd", eval_every=4, eval_batch=8)
+    with pytest.raises(CheckpointError, match="optimi"):
+        train(_cfg(), TASK, sgd, tmp_path / "run", progress=False, resume=True)
+
+
+def test_atomic_write_keeps_the_old_file(tmp_path):
+    path = tmp_path / "f.bin"
+    atomic_write(path, lambda f: f.write(b"old"))
+
+    def fails(f):
+        f.write(b"half of the new")
+        raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt):
+        atomic_write(path, fails)
+    assert path.read_bytes() == b"old" and os.listdir(tmp_path) == ["f.bin"]
+
+
+def test_checkpoint_round_trip(tmp_path, rng):
+    params = {"W_x": rng.normal(size=(2, 3)).astype(np.float32), "b": rng.normal(size=3)}
+    state = {"m/W_x": np.ones((2, 3)), "v/W_x": np.zeros((2, 3)), "t": 4}
+    save_checkpoint(tmp_path / "c.npz", params, state,
+                    {"step": 4, "rng_state": {"a": 2 ** 100}, "model": {}, "task": {}})
+    ck = load_checkpoint(tmp_path / "c.npz")
+    assert _same(ck["params"], params) and ck["params"]["W_x"].dtype == np.float32
+    assert ck["opt_state"]["t"] == 4 and np.array_equal(ck["opt_state"]["m/W_x"], state["m/W_x"])
+    assert ck["meta"]["rng_state"] == {"a": 2 ** 100}           # 128-bit PCG64 state survives
+    with np.load(tmp_path / "c.npz", allow_pickle=False) as d:  # no pickle inside
+        assert json.loads(str(d["meta"]))["format"] == 1
+
+
+def test_evaluate_at_other_lengths(backend, tmp_path):
+    r = train(_cfg(), TASK, TC, tmp_path / "run", backend=backend, progress=False)
+    for T in (2, 4, 9):
+        ev = evaluate(r["params"], _cfg(), TASK.at_length(T), 8, backend=backend)
+        assert np.isfinite(ev["loss"]) and 0.0 <= ev["accuracy"] <= 1.0
+
+
+def test_text_task_trains(tmp_path):
+    task = make_task("text", 12)
+    cfg = _cfg(task, attention=None, method="tbptt")
+    r = train(cfg, task, TrainConfig(steps=3, batch=2, eval_every=3, eval_batch=4),
+              tmp_path / "run", progress=False)
+    assert r["records"][-1]["bpc"] > 0
+
+
+@pytest.mark.parametrize("kw, field", [({"steps": 0}, "steps"), ({"batch": -1}, "batch"),
+                                       ({"lr": -1.0}, "lr"), ({"optimizer": "rms"}, "optimizer")])
+def test_invalid_train_config(kw, field):
+    with pytest.raises(TrainError, match=f"invalid {field}="):
+        TrainConfig(**kw)
