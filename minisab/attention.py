@@ -10,7 +10,8 @@ memories and the threshold memory, so its backward never touches the others.
 """
 from __future__ import annotations
 
-from .backend import arange, astype, concat, gather_rows, namespace, topk_indices
+from .backend import (add_into, arange, astype, concat, gather_rows, namespace, take_cols,
+                      tanh_inplace, topk_indices, zeros)
 
 
 # ---------------------------------------------------------------- keys (computed at write time)
@@ -29,21 +30,27 @@ def key_backward(dkey, m, key, params, scorer):
 
 
 # ------------------------------------------------------------------------------- scorers
-def score_forward(h_hat, K, params, scorer):
+def score_forward(h_hat, K, params, scorer, out=None):
     """Raw scores of ĥ_t (B, H) against memory keys K (B, n, ·) -> a (B, n), cache.
 
     mlp:     a_j = w_s · tanh(ĥ W_q + m_j W_m)              (K holds m_j W_m)
     release: a_j = w_s[:H] · tanh(ĥ) + w_s[H:] · tanh(m_j)   (K holds tanh(m_j))
+
+    ``out`` (optional, mlp only): a scratch array (B, n, A) for the activations. The mlp scorer
+    evaluates tanh over (B, n, A) every step, the largest array of the forward pass; writing it
+    into one buffer the driver allocates once (NumPy/CuPy) saves three temporaries per step.
     """
     xp = namespace(h_hat)
     w_s = params["w_s"]
     if scorer == "mlp":
         q = h_hat @ params["W_q"]                                   # (B, A)
-        U = xp.tanh(q[:, None, :] + K)                              # (B, n, A)
-        return xp.sum(U * w_s, axis=2), (h_hat, q)
+        if out is None:
+            out = zeros(K.shape, like=K)
+        U = tanh_inplace(add_into(q[:, None, :], K, out=out))       # (B, n, A)
+        return U @ w_s, (h_hat, q)                                  # (B, n): one matvec
     H = h_hat.shape[1]
     th = xp.tanh(h_hat)                                             # (B, H)
-    a = xp.sum(th * w_s[:H], axis=1)[:, None] + xp.sum(K * w_s[H:], axis=2)   # (B, n)
+    a = xp.sum(th * w_s[:H], axis=1)[:, None] + K @ w_s[H:]         # (B, n)
     return a, (h_hat, th)
 
 
@@ -88,7 +95,7 @@ def topk_forward(a, k_top, eps):
     B, n = a.shape
     if n > k_top:
         act = topk_indices(a, k_top + 1)                            # (B, k+1)
-        a_act = xp.take_along_axis(a, act, axis=1)
+        a_act = take_cols(a, act)                                   # (B, k+1)
         delta = a_act[:, k_top]                                     # (k+1)-th largest, (B,)
         a_kept = a_act[:, :k_top]
     else:

@@ -1,0 +1,81 @@
+"""Plain LSTM training step: minisab against PyTorch's fused nn.LSTM (issue 5, target 1).
+
+One step = forward over T steps, output layer, cross-entropy, full backward (all parameter
+gradients). Both run in this process with the same thread count, timed in alternation.
+
+    python benchmarks/bench_lstm.py                 # B=64 I=10 C=10 H=128 T=120, float32+float64
+    python benchmarks/bench_lstm.py --backend cupy  # on a GPU (torch then runs on cuda)
+"""
+from __future__ import annotations
+
+import argparse
+
+import _common as C  # noqa: I001  (sets the thread count before NumPy is imported)
+import numpy as np
+
+from minisab.config import Config
+from minisab.params import init_params
+from minisab.sab import loss_and_grads
+
+
+def minisab_step(B, T, I, H, Cn, dtype, backend, seed=0):
+    be = C.get_backend(backend)
+    cfg = Config(input_size=I, hidden_size=H, output_size=Cn, attention=None, method="bptt",
+                 k_trunc=None, dtype=dtype)
+    params = init_params(cfg, seed=seed, backend=be)
+    rng = np.random.default_rng(seed)
+    x = be.asarray(rng.standard_normal((B, T, I)), dtype=dtype)
+    targets = be.asarray(rng.integers(0, Cn, size=(B, T)))
+    return lambda: loss_and_grads(params, x, targets, cfg)
+
+
+def torch_step(B, T, I, H, Cn, dtype, device, seed=0):
+    torch = C.torch
+    torch.manual_seed(seed)
+    tdtype = getattr(torch, dtype)
+    lstm = torch.nn.LSTM(I, H, batch_first=True).to(device=device, dtype=tdtype)
+    out_layer = torch.nn.Linear(H, Cn).to(device=device, dtype=tdtype)
+    params = list(lstm.parameters()) + list(out_layer.parameters())
+    x = torch.randn(B, T, I, dtype=tdtype, device=device)
+    targets = torch.randint(0, Cn, (B, T), device=device)
+
+    def step():
+        for p in params:
+            p.grad = None
+        h, _ = lstm(x)
+        loss = torch.nn.functional.cross_entropy(out_layer(h).reshape(B * T, Cn),
+                                                 targets.reshape(B * T))
+        loss.backward()
+    return step
+
+
+def main(argv=None):
+    p = C.add_common_args(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
+    p.add_argument("--B", type=int, default=64)
+    p.add_argument("--T", type=int, default=120)
+    p.add_argument("--I", type=int, default=10)
+    p.add_argument("--H", type=int, default=128)
+    p.add_argument("--C", type=int, default=10)
+    a = p.parse_args(argv)
+    sync = C.synchronizer(a.backend)
+    print(f"# plain LSTM training step, B={a.B} T={a.T} I={a.I} H={a.H} C={a.C}, "
+          f"backend={a.backend}, repeats={a.repeats}")
+    print("# " + C.load_line())
+    print(f"{'dtype':<8} {'minisab min/med (ms)':>22} {'torch min/med (ms)':>20} "
+          f"{'ratio min':>9} {'ratio med':>9}")
+    for dtype in a.dtypes.split(","):
+        fns = {"minisab": minisab_step(a.B, a.T, a.I, a.H, a.C, dtype, a.backend)}
+        if C.torch is not None and not a.no_torch:
+            fns["torch"] = torch_step(a.B, a.T, a.I, a.H, a.C, dtype, C.torch_device(a.backend))
+        t = C.interleaved(fns, a.repeats, sync)
+        m_min, m_med = C.stats(t["minisab"])
+        line = f"{dtype:<8} {m_min * 1e3:10.1f} /{m_med * 1e3:8.1f}   "
+        if "torch" in t:
+            t_min, t_med = C.stats(t["torch"])
+            line += f"{t_min * 1e3:9.1f} /{t_med * 1e3:8.1f}  {m_min / t_min:9.2f} {m_med / t_med:9.2f}"
+        print(line, flush=True)
+    print("# " + C.load_line())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,85 @@
+"""SAB training step: minisab against the PyTorch autograd SAB of torch_sab.py (issue 5, target 2).
+
+Model: topk attention, mlp scorer, A=64, k_top=5, k_att=2, k_trunc=5, method sab; B=64, I=10,
+C=10, H=128. One step = forward, cross-entropy, backward. Timed in alternation, same threads.
+
+    python benchmarks/bench_sab.py                       # T=120 and T=320, float32 and float64
+    python benchmarks/bench_sab.py --T 120 --dtypes float32 --repeats 9
+    python benchmarks/bench_sab.py --backend cupy        # on a GPU (torch then runs on cuda)
+"""
+from __future__ import annotations
+
+import argparse
+
+import _common as C  # noqa: I001  (sets the thread count before NumPy is imported)
+import numpy as np
+
+from minisab.config import Config
+from minisab.params import init_params, params_to_host
+from minisab.sab import loss_and_grads
+
+
+def sab_config(I=10, H=128, Cn=10, dtype="float32", A=64, k_top=5, k_att=2, k_trunc=5):
+    return Config(input_size=I, hidden_size=H, output_size=Cn, attention="topk", scorer="mlp",
+                  attn_size=A, k_top=k_top, k_att=k_att, method="sab", k_trunc=k_trunc,
+                  dtype=dtype)
+
+
+def make_problem(cfg, B, T, backend, seed=0):
+    be = C.get_backend(backend)
+    params = init_params(cfg, seed=seed, backend=be)
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((B, T, cfg.input_size))
+    targets = rng.integers(0, cfg.output_size, size=(B, T))
+    return be, params, x, targets
+
+
+def minisab_step(cfg, B, T, backend, seed=0):
+    be, params, x, targets = make_problem(cfg, B, T, backend, seed)
+    x, targets = be.asarray(x, dtype=cfg.dtype), be.asarray(targets)
+    return lambda: loss_and_grads(params, x, targets, cfg)
+
+
+def torch_step(cfg, B, T, device, seed=0):
+    import torch_sab
+    torch = C.torch
+    _, params, x, targets = make_problem(cfg, B, T, "numpy", seed)
+    tdtype = getattr(torch, cfg.dtype)
+    p = torch_sab.make_params(params_to_host(params), tdtype, device)
+    x = torch.tensor(x, dtype=tdtype, device=device)
+    targets = torch.tensor(targets, device=device)
+    return lambda: torch_sab.train_step(p, x, targets, cfg)
+
+
+def main(argv=None):
+    p = C.add_common_args(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
+    p.add_argument("--B", type=int, default=64)
+    p.add_argument("--T", default="120,320", help="comma-separated sequence lengths")
+    p.add_argument("--H", type=int, default=128)
+    p.set_defaults(repeats=5)
+    a = p.parse_args(argv)
+    sync = C.synchronizer(a.backend)
+    print(f"# SAB training step (topk, mlp, A=64, k_top=5, k_att=2, k_trunc=5), B={a.B} "
+          f"H={a.H} I=10 C=10, backend={a.backend}, repeats={a.repeats}")
+    print("# " + C.load_line())
+    print(f"{'T':>5} {'dtype':<8} {'minisab min/med (ms)':>22} {'torch min/med (ms)':>20} "
+          f"{'ratio min':>9} {'ratio med':>9}")
+    for T in (int(v) for v in a.T.split(",")):
+        for dtype in a.dtypes.split(","):
+            cfg = sab_config(H=a.H, dtype=dtype)
+            fns = {"minisab": minisab_step(cfg, a.B, T, a.backend)}
+            if C.torch is not None and not a.no_torch:
+                fns["torch"] = torch_step(cfg, a.B, T, C.torch_device(a.backend))
+            t = C.interleaved(fns, a.repeats, sync)
+            m_min, m_med = C.stats(t["minisab"])
+            line = f"{T:5d} {dtype:<8} {m_min * 1e3:10.1f} /{m_med * 1e3:8.1f}   "
+            if "torch" in t:
+                t_min, t_med = C.stats(t["torch"])
+                line += (f"{t_min * 1e3:9.1f} /{t_med * 1e3:8.1f}  {m_min / t_min:9.2f} "
+                         f"{m_med / t_med:9.2f}")
+            print(line, flush=True)
+    print("# " + C.load_line())
+
+
+if __name__ == "__main__":
+    main()
