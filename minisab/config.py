@@ -15,6 +15,7 @@ SCORERS = ("mlp", "release")
 METHODS = ("bptt", "tbptt", "sab")
 LOSSES = ("xent", "mse")
 DTYPES = ("float64", "float32")
+MEMORY_WRITES = ("h", "h_hat", "tanh_h")
 
 
 class ConfigError(ValueError):
@@ -41,6 +42,10 @@ class Config:
     loss: str = "xent"              # "xent": masked cross-entropy; "mse": masked mean squared error
     dtype: str = "float64"          # "float64" for gradient checks, "float32" for speed
     eps: float = 1e-7               # ε in the topk normaliser α = ã / (Σã + ε) (MODEL.md §2.3)
+    # --- model options beyond MODEL.md (docs/make_sab_learn.md) ---
+    memory_write: str = "h"         # "h": write h_t = ĥ_t + s_t (MODEL.md §2.5, the default);
+                                    # "h_hat": write the provisional ĥ_t; "tanh_h": write
+                                    # tanh(h_t). Both keep |m| < 1, so |h| < 2 at any length.
 
     def __post_init__(self):
         def need(ok, field, accepted):
@@ -54,6 +59,7 @@ class Config:
         need(self.method in METHODS, "method", _fmt(METHODS))
         need(self.loss in LOSSES, "loss", _fmt(LOSSES))
         need(self.dtype in DTYPES, "dtype", _fmt(DTYPES))
+        need(self.memory_write in MEMORY_WRITES, "memory_write", _fmt(MEMORY_WRITES))
         need(isinstance(self.detach_scores, bool), "detach_scores", "True or False")
         need(self.k_trunc is None or (_is_int(self.k_trunc) and self.k_trunc >= 1),
              "k_trunc", "None (no cut) or an integer >= 1")

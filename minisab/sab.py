@@ -49,6 +49,9 @@ def forward(params, x, cfg: Config, record: bool = False, constants=None):
     if attend:
         h_hats, ss = zeros((B, T, H), like=zx), zeros((B, T, H), like=zx)
         mem = Memory(cfg.n_memories(T), h, key_forward(h, params, cfg.scorer))  # null memory
+        # One scratch buffer for the scorer's (B, n, A) activations, reused every step.
+        u_buf = (zeros((B, cfg.n_memories(T), cfg.attn_size), like=zx)
+                 if cfg.scorer == "mlp" else None)
         if record:
             n_max = 1 + (T - 1) // cfg.k_att                        # most memories any step reads
             rec.update(attn=zeros((T, B, n_max), like=zx), scores=zeros((T, B, n_max), like=zx),
@@ -65,7 +68,8 @@ def forward(params, x, cfg: Config, record: bool = False, constants=None):
                 K = key_forward(constants["M"][:, :n, :], params, cfg.scorer)
                 a, score_cache = score_forward(constants["h_hat"][:, t, :], K, params, cfg.scorer)
             else:
-                a, score_cache = score_forward(h_hat, K, params, cfg.scorer)  # §2.2, (B, n)
+                a, score_cache = score_forward(h_hat, K, params, cfg.scorer,    # §2.2
+                                               out=_rows(u_buf, K.shape[1]))   # (B, n)
             if cfg.attention == "topk":                             # §2.3
                 alpha, act, sp_cache = topk_forward(a, cfg.k_top, cfg.eps)
                 M_kept = kept_rows(M, act, alpha.shape[1])          # (B, m, H)
@@ -78,7 +82,8 @@ def forward(params, x, cfg: Config, record: bool = False, constants=None):
             if record:
                 _record_attention(rec, t, a, alpha, act)
             if (t + 1) % cfg.k_att == 0:                            # §2.5
-                mem.write(h, key_forward(h, params, cfg.scorer))
+                m = _memory_value(h, h_hat, cfg)                    # h_t (MODEL.md) or an option
+                mem.write(m, key_forward(m, params, cfg.scorer))
         else:
             h = h_hat
         hs[:, t, :] = h
@@ -90,6 +95,21 @@ def forward(params, x, cfg: Config, record: bool = False, constants=None):
              "lstm": lstm_caches, "attn": attn_caches, "mem": mem if attend else None,
              "record": rec}
     return y, cache
+
+
+def _rows(buf, n):
+    """The first n rows of a (B, n_max, ·) scratch buffer (None stays None)."""
+    return None if buf is None else buf[:, :n, :]
+
+
+def _memory_value(h, h_hat, cfg: Config):
+    """What step t writes to memory: h_t (MODEL.md §2.5) unless ``cfg.memory_write`` says
+    otherwise ("h_hat": ĥ_t; "tanh_h": tanh(h_t)); docs/make_sab_learn.md."""
+    if cfg.memory_write == "h_hat":
+        return h_hat
+    if cfg.memory_write == "tanh_h":
+        return namespace(h).tanh(h)
+    return h
 
 
 def base_point_constants(cache):
@@ -141,11 +161,20 @@ def backward(dy, cache, params, t_start: int | None = None):
         if attend and (t + 1) % cfg.k_att == 0:
             # h_t is memory j: every step that read it has been walked already (they come later).
             j = (t + 1) // cfg.k_att
-            dm_key, g = key_backward(dK[:, j, :], hs[:, t, :], mem.K[:, j, :], params, cfg.scorer)
+            m_t = mem.M[:, j, :]                                    # what was written
+            dm_key, g = key_backward(dK[:, j, :], m_t, mem.K[:, j, :], params, cfg.scorer)
             _accumulate(grads, g)
-            dh = dh + dM[:, j, :] + (0.0 if detach else dm_key)
+            dm = dM[:, j, :] + (0.0 if detach else dm_key)
+            # memory_write (docs/make_sab_learn.md): "h" m = h_t; "tanh_h" m = tanh(h_t);
+            # "h_hat" m = ĥ_t, whose gradient joins ĥ_t's adjoint below instead of h_t's.
+            if cfg.memory_write == "h":
+                dh, dm = dh + dm, 0.0
+            elif cfg.memory_write == "tanh_h":
+                dh, dm = dh + dm * (1.0 - m_t * m_t), 0.0
+        else:
+            dm = 0.0
         dH[:, t, :] = dh
-        dh_hat = dh                                                 # h_t = ĥ_t + s_t
+        dh_hat = dh + dm                                            # h_t = ĥ_t + s_t
         if attend:
             score_cache, act, alpha, sp_cache = cache["attn"][t]
             n = 1 + t // cfg.k_att
@@ -167,7 +196,7 @@ def backward(dy, cache, params, t_start: int | None = None):
                 dK[:, :n, :] += dK_n
             _accumulate(grads, g)
             if not detach:
-                dh_hat = dh + dh_q
+                dh_hat = dh_hat + dh_q
         dz, dh_prev, dc_prev = lstm_step_backward(dh_hat, dc_next, cache["lstm"][t], W_h)
         dZ[:, t, :] = dz
         if cfg.cuts(t):     # MODEL.md §4: (h_{t-1}, c_{t-1}) -> step t is a constant
@@ -183,7 +212,7 @@ def backward(dy, cache, params, t_start: int | None = None):
 
 def _accumulate(grads, g):
     for name, value in g.items():
-        grads[name] = grads[name] + value
+        grads[name] += value          # in place: the arrays are this call's own zeros
 
 
 def loss_forward(y, targets, cfg: Config, mask=None):

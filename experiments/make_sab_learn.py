@@ -1,0 +1,253 @@
+"""Learning curves for issue 6: full BPTT, truncated BPTT, dense attention and SAB, side by side.
+
+Trains every (T, method, seed) of the grid with minisab's training loop (``minisab.train.train``)
+on the copy task and writes, under ``--out`` (default ``experiments/results/make_sab_learn``):
+
+- ``T<T>/<method>/seed<s>/``  the run folder (config.json, metrics.jsonl, checkpoint.npz);
+- ``results.json``            one row per run: final and best recall accuracy, wall time, the
+                              step and time at which 90% was first reached, loss spikes, NaN
+                              stop, and the end-of-run diagnosis (``minisab.diagnose``: max|h|,
+                              max logit, min Σã) at T and at 2T;
+- ``learning_curves.png``     accuracy and held-out loss against step, one panel per T;
+- ``table.md``                the table of ``results.json`` (mean over seeds per method).
+
+Every file is written atomically. A run whose checkpoint already reached ``--steps`` is not
+trained again, so an interrupted grid continues where it stopped (``--fresh`` retrains).
+
+Methods (MODEL.md §4; ``sab-hhat`` is the ``memory_write="h_hat"`` option, docs/make_sab_learn.md):
+``bptt`` LSTM full BPTT, ``tbptt`` LSTM truncated at ``k_trunc``, ``softmax`` dense attention with
+full BPTT, ``sab`` MODEL.md's SAB, ``sab-hhat`` SAB writing ĥ_t to memory, ``sab-tanh`` SAB
+writing tanh(h_t).
+
+The full grid of issue 6 (3 seeds, T = 50 and 100, every method) is the default::
+
+    OMP_NUM_THREADS=1 nice python experiments/make_sab_learn.py
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+
+from minisab.backend import get_backend, host_rng
+from minisab.checkpoint import atomic_write, atomic_write_text, load_checkpoint
+from minisab.config import Config
+from minisab.diagnose import diagnose, summarize
+from minisab.runs import write_config
+from minisab.tasks import make_task
+from minisab.train import CHECKPOINT, TrainConfig, read_metrics, train
+
+METHODS = {
+    "bptt": {"attention": None, "method": "bptt"},
+    "tbptt": {"attention": None, "method": "tbptt"},
+    "softmax": {"attention": "softmax", "method": "bptt"},
+    "sab": {"attention": "topk", "method": "sab"},
+    "sab-hhat": {"attention": "topk", "method": "sab", "memory_write": "h_hat"},
+    "sab-tanh": {"attention": "topk", "method": "sab", "memory_write": "tanh_h"},
+}
+COLORS = {"bptt": "#0072B2", "tbptt": "#E69F00", "softmax": "#CC79A7", "sab": "#D55E00",
+          "sab-hhat": "#009E73", "sab-tanh": "#56B4E9"}
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--T", type=int, nargs="+", default=[50, 100])
+    p.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--steps", type=int, nargs="+", default=[3000],
+                   help="training steps; one value, or one per --T")
+    p.add_argument("--n-digits", type=int, default=3)
+    p.add_argument("--n-symbols", type=int, default=8)
+    p.add_argument("--hidden-size", type=int, default=64)
+    p.add_argument("--attn-size", type=int, default=32)
+    p.add_argument("--k-top", type=int, default=5)
+    p.add_argument("--k-att", type=int, default=2)
+    p.add_argument("--k-trunc", type=int, default=5)
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--clip", type=float, default=1.0)
+    p.add_argument("--forget-bias", type=float, default=1.0)
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--eval-every", type=int, default=100)
+    p.add_argument("--eval-batch", type=int, default=256)
+    p.add_argument("--target", type=float, default=None,
+                   help="stop a run once its recall accuracy reaches this")
+    p.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    p.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                 "results", "make_sab_learn"))
+    p.add_argument("--fresh", action="store_true", help="retrain runs that already finished")
+    p.add_argument("--plot-only", action="store_true", help="only redraw from results.json")
+    return p.parse_args(argv)
+
+
+def model_config(args, task, label) -> Config:
+    return Config(input_size=task.input_size, output_size=task.output_size, loss=task.loss,
+                  hidden_size=args.hidden_size, attn_size=args.attn_size, k_top=args.k_top,
+                  k_att=args.k_att, k_trunc=args.k_trunc, dtype=args.dtype, **METHODS[label])
+
+
+def count_spikes(records) -> int:
+    """Evaluations whose held-out loss is more than twice the best loss seen before them, or
+    whose accuracy falls by more than 0.2 below the best accuracy seen before them."""
+    spikes, best_loss, best_acc = 0, math.inf, -math.inf
+    for r in records[1:]:
+        if r["loss"] > 2.0 * best_loss or r["accuracy"] < best_acc - 0.2:
+            spikes += 1
+        best_loss, best_acc = min(best_loss, r["loss"]), max(best_acc, r["accuracy"])
+    return spikes
+
+
+def end_diagnosis(params, cfg, task, seed) -> dict:
+    """max|h|, max logit, min Σã at T and at 2T on 64 held-out sequences (minisab.diagnose)."""
+    be = get_backend(None)
+    out = {}
+    for name, tk in (("T", task), ("2T", task.at_length(2 * task.T))):
+        x, tg, m = tk.sample_eval(host_rng([seed, 7]), 64)
+        s = summarize(diagnose(params, cfg, be.asarray(x, dtype=cfg.dtype), be.asarray(tg),
+                               be.asarray(m, dtype=cfg.dtype)))
+        out[name] = {k: s[k] for k in ("loss", "h_max", "logit_max", "sum_tilde_min",
+                                      "g_score_max", "grad_norm", "finite")}
+    return out
+
+
+def run_one(args, T, steps, label, seed) -> dict:
+    task = make_task("copy", T, n_digits=args.n_digits, n_symbols=args.n_symbols)
+    cfg = model_config(args, task, label)
+    tc = TrainConfig(steps=steps, batch=args.batch, lr=args.lr, clip=args.clip, seed=seed,
+                     forget_bias=args.forget_bias, eval_every=args.eval_every,
+                     eval_batch=args.eval_batch, target=args.target)
+    run_dir = os.path.join(args.out, f"T{T}", label, f"seed{seed}")
+    ckpt = os.path.join(run_dir, CHECKPOINT)
+    if os.path.exists(ckpt) and args.fresh:
+        os.remove(ckpt)
+    done = None
+    if os.path.exists(ckpt):
+        meta = load_checkpoint(ckpt)["meta"]
+        recs = read_metrics(run_dir)
+        finished = meta["step"] >= steps or (args.target is not None and recs
+                                             and recs[-1]["accuracy"] >= args.target)
+        if finished and meta["model"] == cfg.to_dict():
+            done = {"records": recs, "step": meta["step"], "stopped": "done (earlier)",
+                    "elapsed": meta.get("elapsed", float("nan"))}
+        else:
+            os.remove(ckpt)            # a different or unfinished grid point: train it again
+    if done is None:
+        write_config(run_dir, cfg, task, tc, "numpy")
+        t0 = time.perf_counter()
+        res = train(cfg, task, tc, run_dir, progress=False, log=lambda m: print(m, file=sys.stderr))
+        res["elapsed"] = time.perf_counter() - t0
+        done = res
+    from minisab.runs import load_run
+    _, _, params = load_run(run_dir)
+    recs = done["records"]
+    accs = [r["accuracy"] for r in recs]
+    hit = next((r for r in recs if r["accuracy"] >= 0.9), None)
+    row = {"T": T, "method": label, "seed": seed, "steps": done["step"],
+           "stopped": done["stopped"], "wall_s": round(float(done["elapsed"]), 1),
+           "final_acc": accs[-1], "best_acc": max(accs), "final_loss": recs[-1]["loss"],
+           "step_90": hit["step"] if hit else None, "time_90_s": hit["time"] if hit else None,
+           "spikes": count_spikes(recs), "chance": task.chance,
+           "curve": [[r["step"], r["accuracy"], r["loss"]] for r in recs]}
+    if cfg.uses_attention:
+        row["diagnosis"] = end_diagnosis(params, cfg, task, seed)
+    return row
+
+
+def load_results(path) -> list:
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)["runs"]
+    return []
+
+
+def save_results(args, rows) -> None:
+    doc = {"settings": {k: v for k, v in vars(args).items() if k not in ("fresh", "plot_only")},
+           "runs": rows}
+    atomic_write_text(os.path.join(args.out, "results.json"), json.dumps(doc, indent=1) + "\n")
+    atomic_write_text(os.path.join(args.out, "table.md"), table(rows))
+    plot(args, rows)
+
+
+def table(rows) -> str:
+    lines = ["| T | method | seeds | steps | final acc (mean; per seed) | best acc | reached 90% "
+             "(step / s) | wall s (mean) | spikes | NaN stops | max|h| at T / 2T |",
+             "|" + "---|" * 11]
+    keys = sorted({(r["T"], r["method"]) for r in rows},
+                  key=lambda k: (k[0], list(METHODS).index(k[1])))
+    for T, m in keys:
+        rs = sorted((r for r in rows if r["T"] == T and r["method"] == m), key=lambda r: r["seed"])
+        fin = [r["final_acc"] for r in rs]
+        hits = [f"{r['step_90']} / {r['time_90_s']:.0f}" if r["step_90"] is not None else "—"
+                for r in rs]
+        hmax = ("; ".join(f"{r['diagnosis']['T']['h_max']:.1f} / {r['diagnosis']['2T']['h_max']:.1f}"
+                          for r in rs) if all("diagnosis" in r for r in rs) else "—")
+        lines.append(f"| {T} | {m} | {len(rs)} | {rs[0]['steps']} | {np.mean(fin):.3f}; "
+                     f"{', '.join(f'{a:.2f}' for a in fin)} | "
+                     f"{max(r['best_acc'] for r in rs):.3f} | {'; '.join(hits)} | "
+                     f"{np.mean([r['wall_s'] for r in rs]):.0f} | "
+                     f"{sum(r['spikes'] for r in rs)} | "
+                     f"{sum(r['stopped'] == 'nan' for r in rs)} | {hmax} |")
+    return "\n".join(lines) + "\n"
+
+
+def plot(args, rows) -> None:
+    from minisab.plots import new_figure, style_axes
+    Ts = sorted({r["T"] for r in rows})
+    if not Ts:
+        return
+    fig, axes = new_figure(2, len(Ts))
+    axes = np.asarray(axes).reshape(2, len(Ts))
+    for col, T in enumerate(Ts):
+        ax_a, ax_l = axes[0, col], axes[1, col]
+        for m in METHODS:
+            rs = [r for r in rows if r["T"] == T and r["method"] == m]
+            for i, r in enumerate(rs):
+                c = np.asarray(r["curve"])
+                kw = {"color": COLORS[m], "linewidth": 1.0, "alpha": 0.8}
+                ax_a.plot(c[:, 0], c[:, 1], label=f"{m} ({len(rs)} seeds)" if i == 0 else None,
+                          **kw)
+                ax_l.plot(c[:, 0], c[:, 2], **kw)
+        ax_a.axhline(rows[0]["chance"], color="grey", linestyle=":", linewidth=1,
+                     label="chance")
+        style_axes(ax_a, title=f"copy T={T}, {args.n_digits} digits of {args.n_symbols}",
+                   xlabel="step", ylabel="held-out recall accuracy")
+        ax_a.set_ylim(-0.02, 1.02)
+        ax_a.legend(fontsize=7, frameon=False)
+        ax_l.set_yscale("log")
+        style_axes(ax_l, xlabel="step", ylabel="held-out loss (all steps)")
+    path = os.path.join(args.out, "learning_curves.png")
+    atomic_write(path, lambda f: fig.savefig(f, format="png"))
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    os.makedirs(args.out, exist_ok=True)
+    path = os.path.join(args.out, "results.json")
+    rows = load_results(path)
+    if args.plot_only:
+        save_results(args, rows)
+        return 0
+    steps_for = dict(zip(args.T, args.steps * len(args.T) if len(args.steps) == 1 else args.steps))
+    # Seeds outermost, so that a grid cut short still has every method at the first seeds.
+    for seed in args.seeds:
+        for T in args.T:
+            for label in args.methods:
+                print(f"== T={T} {label} seed={seed}", file=sys.stderr, flush=True)
+                row = run_one(args, T, steps_for[T], label, seed)
+                rows = [r for r in rows if (r["T"], r["method"], r["seed"]) != (T, label, seed)]
+                rows.append(row)
+                save_results(args, rows)
+                print(f"   final acc {row['final_acc']:.3f} best {row['best_acc']:.3f} "
+                      f"steps {row['steps']} wall {row['wall_s']} s stopped {row['stopped']} "
+                      f"spikes {row['spikes']}", file=sys.stderr, flush=True)
+    print(table(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
