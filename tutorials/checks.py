@@ -1,0 +1,296 @@
+"""Checkers for the tutorial exercises: run the checker cell, read the verdict.
+
+Every exercise in a tutorial is a function the student writes (its body starts as
+``raise NotImplementedError``) or a value the student computes. The checker cell calls one
+function from this module, which
+
+- prints ``not done yet`` and returns ``False`` while the exercise still raises
+  ``NotImplementedError`` (or holds ``None``), so an untouched notebook runs from top to bottom;
+- prints ``correct`` and returns ``True`` when the answer is right;
+- raises ``AssertionError`` with a hint when the answer is wrong.
+
+The checkers test on their own small random problems and compare with minisab's own functions
+or with central finite differences (``minisab.gradcheck.numerical_gradient``), so they do not
+depend on the state of the notebook. This module imports only minisab and NumPy.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from minisab import Config, init_params, loss_and_grads
+from minisab.attention import score_forward, topk_backward, topk_forward, key_forward
+from minisab.backend import to_host
+from minisab.gradcheck import max_error, numerical_gradient
+from minisab.lstm import lstm_step_forward
+
+TOL = 1e-6
+
+
+class _NotDone(Exception):
+    pass
+
+
+def _call(label, fn, *args, **kw):
+    """Call the student's function; NotImplementedError means the exercise is not done."""
+    if fn is None:
+        raise _NotDone
+    try:
+        return fn(*args, **kw)
+    except NotImplementedError:
+        raise _NotDone from None
+
+
+def _verdict(label):
+    """Decorator: turns _NotDone into a friendly message, success into 'correct'."""
+    def wrap(check):
+        def run(*args, **kw):
+            try:
+                msg = check(*args, **kw)
+            except _NotDone:
+                print(f"{label}: not done yet -- fill in the exercise cell, run it, then run "
+                      "this cell again.")
+                return False
+            print(f"{label}: correct." + (f" {msg}" if msg else ""))
+            return True
+        run.__name__, run.__doc__ = check.__name__, check.__doc__
+        return run
+    return wrap
+
+
+def _close(name, got, want, tol=TOL, atol=1e-9):
+    """Pass if max|got - want| <= tol * max|want| + atol (the gradcheck rule)."""
+    assert got is not None, f"{name}: your function returned None"
+    got = np.asarray(to_host(got), dtype=float)
+    want = np.asarray(to_host(want), dtype=float)
+    assert got.shape == want.shape, f"{name}: shape {got.shape}, expected {want.shape}"
+    abs_err = float(np.max(np.abs(got - want), initial=0.0))
+    assert abs_err <= tol * float(np.max(np.abs(want), initial=0.0)) + atol, (
+        f"{name}: max|yours - expected| = {abs_err:.2e}, relative error {max_error(got, want):.2e}")
+
+
+# ------------------------------------------------------------------------ tutorial 1: LSTM
+def _lstm_problem(seed=0, B=3, H=4):
+    rng = np.random.default_rng(seed)
+    zx = rng.normal(size=(B, 4 * H))
+    h_prev, c_prev = rng.normal(size=(B, H)), rng.normal(size=(B, H))
+    W_h = rng.normal(size=(H, 4 * H)) / np.sqrt(H)
+    return rng, zx, h_prev, c_prev, W_h
+
+
+@_verdict("Exercise 1.1 (LSTM step forward)")
+def check_lstm_forward(my_lstm_step_forward):
+    """``my_lstm_step_forward(zx, h_prev, c_prev, W_h) -> (h_hat, c)`` against minisab's step."""
+    for seed in range(3):
+        _, zx, h_prev, c_prev, W_h = _lstm_problem(seed)
+        out = _call("1.1", my_lstm_step_forward, zx, h_prev, c_prev, W_h)
+        assert isinstance(out, tuple) and len(out) >= 2, "return the tuple (h_hat, c)"
+        h_hat, c, _ = lstm_step_forward(zx, h_prev, c_prev, W_h)
+        _close("c (check the gate order i, f, g, o and c = f*c_prev + i*g)", out[1], c)
+        _close("h_hat (h_hat = o * tanh(c))", out[0], h_hat)
+    return "Your step gives minisab's h_hat and c on 3 random problems."
+
+
+@_verdict("Exercise 1.2 (LSTM step backward)")
+def check_lstm_backward(my_lstm_step_backward):
+    """``my_lstm_step_backward(dh_hat, dc, cache, W_h) -> (dz, dh_prev, dc_prev)`` against
+    central finite differences of ``L = sum(dh_hat * h_hat) + sum(dc * c)``. ``cache`` is
+    ``(h_prev, c_prev, i, f, g, o, tanh_c)``, the first seven entries of minisab's step cache."""
+    for seed in range(2):
+        rng, zx, h_prev, c_prev, W_h = _lstm_problem(seed)
+        dh_hat, dc = rng.normal(size=h_prev.shape), rng.normal(size=c_prev.shape)
+        _, _, cache = lstm_step_forward(zx, h_prev, c_prev, W_h)
+        out = _call("1.2", my_lstm_step_backward, dh_hat, dc, tuple(cache[:7]), W_h)
+        assert isinstance(out, tuple) and len(out) == 3, "return the tuple (dz, dh_prev, dc_prev)"
+
+        def f():
+            h_hat, c, _ = lstm_step_forward(zx, h_prev, c_prev, W_h)
+            return np.sum(dh_hat * h_hat) + np.sum(dc * c)
+        for name, arr, got in (("dz", zx, out[0]), ("dh_prev", h_prev, out[1]),
+                               ("dc_prev", c_prev, out[2])):
+            _close(name, got, numerical_gradient(f, arr, 1e-6), tol=1e-6)
+    return "dz, dh_prev and dc_prev match central finite differences."
+
+
+@_verdict("Exercise 1.3 (central differences)")
+def check_numerical_gradient(my_numerical_gradient):
+    """``my_numerical_gradient(f, arr, h)`` on ``f = sum(sin(arr) * w)``: the gradient is
+    ``cos(arr) * w``; ``arr`` must be unchanged afterwards."""
+    rng = np.random.default_rng(3)
+    arr = rng.normal(size=(3, 4))
+    w = rng.normal(size=(3, 4))
+    before = arr.copy()
+    got = _call("1.3", my_numerical_gradient, lambda: np.sum(np.sin(arr) * w), arr, 1e-5)
+    assert np.array_equal(arr, before), "restore every entry of arr after perturbing it"
+    _close("gradient of sum(sin(arr) * w)", got, np.cos(arr) * w, tol=1e-8)
+    return "Error below 1e-8: central differences are accurate to O(h^2)."
+
+
+# ------------------------------------------------------------- tutorial 3: sparse attention
+def _dense_topk(a, k_top, eps):
+    alpha, act, cache = topk_forward(a, k_top, eps)
+    dense = np.zeros_like(a)
+    np.put_along_axis(dense, act[:, :alpha.shape[1]], alpha, axis=1)
+    return dense, act, cache
+
+
+def _untied_scores(rng, B, n):
+    """Scores whose sorted gaps are all >= 0.05 (no ties: the sparsifier is differentiable)."""
+    base = np.cumsum(rng.uniform(0.05, 0.6, size=(B, n)), axis=1)
+    return np.stack([rng.permutation(row) for row in base]) - base.mean()
+
+
+@_verdict("Exercise 3.1 (top-k sparsifier)")
+def check_topk(my_topk):
+    """``my_topk(a, k_top, eps) -> alpha`` dense (B, n), both branches, against minisab."""
+    rng = np.random.default_rng(31)
+    for n, k in ((10, 3), (6, 1), (4, 5), (5, 5), (1, 2)):
+        a = _untied_scores(rng, 3, n)
+        got = _call("3.1", my_topk, a.copy(), k, 1e-7)
+        want = _dense_topk(a, k, 1e-7)[0]
+        branch = "n > k_top" if n > k else "n <= k_top (delta = min a - 1)"
+        _close(f"alpha for n={n}, k_top={k} ({branch})", got, want, tol=1e-9)
+    return "Both branches match topk_forward."
+
+
+@_verdict("Exercise 3.2 (top-k backward)")
+def check_topk_backward(my_topk_backward):
+    """``my_topk_backward(dalpha, a, k_top, eps) -> da`` (B, n) against finite differences."""
+    rng = np.random.default_rng(32)
+    for n, k in ((9, 3), (7, 1), (4, 4), (3, 5)):
+        a = _untied_scores(rng, 2, n)
+        r = rng.normal(size=(2, n))
+        got = _call("3.2", my_topk_backward, r.copy(), a.copy(), k, 1e-7)
+
+        def f():
+            return float(np.sum(r * _dense_topk(a, k, 1e-7)[0]))
+        want = numerical_gradient(f, a, 1e-6)
+        hint = ("" if n > k else " (n <= k_top: delta = min a - 1 sends its gradient to the "
+                "smallest score)")
+        _close(f"da for n={n}, k_top={k}{hint}", got, want, tol=1e-5)
+    return "Your gradient matches finite differences, threshold included."
+
+
+@_verdict("Exercise 3.3 (the two scorers)")
+def check_scores(my_scores):
+    """``my_scores(h_hat, M, params, scorer) -> a`` (B, n) for "mlp" and "release"."""
+    rng = np.random.default_rng(33)
+    B, n, H = 3, 5, 4
+    for scorer in ("mlp", "release"):
+        cfg = Config(input_size=2, hidden_size=H, output_size=2, scorer=scorer,
+                     attn_size=3 if scorer == "mlp" else None)
+        params = init_params(cfg, seed=5)
+        h_hat, M = rng.normal(size=(B, H)), rng.normal(size=(B, n, H))
+        got = _call("3.3", my_scores, h_hat, M, params, scorer)
+        want, _ = score_forward(h_hat, key_forward(M, params, scorer), params, scorer)
+        _close(f"scores of scorer={scorer!r}", got, want, tol=1e-9)
+    return "Both scorers match score_forward."
+
+
+# ---------------------------------------------------------------- tutorial 2: BPTT, truncation
+@_verdict("Exercise 2.1 (where truncation cuts)")
+def check_cuts(my_cuts):
+    """``my_cuts(T, k_trunc)`` -> sorted list of cut steps, against ``Config.cuts``."""
+    for T, k in ((10, 3), (12, 4), (7, 1), (5, 5), (9, 20), (6, None)):
+        cfg = Config(input_size=1, output_size=1, attention=None, method="tbptt", k_trunc=k)
+        want = [t for t in range(T) if cfg.cuts(t)]
+        got = _call("2.1", my_cuts, T, k)
+        assert got is not None and [int(t) for t in got] == want, (
+            f"my_cuts({T}, {k}) = {got}, expected {want} (t >= 1 with t % k_trunc == 0)")
+    return "Cuts before every step t >= 1 with t % k_trunc == 0."
+
+
+@_verdict("Exercise 2.2 (credit reach)")
+def check_credit_reach(my_credit_reach):
+    """``my_credit_reach(G, threshold)`` against ``flow.credit_reach``."""
+    from minisab.flow import credit_reach
+    rng = np.random.default_rng(22)
+    for _ in range(3):
+        T = 9
+        G = np.tril(np.exp(rng.normal(scale=4, size=(T, T))))
+        G[rng.integers(T)] = 0.0                                  # a step without a loss
+        G[rng.random((T, T)) < 0.2] = 0.0
+        got = _call("2.2", my_credit_reach, G, 1e-3)
+        want = credit_reach(G, 1e-3)
+        assert got is not None and np.array_equal(np.asarray(got), want), (
+            f"reach {np.asarray(got).tolist()}, expected {want.tolist()}")
+    return "Same as flow.credit_reach."
+
+
+@_verdict("Exercise 2.3 (how far truncated credit reaches)")
+def check_tbptt_max_lag(tbptt_max_lag):
+    """``tbptt_max_lag(t, k_trunc)`` against the non-zero pattern of measured credit matrices."""
+    from minisab.flow import credit_matrix
+    rng = np.random.default_rng(23)
+    T = 13
+    x = rng.normal(size=(2, T, 3))
+    for k in (1, 3, 5):
+        cfg = Config(input_size=3, hidden_size=5, output_size=2, attention=None,
+                     method="tbptt", k_trunc=k)
+        G, _, _ = credit_matrix(init_params(cfg, seed=1), x, cfg)
+        for t in range(T):
+            measured = t - int(np.nonzero(G[t] > 0)[0].min())
+            got = _call("2.3", tbptt_max_lag, t, k)
+            assert got == measured, (f"tbptt_max_lag({t}, {k}) = {got}, but the credit matrix "
+                                     f"has non-zero credit up to lag {measured}")
+    return "Loss step t reaches back to the start of its chunk: lag t mod k_trunc."
+
+
+# ------------------------------------------------------------------ tutorial 4: SAB's credit
+@_verdict("Exercise 4.1 (BPTT's replay)")
+def check_bptt_replay(bptt_replay):
+    """``bptt_replay(T)`` against ``flow.backward_work(...)["per_loss"]`` of a plain LSTM."""
+    from minisab.flow import backward_work
+    from minisab.sab import forward
+    for T in (1, 2, 5, 13, 30):
+        cfg = Config(input_size=2, hidden_size=3, output_size=2, attention=None, method="bptt")
+        _, cache = forward(init_params(cfg), np.zeros((1, T, 2)), cfg)
+        want = backward_work(cache)["per_loss"]
+        got = _call("4.1", bptt_replay, T)
+        assert got is not None and abs(float(got) - want) < 1e-9, (
+            f"bptt_replay({T}) = {got}, measured {want:g}")
+    return "T(T-1)/2: quadratic in the sequence length."
+
+
+@_verdict("Exercise 4.2 (SAB that equals BPTT)")
+def check_sab_like_bptt(sab_like_bptt):
+    """The returned config keeps ``method="sab"`` and gives BPTT's gradient at T = 3 and 17."""
+    cfg = Config(input_size=3, hidden_size=4, output_size=3, attention="topk", attn_size=3,
+                 k_top=2, k_att=2, method="sab", k_trunc=3)
+    new = _call("4.2", sab_like_bptt, cfg)
+    assert isinstance(new, Config), "return a Config (cfg.replace(...))"
+    assert new.method == "sab", f"keep method='sab' (got {new.method!r})"
+    same = {k: getattr(cfg, k) for k in ("attention", "k_top", "k_att", "hidden_size", "scorer")}
+    assert all(getattr(new, k) == v for k, v in same.items()), "change only the truncation"
+    rng = np.random.default_rng(42)
+    params = init_params(cfg, seed=4)
+    for T in (3, 17):
+        x, tg = rng.normal(size=(2, T, 3)), rng.integers(0, 3, size=(2, T))
+        _, g, _ = loss_and_grads(params, x, tg, new)
+        _, g_b, _ = loss_and_grads(params, x, tg, cfg.replace(method="bptt"))
+        for k in g:
+            _close(f"gradient of {k} at T={T}", g[k], g_b[k], tol=1e-10, atol=1e-14)
+    return "No cut, no truncation: SAB's backward is BPTT's."
+
+
+@_verdict("Exercise 4.3 (follow the credit)")
+def check_states_reached(states_reached):
+    """``states_reached(cache, b, t)`` against the non-zero pattern of the per-sequence credit
+    matrix ``flow.credit_matrix(..., per_example=True)``."""
+    from minisab.flow import credit_matrix
+    rng = np.random.default_rng(43)
+    for k_top, k_att, k_trunc in ((2, 2, 3), (3, 1, 4), (1, 3, 2)):
+        cfg = Config(input_size=3, hidden_size=5, output_size=3, attention="topk", attn_size=4,
+                     k_top=k_top, k_att=k_att, method="sab", k_trunc=k_trunc)
+        params = init_params(cfg, seed=k_top)
+        x = rng.normal(size=(3, 16, 3))
+        G, _, cache = credit_matrix(params, x, cfg, per_example=True)      # (B, T, T)
+        for b in range(3):
+            for t in (15, 11, 6):
+                want = np.nonzero(G[b, t] > 0)[0].tolist()
+                got = _call("4.3", states_reached, cache, b, t)
+                assert got is not None and sorted(int(s) for s in got) == want, (
+                    f"k_top={k_top}, k_att={k_att}, k_trunc={k_trunc}, sequence {b}, loss step "
+                    f"{t}: you found {sorted(got) if got is not None else None}, the credit "
+                    f"matrix has {want}. (Did you include the threshold memory, and the "
+                    "reads made by the memories' own chunks?)")
+    return "Credit hops: chunk, memory read, chunk, ... exactly as the backward walks."
