@@ -1,0 +1,259 @@
+"""Sphinx configuration for the minisab site (Sphinx + MyST via myst-nb).
+
+Build (from the repository root; must stay free of warnings):
+
+    python -m sphinx -W --keep-going -b html docs docs/_build/html
+
+Tutorials: if ``tutorials/`` holds notebooks (``*.ipynb``, or jupytext/MyST ``*.md`` with a
+``jupytext`` or ``kernelspec`` front matter), they are copied into ``docs/_tutorials/`` (ignored
+by git) and listed in the index. Notebooks are NOT executed by default: the site shows the
+outputs stored in the ``.ipynb`` files. ``MINISAB_DOCS_EXECUTE=1`` (or ``auto``, ``cache``,
+``force``) turns execution on; ``MINISAB_DOCS_TIMEOUT`` (seconds, default 900) bounds each one.
+
+Nothing here reads outside the repository: the model contract is the copy in ``docs/model.md``.
+"""
+from __future__ import annotations
+
+import os
+import pkgutil
+import re
+import shutil
+import sys
+from pathlib import Path
+
+DOCS = Path(__file__).resolve().parent
+ROOT = DOCS.parent
+sys.path.insert(0, str(ROOT))        # autodoc imports the checkout's minisab, installed or not
+
+project = "minisab"
+author = "the minisab authors"
+copyright = "2026, the minisab authors"
+try:
+    from minisab import __version__ as release      # importing minisab has no side effects
+except Exception:                                   # pragma: no cover - reported by autodoc
+    release = "0.1.0"
+version = release
+
+extensions = [
+    "myst_nb",                      # MyST markdown + notebooks (loads myst_parser itself)
+    "sphinx.ext.autodoc",
+    "sphinx.ext.napoleon",
+    "sphinx.ext.mathjax",
+    "sphinx.ext.viewcode",
+]
+
+source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}
+root_doc = "index"
+# _tutorials/ is the build's copy of ../tutorials: only its top-level notebooks are pages.
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "**.ipynb_checkpoints", "_tutorials/*/**"]
+
+# --- MyST -------------------------------------------------------------------------------------
+myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist"]
+myst_heading_anchors = 3            # "model.md#4-backward-pass-..." links to MODEL.md's sections
+myst_dmath_double_inline = True
+
+# --- notebooks (myst-nb) ----------------------------------------------------------------------
+_EXEC_MODES = {"": "off", "0": "off", "off": "off", "false": "off", "no": "off",
+               "1": "auto", "on": "auto", "true": "auto", "yes": "auto",
+               "auto": "auto", "cache": "cache", "force": "force", "inline": "inline"}
+_exec = os.environ.get("MINISAB_DOCS_EXECUTE", "").strip().lower()
+if _exec not in _EXEC_MODES:
+    raise ValueError(f"invalid MINISAB_DOCS_EXECUTE={_exec!r}: accepted values are "
+                     f"{', '.join(repr(k) for k in _EXEC_MODES if k)} (empty: off)")
+nb_execution_mode = _EXEC_MODES[_exec]
+nb_execution_timeout = int(os.environ.get("MINISAB_DOCS_TIMEOUT", "900"))
+nb_execution_raise_on_error = True          # a tutorial that fails fails the build
+nb_execution_show_tb = True
+nb_merge_streams = True
+
+# --- autodoc ----------------------------------------------------------------------------------
+autodoc_member_order = "bysource"
+autodoc_default_options = {"members": True, "show-inheritance": True}
+autodoc_typehints = "signature"
+autodoc_mock_imports = ["cupy"]             # the GPU backend is imported lazily anyway
+napoleon_google_docstring = False
+napoleon_numpy_docstring = True
+
+# --- HTML -------------------------------------------------------------------------------------
+try:
+    import furo  # noqa: F401
+    html_theme = "furo"
+except ImportError:                         # the default theme works too, just plainer
+    html_theme = "alabaster"
+html_title = f"minisab {release}"
+html_static_path: list[str] = []
+
+# The API page lists the modules in the order of the layer table in docs/design.md (the pieces
+# before what is built from them; tests/test_docs.py checks the imports against that table). A
+# module missing from the table still gets its section, at the end: the API reference cannot
+# fall behind the package.
+_LAYER_ROW = re.compile(r"^\|\s*(\d+)\s*\|\s*`([A-Za-z_][A-Za-z0-9_]*)`\s*\|")
+
+
+def layer_table(path: Path = DOCS / "design.md") -> dict[str, int]:
+    """Module name -> layer, from the rows ``| layer | `module` | ... |`` of docs/design.md."""
+    rows = (_LAYER_ROW.match(line) for line in path.read_text(encoding="utf-8").splitlines())
+    return {m.group(2): int(m.group(1)) for m in rows if m}
+
+
+API_MARKER = "<!-- minisab-api-modules -->"
+TUTORIALS_MARKER = "<!-- minisab-tutorials-toctree -->"
+EXTRA_MARKER = "<!-- minisab-extra-pages-toctree -->"
+TUTORIALS_SRC = ROOT / "tutorials"
+TUTORIALS_DST = DOCS / "_tutorials"
+
+
+def package_modules() -> list[str]:
+    """The submodules of minisab (found on disk, not imported), in layer order, then the rest."""
+    found = {m.name for m in pkgutil.iter_modules([str(ROOT / "minisab")])
+             if not m.name.startswith("_")}
+    order = list(layer_table())           # file order of the table = layer order
+    return [m for m in order if m in found] + sorted(found - set(order))
+
+
+def api_markdown() -> str:
+    blocks = []
+    for name in package_modules():
+        blocks.append(f"## `minisab.{name}`\n\n```{{eval-rst}}\n.. automodule:: minisab.{name}\n"
+                      f"   :members:\n```\n")
+    return "\n".join(blocks)
+
+
+# A jupytext/MyST notebook: front matter (between the first two "---") with jupytext or kernelspec.
+_FRONT = re.compile(r"\A---[ \t]*\n(?:(?!---)[^\n]*\n)*?(jupytext|kernelspec):", re.M)
+
+
+def tutorial_notebooks(folder: Path = TUTORIALS_SRC) -> list[Path]:
+    """The tutorial pages: notebooks at the top of ``tutorials/``, ``.ipynb`` files and jupytext
+    MyST ``.md`` files that have no ``.ipynb`` twin (a paired notebook is shown once, from the
+    ``.ipynb`` and its outputs). Subfolders (solutions, data, helpers) are copied, not shown."""
+    if not folder.is_dir():
+        return []
+    ipynb = sorted(folder.glob("*.ipynb"))
+    stems = {p.with_suffix("") for p in ipynb}
+    md = sorted(p for p in folder.glob("*.md") if p.with_suffix("") not in stems
+                and _FRONT.match(p.read_text(encoding="utf-8")))
+    return sorted(ipynb + md)
+
+
+def sync_tutorials(app) -> None:
+    """Mirror ``tutorials/`` into ``docs/_tutorials/`` (Sphinx reads only below ``docs/``)."""
+    if TUTORIALS_DST.exists():
+        shutil.rmtree(TUTORIALS_DST)
+    if not tutorial_notebooks():
+        return
+    shutil.copytree(TUTORIALS_SRC, TUTORIALS_DST, copy_function=shutil.copy2,
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", "runs"))
+    for md in TUTORIALS_DST.rglob("*.md"):      # plain markdown next to the notebooks stays out
+        if md.with_suffix(".ipynb").exists() or not _FRONT.match(md.read_text(encoding="utf-8")):
+            md.unlink()
+
+
+def tutorials_toctree() -> str:
+    docs = [p.relative_to(TUTORIALS_SRC).with_suffix("").as_posix() for p in tutorial_notebooks()]
+    if not docs:
+        return ""
+    entries = "\n".join(f"_tutorials/{d}" for d in docs)
+    return f"```{{toctree}}\n:maxdepth: 1\n:caption: Tutorials\n\n{entries}\n```\n"
+
+
+_TOCTREE = re.compile(r"^```\{toctree\}[^\n]*\n(.*?)^```", re.S | re.M)
+
+
+def extra_pages(index_text: str) -> list[str]:
+    """Top-level pages of docs/ that no toctree of the index lists (a page a colleague adds):
+    they are listed under "More" instead of failing the build as "not in any toctree"."""
+    listed = {line.strip() for block in _TOCTREE.findall(index_text)
+              for line in block.splitlines() if line.strip() and not line.startswith(":")}
+    pages = {p.stem for p in DOCS.glob("*.md")} | {p.stem for p in DOCS.glob("*.ipynb")}
+    return sorted(pages - listed - {"index"})
+
+
+def extra_toctree(index_text: str) -> str:
+    pages = extra_pages(index_text)
+    if not pages:
+        return ""
+    return "```{toctree}\n:maxdepth: 1\n:caption: More\n\n" + "\n".join(pages) + "\n```\n"
+
+
+def fill_markers(app, docname, source) -> None:
+    if docname == "api":
+        source[0] = source[0].replace(API_MARKER, api_markdown())
+    elif docname == "index":
+        source[0] = (source[0].replace(TUTORIALS_MARKER, tutorials_toctree())
+                     .replace(EXTRA_MARKER, extra_toctree(source[0])))
+
+
+# --- plain-text docstrings ----------------------------------------------------------------
+# minisab's docstrings are written to be read in the source: indented, column-aligned lists of
+# arrays and their shapes, norms written |x|, PyTorch names such as clip_grad_norm_. reST reads
+# those as definition lists, block quotes, substitutions and references, and warns. This hook
+# (run after napoleon) shows every indented block that follows a plain paragraph as a literal
+# block, which keeps its columns, and escapes "|" and a word's trailing "_" in prose.
+# Docstrings that already use reST structures (lists, fields, directives, "::" blocks) keep them.
+_STRUCTURED = re.compile(r"^\s*([-*+] |\d+[.)] |:|\.\. |>>> )")
+_BULLET = re.compile(r"^\s*([-*+]|\d+[.)]) ")
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+_TRAILING_UNDERSCORE = re.compile(r"(?<=\w)(_+)(?=[\s.,;:!?)\]}'\"]|$)")
+
+
+def _escape_prose(line: str) -> str:
+    """Escape "|" (substitutions) and a word's trailing "_" (references) outside ``literals``."""
+    parts = line.split("``")            # even parts are outside ``inline literals``
+    for k in range(0, len(parts), 2):
+        p = parts[k].replace("|", r"\|")
+        parts[k] = _TRAILING_UNDERSCORE.sub(lambda m: r"\_" * len(m.group(1)), p)
+    return "``".join(parts)
+
+
+def plain_docstring_to_rst(lines: list[str]) -> list[str]:
+    out: list[str] = []
+    literal_base = None     # indentation of the paragraph a literal block hangs from, if in one
+    prev = ""               # the previous non-blank line outside literal blocks
+    for line in lines:
+        blank = not line.strip()
+        if literal_base is not None:
+            if blank or _indent(line) > literal_base:
+                out.append(line)
+                continue
+            literal_base = None
+            if out and out[-1].strip():
+                out.append("")          # a literal block must end with a blank line
+        if blank:
+            out.append(line)
+            continue
+        if prev and _indent(line) > _indent(prev) and not _STRUCTURED.match(prev):
+            if not prev.rstrip().endswith("::"):          # not already a literal block
+                if out and out[-1].strip():
+                    out.append("")
+                out.extend(["::", ""])                    # a "::" paragraph alone renders nothing
+            literal_base = _indent(prev)
+            out.append(line)
+            continue
+        if _BULLET.match(line) and prev and not _STRUCTURED.match(prev) and out[-1].strip():
+            out.append("")              # a list needs a blank line before it
+        out.append(_escape_prose(line))
+        prev = line
+    return out
+
+
+def _process_docstring(app, what, name, obj, options, lines) -> None:
+    lines[:] = plain_docstring_to_rst(lines)
+
+
+def always_reread(app, env, added, changed, removed) -> list[str]:
+    """index and api are filled in at read time (tutorials, modules): read them on every build."""
+    return ["index", "api"]
+
+
+def setup(app):
+    app.connect("builder-inited", sync_tutorials)
+    app.connect("source-read", fill_markers)
+    app.connect("env-get-outdated", always_reread)
+    app.connect("autodoc-process-docstring", _process_docstring, priority=600)
+    return {"parallel_read_safe": True}

@@ -1,0 +1,223 @@
+"""The documentation stays true to the code: references, derivations, layers, and the site build.
+
+- every "MODEL.md §N" (or §N.M) cited in the code, tests and docs exists in docs/model.md;
+- every backward pass in minisab/ is derived in docs/derivations.md;
+- the imports of minisab follow the layer table of docs/design.md (one way, no cycle);
+- docs/conf.py's helpers (plain docstrings to reST, tutorial discovery) do what they say;
+- the site builds with -W (only where Sphinx and myst-nb are installed: pip install -e '.[docs]').
+"""
+from __future__ import annotations
+
+import ast
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+PACKAGE = ROOT / "minisab"
+
+
+def load_conf():
+    """docs/conf.py as a module (it needs no Sphinx to import)."""
+    spec = importlib.util.spec_from_file_location("minisab_docs_conf", DOCS / "conf.py")
+    conf = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conf)
+    return conf
+
+
+def modules() -> dict[str, ast.Module]:
+    return {p.stem: ast.parse(p.read_text(encoding="utf-8"))
+            for p in sorted(PACKAGE.glob("*.py")) if not p.stem.startswith("_")}
+
+
+# ------------------------------------------------------------------ MODEL.md references
+REF = re.compile(r"MODEL\.md\W{0,3}(?:§\s?|section\s)(\d+)(?:\.(\d+))?")
+
+
+def model_sections() -> dict[int, str]:
+    """Section number -> its text, from the "## N. Title" headings of docs/model.md."""
+    text = (DOCS / "model.md").read_text(encoding="utf-8")
+    parts = re.split(r"^## (\d+)\. .*$", text, flags=re.M)
+    return {int(parts[k]): parts[k + 1] for k in range(1, len(parts), 2)}
+
+
+def cited_files():
+    folders = ["minisab", "tests", "benchmarks", "experiments", "tutorials", "docs"]
+    for folder in folders:
+        base = ROOT / folder
+        if not base.is_dir():
+            continue
+        for p in base.rglob("*"):
+            if (p.suffix in (".py", ".md", ".ipynb") and "_build" not in p.parts
+                    and "_tutorials" not in p.parts and p != DOCS / "model.md"):
+                yield p
+
+
+def test_model_copy_has_its_note_and_sections():
+    text = (DOCS / "model.md").read_text(encoding="utf-8")
+    assert "copy of `MODEL.md`" in text.splitlines()[2]
+    assert sorted(model_sections()) == [1, 2, 3, 4, 5]
+
+
+def test_every_model_reference_exists():
+    sections = model_sections()
+    bad = []
+    n_refs = 0
+    for path in cited_files():
+        for m in REF.finditer(path.read_text(encoding="utf-8", errors="replace")):
+            n_refs += 1
+            sec, item = int(m.group(1)), m.group(2)
+            ok = sec in sections and (
+                item is None or re.search(rf"^{item}\. ", sections[sec], flags=re.M))
+            if not ok:
+                bad.append(f"{path.relative_to(ROOT)}: {m.group(0)!r}")
+    assert n_refs > 20, "the scan found almost no MODEL.md references: is the pattern broken?"
+    assert not bad, ("references to sections or steps that docs/model.md does not have:\n"
+                     + "\n".join(bad))
+
+
+def test_reference_pattern_reads_items():
+    m = REF.search("see MODEL.md §2.3 here")
+    assert (m.group(1), m.group(2)) == ("2", "3")
+    assert not re.search(r"^9\. ", model_sections()[2], flags=re.M)   # a step that is not there
+
+
+# ------------------------------------------------------------------ derivations
+def test_every_backward_pass_is_derived():
+    text = (DOCS / "derivations.md").read_text(encoding="utf-8")
+    missing = []
+    for mod, tree in modules().items():
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef) and (node.name.endswith("_backward")
+                                                      or node.name == "backward"):
+                if f"`{node.name}`" not in text and f"`{mod}.{node.name}`" not in text:
+                    missing.append(f"minisab.{mod}.{node.name}")
+    assert not missing, ("backward passes without a derivation in docs/derivations.md (name "
+                         "them in backticks where they are derived): " + ", ".join(missing))
+
+
+# ------------------------------------------------------------------ layers
+def imports_of(tree: ast.Module) -> set[str]:
+    """minisab modules imported anywhere in a module (relative or absolute imports)."""
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            if node.level == 1 and node.module:
+                out.add(node.module.split(".")[0])
+            elif node.level == 1:                       # from . import x
+                out.update(a.name for a in node.names)
+            elif node.module and node.module.startswith("minisab."):
+                out.add(node.module.split(".")[1])
+            elif node.module == "minisab":
+                out.update(a.name for a in node.names)
+        elif isinstance(node, ast.Import):
+            out.update(a.name.split(".")[1] for a in node.names
+                       if a.name.startswith("minisab."))
+    return out
+
+
+def test_imports_follow_the_layer_table():
+    layers = load_conf().layer_table()
+    mods = modules()
+    unplaced = sorted(set(mods) - set(layers))
+    assert not unplaced, (f"modules missing from the layer table of docs/design.md: {unplaced}; "
+                          "add a row '| layer | `name` | one idea |' and place it in the picture")
+    graph = {m: {i for i in imports_of(tree) if i in mods} for m, tree in mods.items()}
+    upward = [f"minisab.{m} (layer {layers[m]}) imports minisab.{i} (layer {layers[i]})"
+              for m, deps in graph.items() for i in deps if layers[i] > layers[m]]
+    assert not upward, "imports against the layers of docs/design.md:\n" + "\n".join(upward)
+    # Same-layer imports are allowed, cycles are not.
+    state = {}
+
+    def visit(m, path):
+        state[m] = "open"
+        for i in graph[m]:
+            assert state.get(i) != "open", f"import cycle: {' -> '.join(path + [m, i])}"
+            if i not in state:
+                visit(i, path + [m])
+        state[m] = "done"
+    for m in graph:
+        if m not in state:
+            visit(m, [])
+
+
+def test_import_scan_finds_the_core_dependencies():
+    graph = imports_of(modules()["sab"])
+    assert {"attention", "backend", "config", "losses", "lstm", "memory"} <= graph
+
+
+# ------------------------------------------------------------------ docs/conf.py helpers
+def test_plain_docstrings_become_warning_free_rest():
+    conf = load_conf()
+    doc = ["Returns ``(h, c)``:",
+           "  h   (B, H) the state",
+           "      continued",
+           "  c   (B, H)",
+           "Norm |x| and ``a|b``, as torch's clip_grad_norm_.",
+           "Example::",
+           "",
+           "    y = 1",
+           "- item",
+           "  more"]
+    out = conf.plain_docstring_to_rst(doc)
+    assert out[:4] == ["Returns ``(h, c)``:", "", "::", ""]           # a literal block
+    assert out[4:7] == doc[1:4] and out[7] == ""                       # columns kept, closed
+    assert out[8] == r"Norm \|x\| and ``a|b``, as torch's clip_grad_norm\_."
+    assert out[9:12] == doc[5:8]                                       # existing :: untouched
+    assert out[12:] == ["", "- item", "  more"]                        # list gets its blank line
+
+
+def test_api_page_lists_every_module():
+    conf = load_conf()
+    text = conf.api_markdown()
+    for name in modules():
+        assert f".. automodule:: minisab.{name}\n" in text
+    order = conf.package_modules()
+    assert order.index("backend") < order.index("sab") < order.index("cli")
+
+
+def test_pages_missing_from_the_index_are_listed():
+    conf = load_conf()
+    index = (DOCS / "index.md").read_text(encoding="utf-8")
+    assert not {"model", "derivations", "costs", "api"} & set(conf.extra_pages(index))
+    few = "```{toctree}\n:maxdepth: 2\n\nmodel\nderivations\n```\n"
+    extra = conf.extra_pages(few)
+    assert "costs" in extra and "model" not in extra and "index" not in extra
+    assert "costs" in conf.extra_toctree(few)
+
+
+def _notebook(path: Path):
+    nb = {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    path.write_text(json.dumps(nb), encoding="utf-8")
+
+
+def test_tutorial_discovery(tmp_path):
+    conf = load_conf()
+    assert conf.tutorial_notebooks(tmp_path / "absent") == []
+    _notebook(tmp_path / "01_lstm.ipynb")
+    (tmp_path / "01_lstm.md").write_text("---\njupytext:\n  x: 1\n---\n# paired\n")
+    (tmp_path / "02_sab.md").write_text("---\nkernelspec:\n  name: python3\n---\n# text nb\n")
+    (tmp_path / "README.md").write_text("# not a notebook\n")
+    (tmp_path / "solutions").mkdir()
+    _notebook(tmp_path / "solutions" / "01_lstm.ipynb")
+    found = [p.relative_to(tmp_path).as_posix() for p in conf.tutorial_notebooks(tmp_path)]
+    assert found == ["01_lstm.ipynb", "02_sab.md"]
+
+
+# ------------------------------------------------------------------ the site
+def test_site_builds_without_warnings(tmp_path):
+    pytest.importorskip("sphinx")
+    pytest.importorskip("myst_nb")
+    env = dict(os.environ, MINISAB_DOCS_EXECUTE="off")
+    proc = subprocess.run([sys.executable, "-m", "sphinx", "-E", "-W", "--keep-going", "-q",
+                           "-b", "html", str(DOCS), str(tmp_path / "html")],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, f"the site does not build cleanly:\n{proc.stderr[-5000:]}"
+    assert (tmp_path / "html" / "derivations.html").exists()
