@@ -4,21 +4,39 @@ Build (from the repository root; must stay free of warnings):
 
     python -m sphinx -W --keep-going -b html docs docs/_build/html
 
-Tutorials: if ``tutorials/`` holds notebooks (``*.ipynb``, or jupytext/MyST ``*.md`` with a
-``jupytext`` or ``kernelspec`` front matter), they are copied into ``docs/_tutorials/`` (ignored
-by git) and listed in the index. Notebooks are NOT executed by default: the site shows the
-outputs stored in the ``.ipynb`` files. ``MINISAB_DOCS_EXECUTE=1`` (or ``auto``, ``cache``,
-``force``) turns execution on; ``MINISAB_DOCS_TIMEOUT`` (seconds, default 900) bounds each one.
+Tutorials: every notebook at the top of ``tutorials/`` (``*.ipynb``, or jupytext/MyST ``*.md``
+with a ``jupytext`` or ``kernelspec`` front matter) is copied into ``docs/_tutorials/`` (ignored
+by git) and listed in the index, found by glob: a new notebook needs no edit here.
+
+Executing them: the notebooks are committed without outputs, so by default (``auto``) the build
+runs every notebook that has none, in ``docs/_tutorials/`` (where ``checks.py`` is copied too),
+and the site shows the tutorials with their outputs and figures. ``MINISAB_SMOKE=1`` makes the
+notebooks run at small sizes (seconds each). ``MINISAB_DOCS_EXECUTE`` chooses:
+
+- ``off`` (or ``0``, ``no``, ``false``): render the notebooks as stored, without running them.
+  CI and ``tests/test_docs.py`` build this way;
+- ``auto`` (or ``1``, ``on``, unset): run the notebooks that have no outputs (the default);
+- ``cache``: run them through jupyter-cache (``docs/_build/.jupyter_cache``), so a rebuild only
+  re-runs the notebooks that changed; ``force``: re-run every notebook, outputs or not.
+
+A notebook that raises fails the build. ``MINISAB_DOCS_TIMEOUT`` (seconds, default 900) bounds
+each cell's execution.
 
 Nothing here reads outside the repository: the model contract is the copy in ``docs/model.md``.
 """
 from __future__ import annotations
 
+import importlib
+import inspect
+import io
+import keyword
 import os
 import pkgutil
 import re
 import shutil
 import sys
+import textwrap
+import tokenize
 from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent
@@ -53,13 +71,13 @@ myst_heading_anchors = 3            # "model.md#4-backward-pass-..." links to MO
 myst_dmath_double_inline = True
 
 # --- notebooks (myst-nb) ----------------------------------------------------------------------
-_EXEC_MODES = {"": "off", "0": "off", "off": "off", "false": "off", "no": "off",
-               "1": "auto", "on": "auto", "true": "auto", "yes": "auto",
+_EXEC_MODES = {"0": "off", "off": "off", "false": "off", "no": "off",
+               "": "auto", "1": "auto", "on": "auto", "true": "auto", "yes": "auto",
                "auto": "auto", "cache": "cache", "force": "force", "inline": "inline"}
 _exec = os.environ.get("MINISAB_DOCS_EXECUTE", "").strip().lower()
 if _exec not in _EXEC_MODES:
     raise ValueError(f"invalid MINISAB_DOCS_EXECUTE={_exec!r}: accepted values are "
-                     f"{', '.join(repr(k) for k in _EXEC_MODES if k)} (empty: off)")
+                     f"{', '.join(repr(k) for k in _EXEC_MODES if k)} (unset: auto)")
 nb_execution_mode = _EXEC_MODES[_exec]
 nb_execution_timeout = int(os.environ.get("MINISAB_DOCS_TIMEOUT", "900"))
 nb_execution_raise_on_error = True          # a tutorial that fails fails the build
@@ -115,7 +133,7 @@ def api_markdown() -> str:
     blocks = []
     for name in package_modules():
         blocks.append(f"## `minisab.{name}`\n\n```{{eval-rst}}\n.. automodule:: minisab.{name}\n"
-                      f"   :members:\n```\n")
+                      f"   :members:\n   :undoc-members:\n```\n")
     return "\n".join(blocks)
 
 
@@ -242,6 +260,95 @@ def plain_docstring_to_rst(lines: list[str]) -> list[str]:
     return out
 
 
+# --- dataclass fields documented by comments ---------------------------------------------
+# The fields of Config, TrainConfig, Backend, ... are documented by a comment at the end of their
+# line (continued on comment-only lines starting in the same column), as the source is meant to
+# be read. autodoc does not read such comments: this hook shows them as the field's description.
+def field_comments(source: str) -> dict[str, str]:
+    """Field name -> its trailing comment, for the ``name: type = value  # comment`` lines of a
+    class's source: its body's own lines, not those of its methods."""
+    out: dict[str, str] = {}
+    body_col = None         # indentation of the class body
+    field = None            # the field of the current logical line, if it is one
+    last = None             # (field, column) of the last trailing comment, for continuations
+    first_token = True      # at the first token of a logical line
+    tokens = tokenize.generate_tokens(io.StringIO(source).readline)
+    try:
+        for tok in tokens:
+            if tok.type == tokenize.INDENT and body_col is None:
+                body_col = len(tok.string)
+            if tok.type in (tokenize.INDENT, tokenize.DEDENT):
+                continue
+            if tok.type == tokenize.COMMENT:
+                text = tok.string.lstrip("#").strip()
+                if not first_token and field is not None:            # after a field's code
+                    out[field] = text
+                    last = (field, tok.start[1])
+                elif first_token and last and tok.start[1] == last[1] and text:  # continuation
+                    out[last[0]] += " " + text
+                else:
+                    last = None
+                continue
+            if tok.type in (tokenize.NL, tokenize.NEWLINE):
+                if tok.type == tokenize.NEWLINE:
+                    first_token, field = True, None
+                continue
+            if first_token:
+                first_token = False
+                last = None
+                field = (tok.string if tok.type == tokenize.NAME and tok.start[1] == body_col
+                         and not keyword.iskeyword(tok.string) else None)
+    except (tokenize.TokenError, IndentationError):      # pragma: no cover - not Python source
+        return out
+    return out
+
+
+def _owner(qualname: str):
+    """The object that ``a.b.C`` names (importing ``a.b``), or None."""
+    parts = qualname.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        try:
+            for attr in parts[i:]:
+                obj = getattr(obj, attr)
+        except AttributeError:
+            return None
+        return obj
+    return None
+
+
+def field_comment(module: str, qualname: str) -> str:
+    """The trailing comment of field ``Class.field`` of ``module`` ("" if it has none)."""
+    owner_name, _, field = qualname.rpartition(".")
+    owner = _owner(f"{module}.{owner_name}") if module and owner_name else None
+    if not inspect.isclass(owner):
+        return ""
+    try:
+        source = textwrap.dedent(inspect.getsource(owner))
+    except (OSError, TypeError):
+        return ""
+    return field_comments(source).get(field, "")
+
+
+def _describe_fields(app, domain, objtype, contentnode) -> None:
+    """An attribute documented only by its comment gets the comment as its description.
+    (autodoc gives no docstring event for a plain dataclass field, so this runs on the
+    rendered node.)"""
+    from docutils import nodes
+    if domain != "py" or objtype != "attribute" or any(
+            isinstance(c, nodes.paragraph) for c in contentnode.children):
+        return
+    signature = contentnode.parent[0] if contentnode.parent is not None else None
+    if signature is None or not signature.get("module", "").startswith("minisab"):
+        return
+    text = field_comment(signature["module"], signature.get("fullname", ""))
+    if text:
+        contentnode.insert(0, nodes.paragraph(text, text))
+
+
 def _process_docstring(app, what, name, obj, options, lines) -> None:
     lines[:] = plain_docstring_to_rst(lines)
 
@@ -256,4 +363,5 @@ def setup(app):
     app.connect("source-read", fill_markers)
     app.connect("env-get-outdated", always_reread)
     app.connect("autodoc-process-docstring", _process_docstring, priority=600)
+    app.connect("object-description-transform", _describe_fields)
     return {"parallel_read_safe": True}

@@ -111,3 +111,66 @@ def test_checker_rejects_wrong_answers(checks):
                          (checks.check_bptt_replay, lambda T: T * T / 2)):
         with pytest.raises(AssertionError):
             check(wrong)
+
+
+def test_backend_checkers_reject_numpy_only_answers(checks):
+    """Tutorial 8: an answer that calls NumPy on a device array (the strict backend plays the
+    GPU), copies a model result to the host, or compares the wrong way is rejected."""
+    from minisab.backend import gather_rows, namespace, to_host, topk_indices
+    from minisab.params import params_to_host
+
+    def max_diff_implicit_numpy(p, q):                 # np.asarray on a device array
+        return max(float(np.max(np.abs(np.asarray(p[k]) - np.asarray(q[k])))) for k in p)
+
+    def max_diff_without_abs(p, q):
+        hp, hq = params_to_host(p), params_to_host(q)
+        return max(float(np.max(hp[k] - hq[k])) for k in hp)
+
+    def top_mean_numpy_only(a, M, k):                  # the tutorial's NumPy-only snippet
+        idx = np.argsort(-a, axis=1)[:, :k]
+        return M[np.arange(a.shape[0])[:, None], idx].mean(axis=1)
+
+    def top_mean_on_host(a, M, k):                     # right values, but left the device
+        return to_host(namespace(a).mean(gather_rows(M, topk_indices(a, k)), axis=1))
+
+    for check, wrong in ((checks.check_max_param_difference, max_diff_implicit_numpy),
+                         (checks.check_max_param_difference, max_diff_without_abs),
+                         (checks.check_mean_of_top_memories, top_mean_numpy_only),
+                         (checks.check_mean_of_top_memories, top_mean_on_host)):
+        with pytest.raises(AssertionError):
+            check(wrong)
+
+
+def test_tutorial05_checkers_reject_wrong_answers(checks, capsys):
+    """Tutorial 5: a recall accuracy that counts the blanks or the wrong steps, and a threshold
+    step that ignores the direction, takes the last crossing, or uses '>', are rejected."""
+    def untouched(*args):
+        raise NotImplementedError
+
+    def accuracy_of_every_step(logits, targets, n_digits):         # the blanks count too
+        return float(np.mean(np.argmax(logits, axis=2) == targets))
+
+    def accuracy_of_first_steps(logits, targets, n_digits):        # the digits' input steps
+        return float(np.mean(np.argmax(logits[:, :n_digits], axis=2) == targets[:, :n_digits]))
+
+    def crossing(records, metric, threshold, higher_is_better, pick=0, strict=False,
+                 direction=True):
+        hits = [r["step"] for r in records if metric in r
+                and ((r[metric] > threshold if strict else r[metric] >= threshold)
+                     if (higher_is_better or not direction) else r[metric] <= threshold)]
+        return hits[pick] if hits else None
+
+    for check, wrong in (
+            (checks.check_recall_accuracy, accuracy_of_every_step),
+            (checks.check_recall_accuracy, accuracy_of_first_steps),
+            (checks.check_steps_to_reach,                              # always '>='
+             lambda r, m, t, h=True: crossing(r, m, t, h, direction=False)),
+            (checks.check_steps_to_reach,                              # the last crossing
+             lambda r, m, t, h=True: crossing(r, m, t, h, pick=-1)),
+            (checks.check_steps_to_reach,                              # '>' instead of '>='
+             lambda r, m, t, h=True: crossing(r, m, t, h, strict=True))):
+        with pytest.raises(AssertionError):
+            check(wrong)
+    assert checks.check_steps_to_reach(lambda r, m, t, h=True: crossing(r, m, t, h))
+    assert checks.check_recall_accuracy(untouched) is False
+    assert "not done yet" in capsys.readouterr().out

@@ -294,3 +294,198 @@ def check_states_reached(states_reached):
                     f"matrix has {want}. (Did you include the threshold memory, and the "
                     "reads made by the memories' own chunks?)")
     return "Credit hops: chunk, memory read, chunk, ... exactly as the backward walks."
+
+
+# ======================================================================================
+# tutorial 8: backends (NumPy, CuPy, strict) -- begin
+# ======================================================================================
+# The device errors a NumPy-only call raises on the strict backend (or on CuPy).
+_DEVICE_ERRORS = (RuntimeError, TypeError, ValueError, AttributeError, IndexError)
+
+
+def _backends_here():
+    """NumPy, the strict backend (array_api_strict on device1), and CuPy where a GPU is."""
+    from minisab.backend import BackendError, get_backend
+    found = []
+    for name in ("numpy", "strict", "cupy"):
+        try:
+            found.append(get_backend(name))
+        except BackendError:
+            pass
+    return found
+
+
+def _call_on_device(label, where, fn, *args):
+    """``_call``, turning a NumPy-only call on a device array into a hint."""
+    try:
+        return _call(label, fn, *args)
+    except _DEVICE_ERRORS as e:
+        raise AssertionError(
+            f"{where}: your function raised {type(e).__name__}: {e}\n-> a NumPy-only call met an "
+            "array that lives on another device (what the strict backend is there to catch). "
+            "Use the array's own namespace (minisab.backend.namespace), the helpers of "
+            "minisab.backend, and to_host for explicit copies to the host.") from None
+
+
+@_verdict("Exercise 8.1 (compare parameters across backends)")
+def check_max_param_difference(max_param_difference):
+    """``max_param_difference(p, q)`` -> float: max over every parameter and entry of
+    |p - q|, for p and q on every pair of the backends present (NumPy, strict, CuPy)."""
+    from minisab.params import params_from_host, params_to_host
+    cfg = Config(input_size=3, hidden_size=4, output_size=3, attention="topk", attn_size=3)
+    host = params_to_host(init_params(cfg, seed=8))
+    bumped = {k: v.copy() for k, v in host.items()}
+    bumped["W_h"][1, 2] += 0.25               # p - q has its largest |entry| in a late key,
+    bumped["b_y"][0] -= 0.75                  # of one sign in one order, the other in the other
+    bumped["W_x"][0, 0] += 1e-3
+    backends = _backends_here()
+    for be_p in backends:
+        for be_q in backends:
+            for first, second, want in ((host, bumped, 0.75), (bumped, host, 0.75),
+                                        (host, host, 0.0)):
+                p = params_from_host(first, cfg, be_p)
+                q = params_from_host(second, cfg, be_q)
+                where = f"p on {be_p.name}, q on {be_q.name}"
+                got = _call_on_device("8.1", where, max_param_difference, p, q)
+                assert got is not None, f"{where}: your function returned None"
+                assert isinstance(got, (float, int, np.floating, np.integer)), (
+                    f"{where}: you returned a {type(got).__module__}.{type(got).__name__}; "
+                    "return a Python float (float(...) of a host value, or to_float)")
+                assert abs(float(got) - want) <= 1e-12, (
+                    f"{where}: you returned {float(got):.6g}, expected {want:g} (the largest "
+                    "|p[k] - q[k]| over every key k and every entry: abs first, then max over "
+                    "all parameters, not just the first)")
+    names = ", ".join(be.name for be in backends)
+    return f"Right on every pair of backends present ({names})."
+
+
+def _mean_of_top_host(a, M, k):
+    idx = np.argsort(-a, axis=1)[:, :k]
+    return np.take_along_axis(M, idx[:, :, None], axis=1).mean(axis=1)
+
+
+@_verdict("Exercise 8.2 (a device-clean top-k read)")
+def check_mean_of_top_memories(mean_of_top_memories):
+    """``mean_of_top_memories(a, M, k)`` -> (B, H) on every backend present, the result on the
+    device of the inputs."""
+    from minisab.backend import namespace
+    rng = np.random.default_rng(82)
+    backends = _backends_here()
+    for be in backends:
+        for B, n, H, k in ((3, 6, 4, 2), (2, 5, 3, 5), (4, 9, 2, 1)):
+            a = _untied_scores(rng, B, n)
+            M = rng.normal(size=(B, n, H))
+            where = f"on the {be.name} backend (B={B}, n={n}, H={H}, k={k})"
+            got = _call_on_device("8.2", where, mean_of_top_memories, be.asarray(a),
+                                  be.asarray(M), k)
+            assert got is not None, f"{where}: your function returned None"
+            if be.name != "numpy":
+                assert not isinstance(got, (np.ndarray, np.generic, float)), (
+                    f"{where}: you returned a host (NumPy) value. The result must stay on the "
+                    "device of its inputs: no to_host inside a model function")
+                assert namespace(got) is be.xp, (
+                    f"{where}: the result is a {type(got).__module__} array, expected one of "
+                    f"{be.xp.__name__}")
+                if be.device is not None:
+                    assert got.device == be.device, (
+                        f"{where}: the result is on {got.device}, expected {be.device} (make "
+                        "new arrays with minisab.backend.zeros/arange(..., like=a))")
+            _close(f"{where}: the mean of the {k} best-scored memories", got,
+                   _mean_of_top_host(a, M, k), tol=1e-12)
+    names = ", ".join(be.name for be in backends)
+    return f"Same result on {names}, and it stays on the device."
+# ======================================================================================
+# tutorial 8: backends (NumPy, CuPy, strict) -- end
+# ======================================================================================
+
+
+# ======================================================================================
+# tutorial 5: experiments (learning curves, recall accuracy) -- begin
+# ======================================================================================
+def _t5_copy_problem(rng, T, n, V, B, p_recall, p_blank):
+    """A copy-task batch and logits that are right at a share ``p_recall`` of the recall steps
+    and ``p_blank`` of the other steps (so the recall, the first n and all steps differ)."""
+    from minisab.tasks import make_task
+    task = make_task("copy", T, n_digits=n, n_symbols=V)
+    x, targets, mask = task.sample(rng, B)
+    logits = rng.normal(size=targets.shape + (task.output_size,))
+    right = rng.random(targets.shape) < np.where(np.arange(targets.shape[1]) >= T + n,
+                                                 p_recall, p_blank)
+    np.put_along_axis(logits, targets[:, :, None], 6.0 * right[:, :, None], axis=2)
+    return task, logits, targets, mask
+
+
+@_verdict("Exercise 5.1 (recall accuracy)")
+def check_recall_accuracy(my_recall_accuracy):
+    """``my_recall_accuracy(logits, targets, n_digits)`` -> float, against the copy task's
+    metric ``Task.metric`` (``tasks.recall_accuracy``) on batches where the recall steps, the
+    first ``n_digits`` steps and the whole sequence give different accuracies."""
+    rng = np.random.default_rng(51)
+    for T, n, V, B, p_recall, p_blank in ((6, 3, 4, 5, 0.4, 0.9), (10, 2, 8, 7, 0.7, 0.2),
+                                          (3, 4, 5, 6, 0.5, 0.95), (5, 1, 3, 9, 0.3, 0.8)):
+        task, logits, targets, mask = _t5_copy_problem(rng, T, n, V, B, p_recall, p_blank)
+        want = task.metric(logits, targets, mask, 0.0)
+        pred = np.argmax(logits, axis=2)
+        got = _call("5.1", my_recall_accuracy, logits.copy(), targets.copy(), n)
+        where = f"T={T}, n_digits={n}, batch {B}"
+        assert got is not None, f"{where}: your function returned None"
+        assert np.ndim(got) == 0, (f"{where}: you returned an array of shape {np.shape(got)}; "
+                                   "return one number, the mean over sequences and recall steps")
+        got = float(got)
+        if abs(got - 100 * want) < 1e-9 and want > 0:
+            raise AssertionError(f"{where}: {got:g} looks like a percentage; return a fraction "
+                                 "in [0, 1]")
+        if abs(got - want) > 1e-9:
+            hint = "the recall steps are the last n_digits steps of each sequence"
+            if abs(got - float(np.mean(pred == targets))) < 1e-9:
+                hint = ("you counted every step, blanks included; the metric counts only the "
+                        "last n_digits steps (the recall)")
+            elif abs(got - float(np.mean(pred[:, :n] == targets[:, :n]))) < 1e-9:
+                hint = "you scored the first n_digits steps (the digits' input); score the last"
+            raise AssertionError(f"{where}: you returned {got:.4f}, expected {want:.4f} -> {hint}")
+    return "Same as the copy task's metric: the blanks do not count."
+
+
+_T5_CURVE = [{"step": 0, "loss": 2.3, "accuracy": 0.12},
+             {"step": 100, "loss": 1.1, "accuracy": 0.4},
+             {"step": 150, "loss": 1.0},                                # no metric: skip it
+             {"step": 200, "loss": 0.4, "accuracy": 0.92},
+             {"step": 300, "loss": 0.5, "accuracy": 0.85},
+             {"step": 400, "loss": 0.2, "accuracy": 0.97}]
+_T5_MSE_CURVE = [{"step": 0, "loss": 1.1, "mse": 1.1}, {"step": 50, "loss": 0.16, "mse": 0.16},
+                 {"step": 100, "loss": 0.009, "mse": 0.009},
+                 {"step": 150, "loss": 0.02, "mse": 0.02},
+                 {"step": 200, "loss": 0.001, "mse": 0.001}]
+
+
+@_verdict("Exercise 5.2 (steps to reach a threshold)")
+def check_steps_to_reach(steps_to_reach):
+    """``steps_to_reach(records, metric, threshold, higher_is_better)`` -> the "step" of the
+    first record whose metric reaches the threshold (>= or <=), None if none does."""
+    cases = ((_T5_CURVE, "accuracy", 0.9, True, 200, "the FIRST record at or above the threshold, "
+              "even if a later one falls below it again"),
+             (_T5_CURVE, "accuracy", 0.4, True, 100, "reaching means >=: 0.4 reaches 0.4"),
+             (_T5_CURVE, "accuracy", 0.1, True, 0, "step 0 is an answer like any other (careful "
+              "with `if step:`, 0 is falsy)"),
+             (_T5_CURVE, "accuracy", 0.99, True, None, "never reached: return None"),
+             (_T5_CURVE, "loss", 0.45, False, 200, "lower is better: the first value <= threshold"),
+             (_T5_MSE_CURVE, "mse", 0.01, False, 100,
+              "lower is better: the first value <= threshold"),
+             (_T5_MSE_CURVE, "mse", 0.0001, False, None, "never reached: return None"),
+             ([], "accuracy", 0.5, True, None, "no records: return None"))
+    for records, metric, threshold, higher, want, hint in cases:
+        try:
+            got = _call("5.2", steps_to_reach, [dict(r) for r in records], metric, threshold,
+                        higher)
+        except KeyError as e:
+            raise AssertionError(f"your function raised KeyError: {e} -> some records lack the "
+                                 "metric (evaluations that did not measure it): skip them, e.g. "
+                                 "with `if metric in r`") from None
+        assert (got is None) == (want is None) and (want is None or got == want), (
+            f"steps_to_reach(records, {metric!r}, {threshold}, higher_is_better={higher}) = "
+            f"{got!r}, expected {want!r} -> {hint}. (Records: "
+            f"{[(r['step'], r.get(metric)) for r in records]})")
+    return "First crossing, in either direction, None when never."
+# ======================================================================================
+# tutorial 5: experiments (learning curves, recall accuracy) -- end
+# ======================================================================================
