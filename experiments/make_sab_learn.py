@@ -32,7 +32,8 @@ import os
 import sys
 import time
 
-import numpy as np
+os.environ.setdefault("OMP_NUM_THREADS", "1")     # one BLAS thread per worker, set before NumPy
+import numpy as np  # noqa: E402
 
 from minisab.backend import get_backend, host_rng
 from minisab.checkpoint import atomic_write, atomic_write_text, load_checkpoint
@@ -40,7 +41,7 @@ from minisab.config import Config
 from minisab.diagnose import diagnose, summarize
 from minisab.runs import write_config
 from minisab.tasks import make_task
-from minisab.train import CHECKPOINT, TrainConfig, read_metrics, train
+from minisab.train import CHECKPOINT, TrainConfig, evaluate, read_metrics, train
 
 METHODS = {
     "bptt": {"attention": None, "method": "bptt"},
@@ -49,9 +50,14 @@ METHODS = {
     "sab": {"attention": "topk", "method": "sab"},
     "sab-hhat": {"attention": "topk", "method": "sab", "memory_write": "h_hat"},
     "sab-tanh": {"attention": "topk", "method": "sab", "memory_write": "tanh_h"},
+    "sab-detach": {"attention": "topk", "method": "sab", "detach_scores": True},
+    "sab-detach-hhat": {"attention": "topk", "method": "sab", "detach_scores": True,
+                        "memory_write": "h_hat"},
 }
 COLORS = {"bptt": "#0072B2", "tbptt": "#E69F00", "softmax": "#CC79A7", "sab": "#D55E00",
-          "sab-hhat": "#009E73", "sab-tanh": "#56B4E9"}
+          "sab-hhat": "#F0E442", "sab-tanh": "#56B4E9", "sab-detach": "#009E73",
+          "sab-detach-hhat": "#000000"}
+TRANSFER = (2, 4)           # after training at T, recall accuracy at 2T and 4T (no retraining)
 
 
 def parse_args(argv=None):
@@ -78,6 +84,7 @@ def parse_args(argv=None):
     p.add_argument("--target", type=float, default=None,
                    help="stop a run once its recall accuracy reaches this")
     p.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    p.add_argument("--jobs", type=int, default=2, help="grid points trained side by side")
     p.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                                  "results", "make_sab_learn"))
     p.add_argument("--fresh", action="store_true", help="retrain runs that already finished")
@@ -121,7 +128,7 @@ def run_one(args, T, steps, label, seed) -> dict:
     tc = TrainConfig(steps=steps, batch=args.batch, lr=args.lr, clip=args.clip, seed=seed,
                      forget_bias=args.forget_bias, eval_every=args.eval_every,
                      eval_batch=args.eval_batch, target=args.target)
-    run_dir = os.path.join(args.out, f"T{T}", label, f"seed{seed}")
+    run_dir = os.path.join(args.out, "runs", f"T{T}", label, f"seed{seed}")   # not in git
     ckpt = os.path.join(run_dir, CHECKPOINT)
     if os.path.exists(ckpt) and args.fresh:
         os.remove(ckpt)
@@ -153,9 +160,20 @@ def run_one(args, T, steps, label, seed) -> dict:
            "step_90": hit["step"] if hit else None, "time_90_s": hit["time"] if hit else None,
            "spikes": count_spikes(recs), "chance": task.chance,
            "curve": [[r["step"], r["accuracy"], r["loss"]] for r in recs]}
+    row["transfer"] = {str(f * T): evaluate(params, cfg, task.at_length(f * T),
+                                            task.at_length(f * T).sample_eval(
+                                                host_rng([seed, 3]), args.eval_batch))["accuracy"]
+                       for f in TRANSFER}
     if cfg.uses_attention:
         row["diagnosis"] = end_diagnosis(params, cfg, task, seed)
     return row
+
+
+def _run_point(point):
+    """One grid point in a worker process: (args, T, steps, label, seed) -> row."""
+    args, T, steps, label, seed = point
+    print(f"== T={T} {label} seed={seed}", file=sys.stderr, flush=True)
+    return run_one(args, T, steps, label, seed)
 
 
 def load_results(path) -> list:
@@ -175,8 +193,9 @@ def save_results(args, rows) -> None:
 
 def table(rows) -> str:
     lines = ["| T | method | seeds | steps | final acc (mean; per seed) | best acc | reached 90% "
-             "(step / s) | wall s (mean) | spikes | NaN stops | max|h| at T / 2T |",
-             "|" + "---|" * 11]
+             "(step / s) | wall s (mean) | spikes | NaN stops | max|h| at T / 2T | "
+             "recall at 2T / 4T (mean) |",
+             "|" + "---|" * 12]
     keys = sorted({(r["T"], r["method"]) for r in rows},
                   key=lambda k: (k[0], list(METHODS).index(k[1])))
     for T, m in keys:
@@ -191,8 +210,16 @@ def table(rows) -> str:
                      f"{max(r['best_acc'] for r in rs):.3f} | {'; '.join(hits)} | "
                      f"{np.mean([r['wall_s'] for r in rs]):.0f} | "
                      f"{sum(r['spikes'] for r in rs)} | "
-                     f"{sum(r['stopped'] == 'nan' for r in rs)} | {hmax} |")
+                     f"{sum(r['stopped'] == 'nan' for r in rs)} | {hmax} | "
+                     f"{_transfer_text(rs)} |")
     return "\n".join(lines) + "\n"
+
+
+def _transfer_text(rs) -> str:
+    if not all("transfer" in r for r in rs):
+        return "—"
+    keys = list(rs[0]["transfer"])
+    return " / ".join(f"{np.mean([r['transfer'][k] for r in rs]):.2f}" for k in keys)
 
 
 def plot(args, rows) -> None:
@@ -234,17 +261,22 @@ def main(argv=None) -> int:
         return 0
     steps_for = dict(zip(args.T, args.steps * len(args.T) if len(args.steps) == 1 else args.steps))
     # Seeds outermost, so that a grid cut short still has every method at the first seeds.
-    for seed in args.seeds:
-        for T in args.T:
-            for label in args.methods:
-                print(f"== T={T} {label} seed={seed}", file=sys.stderr, flush=True)
-                row = run_one(args, T, steps_for[T], label, seed)
-                rows = [r for r in rows if (r["T"], r["method"], r["seed"]) != (T, label, seed)]
-                rows.append(row)
-                save_results(args, rows)
-                print(f"   final acc {row['final_acc']:.3f} best {row['best_acc']:.3f} "
-                      f"steps {row['steps']} wall {row['wall_s']} s stopped {row['stopped']} "
-                      f"spikes {row['spikes']}", file=sys.stderr, flush=True)
+    points = [(args, T, steps_for[T], label, seed)
+              for seed in args.seeds for T in args.T for label in args.methods]
+    # Worker processes train grid points side by side (one thread each); this process alone
+    # writes results.json, after every finished point.
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        futures = [pool.submit(_run_point, p) for p in points]
+        for fut in as_completed(futures):
+            row = fut.result()
+            key = (row["T"], row["method"], row["seed"])
+            rows = [r for r in rows if (r["T"], r["method"], r["seed"]) != key]
+            rows.append(row)
+            save_results(args, rows)
+            print(f"   T={key[0]} {key[1]} seed={key[2]}: final acc {row['final_acc']:.3f} "
+                  f"best {row['best_acc']:.3f} steps {row['steps']} wall {row['wall_s']} s "
+                  f"stopped {row['stopped']} spikes {row['spikes']}", file=sys.stderr, flush=True)
     print(table(rows))
     return 0
 

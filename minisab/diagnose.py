@@ -192,7 +192,7 @@ def header() -> str:
 
 def train_and_diagnose(cfg: Config, task, steps: int, lr: float = 2e-3, clip=1.0, batch: int = 32,
                        seed: int = 0, forget_bias: float = 1.0, every: int = 100, backend=None,
-                       params=None, log=print):
+                       params=None, log=print, split_paths: bool = False):
     """Train ``cfg`` on ``task`` with Adam for ``steps`` steps and diagnose a fixed probe batch
     every ``every`` steps (and at step 0). Returns ``(rows, params)``: the last good parameters
     and one ``summarize`` row per probe, plus
@@ -201,6 +201,13 @@ def train_and_diagnose(cfg: Config, task, steps: int, lr: float = 2e-3, clip=1.0
     per training step, the loss, the gradient norm before clipping, max|h|, max|logit|, min Σã
     and the parameter with the largest gradient (from the step's own cache). Stops at the
     first non-finite loss or gradient norm, with a last row whose ``stopped`` says so.
+
+    ``split_paths=True`` (attention models with mental updates on) also traces, per step, the
+    gradient norm split by path: ``grad_norm_value``, the gradient of the same step with the
+    scorer's inputs held constant (``detach_scores=True``: credit through α m and the scorer's
+    parameters only), and ``grad_norm_score``, the norm of the difference: what reached the
+    parameters through the scores back into the states ĥ_t and m_j (MODEL.md §4). It costs a
+    second backward per step; training itself follows the full gradient.
     """
     from .optim import Optimizer
     from .params import init_params
@@ -230,6 +237,8 @@ def train_and_diagnose(cfg: Config, task, steps: int, lr: float = 2e-3, clip=1.0
         from .sab import loss_and_grads
         loss, grads, out = loss_and_grads(params, be.asarray(x, dtype=cfg.dtype), be.asarray(tg),
                                           cfg, mask=be.asarray(m, dtype=cfg.dtype))
+        if split_paths:
+            _trace_paths(trace, params, grads, (x, tg, m), cfg, be)
         params_new, state, norm = opt.step(params, grads, state)
         loss_f, norm_f = to_float(loss), to_float(norm)
         _trace_step(trace, step, loss_f, norm_f, grads, out)
@@ -250,6 +259,21 @@ def train_and_diagnose(cfg: Config, task, steps: int, lr: float = 2e-3, clip=1.0
 
 TRACE_KEYS = ("step", "loss", "grad_norm", "h_max", "logit_max", "sum_tilde_min", "top_param",
               "top_param_share")
+
+
+def _trace_paths(trace, params, grads, batch, cfg: Config, be):
+    """Per-step gradient norm through the value paths alone and through the score paths."""
+    import dataclasses
+
+    from .optim import global_norm
+    from .sab import loss_and_grads
+    x, tg, m = batch
+    _, g_value, _ = loss_and_grads(params, be.asarray(x, dtype=cfg.dtype), be.asarray(tg),
+                                   dataclasses.replace(cfg, detach_scores=True),
+                                   mask=be.asarray(m, dtype=cfg.dtype))
+    g_score = {k: grads[k] - g_value[k] for k in grads}
+    trace.setdefault("grad_norm_value", []).append(to_float(global_norm(g_value)))
+    trace.setdefault("grad_norm_score", []).append(to_float(global_norm(g_score)))
 
 
 def _trace_step(trace, step, loss, norm, grads, out):
@@ -315,6 +339,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--profile-T", type=int, default=None,
                    help="also print the per-step profile on sequences of this length "
                         "(default: the training T)")
+    p.add_argument("--split-paths", action="store_true",
+                   help="also trace the gradient norm through the score paths and without them "
+                        "(a second backward per step)")
     p.add_argument("--json", default=None, help="write the rows and the final profile here")
     return p
 
@@ -345,7 +372,8 @@ def main(argv=None) -> int:
             rows, params = train_and_diagnose(cfg, task, args.steps, lr=args.lr,
                                               clip=args.clip if args.clip > 0 else None,
                                               batch=args.batch, seed=args.seed,
-                                              every=args.every, params=params)
+                                              every=args.every, params=params,
+                                              split_paths=args.split_paths)
     except (ValueError, TypeError) as e:
         print(f"python -m minisab.diagnose: error: {e}", file=sys.stderr)
         return 2

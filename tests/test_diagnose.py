@@ -138,3 +138,21 @@ def test_command_line_writes_json(tmp_path, capsys):
 def test_command_line_bad_option_is_exit_2(capsys):
     assert main(["--model-option", 'memory_write="s"', "--steps", "1"]) == 2
     assert "memory_write" in capsys.readouterr().err
+
+
+def test_split_paths_separates_the_score_paths():
+    """The trace's score-path norm is the part of the gradient that ``detach_scores`` removes:
+    exactly zero for a model that already detaches the scorer's inputs, non-zero otherwise."""
+    task = make_task("copy", 6, n_digits=2, n_symbols=3)
+    norms = {}
+    for detach in (False, True):
+        cfg = Config(input_size=task.input_size, output_size=task.output_size, hidden_size=4,
+                     attn_size=3, k_top=2, k_att=1, k_trunc=2, detach_scores=detach)
+        rows, _ = train_and_diagnose(cfg, task, steps=2, every=2, log=lambda m: 0,
+                                     split_paths=True)
+        tr = rows[-1]["trace"]
+        assert len(tr["grad_norm_score"]) == len(tr["grad_norm_value"]) == 2
+        norms[detach] = tr
+    assert all(v == 0.0 for v in norms[True]["grad_norm_score"])
+    assert norms[True]["grad_norm_value"] == norms[True]["grad_norm"]
+    assert all(v > 0.0 for v in norms[False]["grad_norm_score"])
