@@ -1,7 +1,8 @@
 """Figure of a ``python -m minisab.diagnose --json`` trace: what happens at a loss spike.
 
-Four panels against the training step: training loss, gradient norm before clipping, max|h|
-over the batch, and min Σã (the sparsifier's normaliser; ∂α/∂a ~ 1/(Σã + ε)). Several JSON
+Four panels against the training step: training loss, gradient norm before clipping (split
+into the part that came through the scores into the states and the rest, for a trace made with
+``--split-paths``), max|h| over the batch, and min Σã (the sparsifier's normaliser; ∂α/∂a ~ 1/(Σã + ε)). Several JSON
 files are drawn on the same axes, labelled by their ``memory_write``/``lr`` (or ``--labels``).
 
     python experiments/plot_diagnosis.py OUT.png A.json [B.json ...] [--labels a b ...]
@@ -50,7 +51,15 @@ def main(argv=None) -> int:
             y = np.asarray(tr[key], dtype=float)
             if np.all(np.isnan(y)):
                 continue
-            ax.plot(xs, y, linewidth=0.8, label=label)
+            if key == "grad_norm" and "grad_norm_score" in tr:
+                # --split-paths traces: the two parts of the gradient, not their sum
+                ax.plot(xs, np.asarray(tr["grad_norm_score"]), linewidth=0.8,
+                        color="#D55E00", label="through the scores into the states")
+                ax.plot(xs, np.asarray(tr["grad_norm_value"]), linewidth=0.8,
+                        color="#0072B2", label="without them (detach_scores)")
+                ax.legend(fontsize=8, frameon=False)
+            else:
+                ax.plot(xs, y, linewidth=0.8, label=label)
             if log:
                 ax.set_yscale("log")
             style_axes(ax, title=title, xlabel="step t of the sequence" if args.profile

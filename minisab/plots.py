@@ -137,10 +137,10 @@ def learning_curves(runs, metric: str = "accuracy", x: str = "step",
                                 marker="o" if len(pts) < 30 else None, markersize=3)
     if log_loss and all_loss and min(all_loss) > 0:
         ax_loss.set_yscale("log")
-    style_axes(ax_loss, "training loss", xlabel, "loss")
+    style_axes(ax_loss, "held-out loss", xlabel, "loss (held-out batch)")
     _legend(ax_loss)
     if has_metric:
-        style_axes(axes[0, 1], metric, xlabel, metric)
+        style_axes(axes[0, 1], f"held-out {metric}", xlabel, metric)
         _legend(axes[0, 1])
     return fig
 

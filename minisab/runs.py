@@ -183,7 +183,7 @@ def compare_table(rows: list, metric: str) -> str:
             "| peak step memory (MiB) |")
     out = [head, "|" + "---|" * 8]
     for r in rows:
-        out.append(f"| {r['label']} | {r['k_trunc']} | {r['step']} | {r[metric]:.3f} | "
+        out.append(f"| {r['label']} | {r['k_trunc']} | {r['step']} | {r[metric]:.4g} | "
                    f"{r['loss']:.4f} | {r['time']:.1f} | {1000 * r['time'] / max(r['step'], 1):.1f} "
                    f"| {r['peak_mib']:.1f} |")
     return "\n".join(out)

@@ -174,3 +174,66 @@ def test_tutorial05_checkers_reject_wrong_answers(checks, capsys):
     assert checks.check_steps_to_reach(lambda r, m, t, h=True: crossing(r, m, t, h))
     assert checks.check_recall_accuracy(untouched) is False
     assert "not done yet" in capsys.readouterr().out
+
+
+def test_tutorial06_checkers_reject_wrong_answers(checks, capsys):
+    from minisab import forward
+
+    def untouched(*args):
+        raise NotImplementedError
+
+    def profile_of_h_hat(params, cfg, x):          # the LSTM's output, not the state passed on
+        return np.max(np.abs(forward(params, x, cfg)[1]["h_hats"]), axis=(0, 2))
+
+    def profile_signed(params, cfg, x):            # the largest entry, not the largest |entry|
+        return np.max(forward(params, x, cfg)[1]["hs"], axis=(0, 2))
+
+    def bound_of_h_hat(t, k_att, memory_write):    # forgets the summary s_t
+        return 1.0
+
+    def bound_ignoring_option(t, k_att, memory_write):   # holds, but too loose for h_hat/tanh_h
+        return 1 + t // k_att
+
+    def bound_one_memory_early(t, k_att, memory_write):  # counts a memory before step k_att
+        written = (t + 1) // k_att
+        return 1 + (written if memory_write == "h" else min(written, 1))
+
+    for check, wrong in ((checks.check_h_max_profile, profile_of_h_hat),
+                         (checks.check_h_max_profile, profile_signed),
+                         (checks.check_h_bound, bound_of_h_hat),
+                         (checks.check_h_bound, bound_ignoring_option),
+                         (checks.check_h_bound, bound_one_memory_early)):
+        with pytest.raises(AssertionError):
+            check(wrong)
+    assert checks.check_h_max_profile(untouched) is False
+    assert checks.check_h_bound(untouched) is False
+    assert "not done yet" in capsys.readouterr().out
+
+
+def test_tutorial07_checkers_reject_wrong_answers(checks, capsys):
+    def untouched(*args):
+        raise NotImplementedError
+
+    def work_without_threshold(T, k_top, k_att):   # forgets the threshold memory's row
+        n = [1 + t // k_att for t in range(T)]
+        return sum(n), sum(min(nt, k_top) for nt in n)
+
+    def work_without_null(T, k_top, k_att):        # forgets the null memory
+        n = [t // k_att for t in range(T)]
+        return sum(n), sum(min(nt, k_top + 1) for nt in n)
+
+    def replay_of_bptt(T, k_trunc):                # ignores the cuts
+        return T * (T - 1) / 2
+
+    def replay_whole_chunks(T, k_trunc):           # a full chunk for every loss step
+        return T * (T - 1) / 2 if k_trunc is None else T * (k_trunc - 1)
+
+    for check, wrong in ((checks.check_attention_work, work_without_threshold),
+                         (checks.check_attention_work, work_without_null),
+                         (checks.check_tbptt_replay, replay_of_bptt),
+                         (checks.check_tbptt_replay, replay_whole_chunks)):
+        with pytest.raises(AssertionError):
+            check(wrong)
+    assert checks.check_attention_work(untouched) is False
+    assert checks.check_tbptt_replay(untouched) is False
+    assert "not done yet" in capsys.readouterr().out

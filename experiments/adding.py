@@ -1,0 +1,149 @@
+"""The adding task for the reproduction report: full BPTT, truncated BPTT, dense attention, SAB.
+
+Trains every (method, seed) on the adding task (``minisab.tasks.adding_batch``: a value and a
+marker per step, one marker in each half, target the sum of the two marked values at the last
+step, mean squared error; predicting the mean gives 1/6 ≈ 0.167) with minisab's training loop
+and writes, under ``--out`` (default ``experiments/results/adding``):
+
+- ``runs/<method>/seed<s>/``  the run folders (not in git);
+- ``results.json``            one row per run: final and best held-out MSE, wall time, the
+                              step at which the MSE first fell below ``--solved`` (0.01: the sum
+                              is known to about ±0.1), and the curve;
+- ``table.md``, ``learning_curves.png``.
+
+Methods are those of ``make_sab_learn.py``. Runs that finished are not trained again.
+
+    python experiments/adding.py                 # T=100, 4 methods, 3 seeds, 2 at a time
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")     # one BLAS thread per worker, set before NumPy
+import numpy as np  # noqa: E402
+
+from make_sab_learn import COLORS, METHODS  # noqa: E402
+from minisab.checkpoint import atomic_write, atomic_write_text, load_checkpoint  # noqa: E402
+from minisab.config import Config  # noqa: E402
+from minisab.runs import write_config  # noqa: E402
+from minisab.tasks import make_task  # noqa: E402
+from minisab.train import CHECKPOINT, TrainConfig, read_metrics, train  # noqa: E402
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--T", type=int, default=100)
+    p.add_argument("--methods", nargs="+", choices=list(METHODS),
+                   default=["bptt", "tbptt", "softmax", "sab-detach"])
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--steps", type=int, default=1500)
+    p.add_argument("--hidden-size", type=int, default=64)
+    p.add_argument("--attn-size", type=int, default=32)
+    p.add_argument("--k-top", type=int, default=5)
+    p.add_argument("--k-att", type=int, default=2)
+    p.add_argument("--k-trunc", type=int, default=5)
+    p.add_argument("--lr", type=float, default=1e-2)
+    p.add_argument("--clip", type=float, default=1.0)
+    p.add_argument("--forget-bias", type=float, default=1.0)
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--eval-every", type=int, default=100)
+    p.add_argument("--eval-batch", type=int, default=512)
+    p.add_argument("--solved", type=float, default=0.01, help="MSE that counts as solved")
+    p.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    p.add_argument("--jobs", type=int, default=2, help="runs trained side by side")
+    p.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                 "results", "adding"))
+    return p.parse_args(argv)
+
+
+def run_one(args, label, seed) -> dict:
+    task = make_task("adding", args.T)
+    cfg = Config(input_size=task.input_size, output_size=task.output_size, loss=task.loss,
+                 hidden_size=args.hidden_size, attn_size=args.attn_size, k_top=args.k_top,
+                 k_att=args.k_att, k_trunc=args.k_trunc, dtype=args.dtype, **METHODS[label])
+    tc = TrainConfig(steps=args.steps, batch=args.batch, lr=args.lr, clip=args.clip, seed=seed,
+                     forget_bias=args.forget_bias, eval_every=args.eval_every,
+                     eval_batch=args.eval_batch)
+    run_dir = os.path.join(args.out, "runs", label, f"seed{seed}")
+    ckpt = os.path.join(run_dir, CHECKPOINT)
+    recs = read_metrics(run_dir)
+    if (os.path.exists(ckpt) and load_checkpoint(ckpt)["meta"]["step"] >= args.steps
+            and load_checkpoint(ckpt)["meta"]["model"] == cfg.to_dict()):
+        wall = recs[-1]["time"]
+    else:
+        if os.path.exists(ckpt):
+            os.remove(ckpt)                                   # unfinished or different: again
+        print(f"== adding T={args.T} {label} seed={seed}", file=sys.stderr, flush=True)
+        write_config(run_dir, cfg, task, tc, "numpy")
+        t0 = time.perf_counter()
+        recs = train(cfg, task, tc, run_dir, progress=False,
+                     log=lambda m: print(m, file=sys.stderr))["records"]
+        wall = time.perf_counter() - t0
+    mse = [r["mse"] for r in recs]
+    hit = next((r for r in recs if r["mse"] <= args.solved), None)
+    return {"method": label, "seed": seed, "T": args.T, "steps": recs[-1]["step"],
+            "wall_s": round(float(wall), 1), "final_mse": mse[-1], "best_mse": min(mse),
+            "step_solved": hit["step"] if hit else None,
+            "curve": [[r["step"], r["mse"]] for r in recs]}
+
+
+def table(args, rows) -> str:
+    lines = [f"| method | seeds | steps | final MSE (mean ± sd) | per seed | best MSE | "
+             f"MSE <= {args.solved} at step | wall s (mean) |", "|" + "---|" * 8]
+    for m in [m for m in METHODS if any(r["method"] == m for r in rows)]:
+        rs = sorted((r for r in rows if r["method"] == m), key=lambda r: r["seed"])
+        fin = np.array([r["final_mse"] for r in rs])
+        hits = "; ".join(str(r["step_solved"]) if r["step_solved"] else "—" for r in rs)
+        lines.append(f"| {m} | {len(rs)} | {rs[0]['steps']} | {fin.mean():.4f} ± {fin.std():.4f} "
+                     f"| {', '.join(f'{v:.4f}' for v in fin)} | "
+                     f"{min(r['best_mse'] for r in rs):.4f} | {hits} | "
+                     f"{np.mean([r['wall_s'] for r in rs]):.0f} |")
+    return "\n".join(lines) + "\n"
+
+
+def plot(args, rows) -> None:
+    from minisab.plots import new_figure, style_axes
+    fig, ax = new_figure()
+    for m in METHODS:
+        rs = [r for r in rows if r["method"] == m]
+        for i, r in enumerate(rs):
+            c = np.asarray(r["curve"])
+            ax.plot(c[:, 0], c[:, 1], color=COLORS[m], linewidth=1.0, alpha=0.8,
+                    label=f"{m} ({len(rs)} seeds)" if i == 0 else None)
+    ax.axhline(1 / 6, color="grey", linestyle=":", linewidth=1, label="predict the mean (1/6)")
+    ax.set_yscale("log")
+    style_axes(ax, title=f"adding task, T={args.T}", xlabel="training step",
+               ylabel="held-out mean squared error")
+    ax.legend(fontsize=7, frameon=False)
+    atomic_write(os.path.join(args.out, "learning_curves.png"),
+                 lambda f: fig.savefig(f, format="png"))
+
+
+def _run_point(point):
+    return run_one(*point)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    os.makedirs(args.out, exist_ok=True)
+    rows = []
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        futures = [pool.submit(_run_point, (args, m, s)) for s in args.seeds for m in args.methods]
+        for fut in as_completed(futures):
+            rows.append(fut.result())
+            doc = {"settings": vars(args), "runs": rows}
+            atomic_write_text(os.path.join(args.out, "results.json"), json.dumps(doc, indent=1))
+            atomic_write_text(os.path.join(args.out, "table.md"), table(args, rows))
+            plot(args, rows)
+    print(table(args, rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
