@@ -59,7 +59,6 @@ METHODS = {
 COLORS = {"bptt": "#0072B2", "tbptt": "#E69F00", "softmax": "#CC79A7", "sab": "#D55E00",
           "sab-hhat": "#F0E442", "sab-tanh": "#56B4E9", "sab-detach": "#009E73",
           "sab-detach-hhat": "#000000"}
-TRANSFER = (2, 4)           # after training at T, recall accuracy at 2T and 4T (no retraining)
 
 
 def parse_args(argv=None):
@@ -88,6 +87,8 @@ def parse_args(argv=None):
                    help="stop a run once its recall accuracy reaches this")
     p.add_argument("--dtype", default="float32", choices=["float32", "float64"])
     p.add_argument("--jobs", type=int, default=2, help="grid points trained side by side")
+    p.add_argument("--transfer", type=int, nargs="+", default=[2, 4],
+                   help="after training at T, test recall accuracy at these multiples of T")
     p.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                                  "results", "make_sab_learn"))
     p.add_argument("--fresh", action="store_true", help="retrain runs that already finished")
@@ -102,14 +103,22 @@ def model_config(args, task, label) -> Config:
 
 
 def count_spikes(records) -> int:
-    """Evaluations whose held-out loss is more than twice the best loss seen before them, or
-    whose accuracy falls by more than 0.2 below the best accuracy seen before them."""
-    spikes, best_loss, best_acc = 0, math.inf, -math.inf
+    """Loss spikes: evaluations whose held-out loss jumps above max(2 x best, best + 0.01) of the
+    evaluations before them, or whose accuracy falls more than 0.2 below the best before them.
+    Only onsets count: the evaluations that follow while the run recovers are the same spike."""
+    spikes, best_loss, best_acc, inside = 0, math.inf, -math.inf, False
     for r in records[1:]:
-        if r["loss"] > 2.0 * best_loss or r["accuracy"] < best_acc - 0.2:
-            spikes += 1
+        bad = (r["loss"] > max(2.0 * best_loss, best_loss + 0.01)
+               or r["accuracy"] < best_acc - 0.2)
+        spikes += bad and not inside
+        inside = bad
         best_loss, best_acc = min(best_loss, r["loss"]), max(best_acc, r["accuracy"])
     return spikes
+
+
+def _spikes(row) -> int:
+    """count_spikes of a results row, from its stored curve [step, accuracy, loss]."""
+    return count_spikes([{"accuracy": a, "loss": l} for _, a, l in row["curve"]])
 
 
 def end_diagnosis(params, cfg, task, seed) -> dict:
@@ -163,10 +172,11 @@ def run_one(args, T, steps, label, seed) -> dict:
            "step_90": hit["step"] if hit else None, "time_90_s": hit["time"] if hit else None,
            "spikes": count_spikes(recs), "chance": task.chance,
            "curve": [[r["step"], r["accuracy"], r["loss"]] for r in recs]}
+    # Transfer (no retraining): recall accuracy at f*T for each factor f of --transfer.
     row["transfer"] = {str(f * T): evaluate(params, cfg, task.at_length(f * T),
                                             task.at_length(f * T).sample_eval(
                                                 host_rng([seed, 3]), args.eval_batch))["accuracy"]
-                       for f in TRANSFER}
+                       for f in args.transfer}
     if cfg.uses_attention:
         row["diagnosis"] = end_diagnosis(params, cfg, task, seed)
     return row
@@ -196,8 +206,8 @@ def save_results(args, rows) -> None:
 
 def table(rows) -> str:
     lines = ["| T | method | seeds | steps | final acc (mean; per seed) | best acc | reached 90% "
-             "(step / s) | wall s (mean) | spikes | NaN stops | max|h| at T / 2T | "
-             "recall at 2T / 4T (mean) |",
+             "(step / s) | wall s (mean) | spikes | NaN stops | max \\|h\\| at T / 2T | "
+             f"recall at {' / '.join(f'{f}T' for f in transfer_factors(rows))} (mean) |",
              "|" + "---|" * 12]
     keys = sorted({(r["T"], r["method"]) for r in rows},
                   key=lambda k: (k[0], list(METHODS).index(k[1])))
@@ -212,10 +222,18 @@ def table(rows) -> str:
                      f"{', '.join(f'{a:.2f}' for a in fin)} | "
                      f"{max(r['best_acc'] for r in rs):.3f} | {'; '.join(hits)} | "
                      f"{np.mean([r['wall_s'] for r in rs]):.0f} | "
-                     f"{sum(r['spikes'] for r in rs)} | "
+                     f"{sum(_spikes(r) for r in rs)} | "
                      f"{sum(r['stopped'] == 'nan' for r in rs)} | {hmax} | "
                      f"{_transfer_text(rs)} |")
     return "\n".join(lines) + "\n"
+
+
+def transfer_factors(rows):
+    """The transfer factors recorded in the rows (length / training length)."""
+    for r in rows:
+        if "transfer" in r:
+            return [int(k) // r["T"] for k in r["transfer"]]
+    return []
 
 
 def _transfer_text(rs) -> str:

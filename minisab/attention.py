@@ -105,7 +105,10 @@ def topk_forward(a, k_top, eps):
     a_tilde = xp.maximum(a_kept - delta[:, None], 0.0)              # (B, m)
     denom = xp.sum(a_tilde, axis=1) + eps                           # (B,)
     alpha = a_tilde / denom[:, None]
-    return alpha, act, (a, a_tilde, alpha, denom, n > k_top)
+    # The cache holds O(k_top) numbers per row, never the whole score row (B, n): over a
+    # sequence that would be O(T²). When n <= k_top, δ's gradient needs only argmin a.
+    i_min = None if n > k_top else xp.argmin(a, axis=1)             # (B,)
+    return alpha, act, (i_min, a_tilde, alpha, denom, n > k_top)
 
 
 def topk_backward(dalpha, cache):
@@ -115,14 +118,14 @@ def topk_backward(dalpha, cache):
     and since ã_j = a_j − δ, the threshold receives ∂L/∂δ = −Σ_j ∂L/∂ã_j.
     """
     xp = namespace(dalpha)
-    a, a_tilde, alpha, denom, big = cache
+    i_min, a_tilde, alpha, denom, big = cache
     d_tilde = (dalpha - xp.sum(alpha * dalpha, axis=1)[:, None]) / denom[:, None]
     d_tilde = d_tilde * astype(a_tilde > 0, d_tilde.dtype)          # max(·, 0) passes nothing at 0
     d_delta = -xp.sum(d_tilde, axis=1)                              # (B,)
     if big:   # δ is the (k+1)-th score: its own column of act
         return concat([d_tilde, d_delta[:, None]], axis=1)
     # δ = min a − 1: its gradient goes to the smallest score, one of the kept memories
-    is_min = xp.argmin(a, axis=1)[:, None] == arange(a.shape[1], like=a)[None, :]
+    is_min = i_min[:, None] == arange(a_tilde.shape[1], like=a_tilde)[None, :]   # (B, n)
     return d_tilde + d_delta[:, None] * astype(is_min, d_tilde.dtype)
 
 

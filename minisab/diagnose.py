@@ -94,16 +94,18 @@ def replay_memory_reads(cache, params, dy, dH):
 
 
 def sparsifier_profile(cache):
-    """Per step (T,): min Σã over the batch, and the select / threshold tie gaps (topk only)."""
+    """Per step (T,): min Σã over the batch, and the select / threshold tie gaps (topk only).
+    ``cache`` is a ``forward(..., record=True)`` cache (the tie gaps need the raw scores)."""
     cfg: Config = cache["cfg"]
     T = cache["hs"].shape[1]
     out = {k: np.full(T, np.nan) for k in ("sum_tilde_min", "select_gap", "threshold_gap")}
     if cfg.attention != "topk":
         return out
+    scores = to_host(cache["record"]["scores"])                    # (T, B, n_max), padded
     for t in range(T):
-        a, a_tilde, _, _, _ = cache["attn"][t][3]
+        a_tilde = cache["attn"][t][3][1]
         out["sum_tilde_min"][t] = float(np.min(np.sum(to_host(a_tilde), axis=1)))
-        a_h = to_host(a)
+        a_h = scores[t, :, :1 + t // cfg.k_att]                     # the n_t scores of step t
         gaps = tie_gaps(a_h[None, :, :], [a_h.shape[1]], cfg.k_top)
         out["select_gap"][t], out["threshold_gap"][t] = gaps["select"], gaps["threshold"]
     return out
@@ -111,7 +113,7 @@ def sparsifier_profile(cache):
 
 def diagnose(params, cfg: Config, x, targets, mask=None) -> dict:
     """Measure one batch (arrays on the params' backend). See the module docstring."""
-    y, cache = forward(params, x, cfg)
+    y, cache = forward(params, x, cfg, record=True)        # record: the raw score rows
     loss, l_cache = loss_forward(y, targets, cfg, mask)
     dy = LOSSES[cfg.loss][1](l_cache)
     grads, dH = backward(dy, cache, params)
