@@ -257,17 +257,17 @@ def plot(args, rows) -> None:
             for i, r in enumerate(rs):
                 c = np.asarray(r["curve"])
                 kw = {"color": COLORS[m], "linewidth": 1.0, "alpha": 0.8}
-                ax_a.plot(c[:, 0], c[:, 1], label=f"{m} ({len(rs)} seeds)" if i == 0 else None,
+                ax_a.plot(c[:, 0], c[:, 1], label=f"{m} ({len(rs)} seed{'s' * (len(rs) > 1)})" if i == 0 else None,
                           **kw)
                 ax_l.plot(c[:, 0], c[:, 2], **kw)
         ax_a.axhline(rows[0]["chance"], color="grey", linestyle=":", linewidth=1,
                      label="chance")
         style_axes(ax_a, title=f"copy T={T}, {args.n_digits} digits of {args.n_symbols}",
-                   xlabel="step", ylabel="held-out recall accuracy")
+                   xlabel="training step", ylabel="held-out recall accuracy")
         ax_a.set_ylim(-0.02, 1.02)
         ax_a.legend(fontsize=7, frameon=False)
         ax_l.set_yscale("log")
-        style_axes(ax_l, xlabel="step", ylabel="held-out loss (all steps)")
+        style_axes(ax_l, xlabel="training step", ylabel="held-out loss (all steps)")
     path = os.path.join(args.out, "learning_curves.png")
     atomic_write(path, lambda f: fig.savefig(f, format="png"))
 
