@@ -11,6 +11,8 @@ as matrices (row = loss step or reading step ``t`` going down, column = state or
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 from matplotlib import colormaps
 from matplotlib.colors import LogNorm, Normalize
@@ -36,7 +38,7 @@ DPI = 110
 def method_color(label: str, index: int = 0) -> str:
     """The colour of a run label: the colour of the first word that names a method ("sab",
     "sab k_trunc=5", "tbptt-20", "softmax bptt"); otherwise a fixed fallback by ``index``."""
-    words = str(label).lower().replace("-", " ").replace("_", " ").replace(":", " ").split()
+    words = re.sub(r"[^a-z0-9]+", " ", str(label).lower()).split()   # "sab, k=5" -> sab k 5
     for w in words:
         if w in METHOD_COLORS:
             return METHOD_COLORS[w]
@@ -282,9 +284,11 @@ def work_plot(summaries, title=None) -> Figure:
         for ax, key in ((axes[0, 0], "edges"), (axes[0, 1], "per_loss")):
             ax.hlines(wb[key], i - 0.38, i + 0.38, color="black", linewidth=2.2,
                       label="bptt, same model" if (i == 0 and key == "edges") else None)
-    axes[0, 0].set_ylim(0, 1.1 * max(max(s["work"]["edges"], s["work_bptt"]["edges"])
-                                     for s in summaries.values()))
+    axes[0, 0].set_ylim(0, 1.35 * max(max(s["work"]["edges"], s["work_bptt"]["edges"])
+                                      for s in summaries.values()))   # headroom: the legend
     axes[0, 1].set_yscale("log")
+    low = min(min(s["work"]["per_loss"], s["work_bptt"]["per_loss"]) for s in summaries.values())
+    axes[0, 1].set_ylim(bottom=max(low, 1) / 3)    # the smallest bar stays visibly above 0
     for ax, t in ((axes[0, 0], "edges crossed by one backward"),
                   (axes[0, 1], "edges if each L_t is backpropagated alone")):
         style_axes(ax, t, None, "state-to-state edges")

@@ -157,3 +157,10 @@ def test_reach_work_and_selection_figures():
     fig = plots.selection_history_plot(hist)
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["0", "100", "200"]
     render(fig)
+
+
+def test_method_colour_survives_punctuation():
+    """A label that names its method before a comma or a parenthesis keeps the method's colour."""
+    from minisab.plots import method_color
+    for label in ("sab, k_top=5", "sab (detach)", "SAB: T=50"):
+        assert method_color(label, 3) == method_color("sab", 0)
