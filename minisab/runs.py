@@ -45,10 +45,13 @@ PRESETS = {
                         "forget_bias": 1.0, "eval_every": 500, "eval_batch": 512}},
 }
 
-# label -> the model fields that make the method (MODEL.md §4)
+# label -> the model fields that make the method (MODEL.md §4). SAB trains without "mental
+# updates" (detach_scores=True): with them, the gradient through the scores back into the
+# states bursts near sparsifier ties and training spikes or stalls (docs/make_sab_learn.md:
+# at the cpu preset MODEL.md's SAB stays at chance on 1 seed of 3, this setting solves all 3).
 METHODS = {"lstm bptt": {"attention": None, "method": "bptt"},
            "lstm tbptt": {"attention": None, "method": "tbptt"},
-           "sab": {"attention": "topk", "method": "sab"}}
+           "sab": {"attention": "topk", "method": "sab", "detach_scores": True}}
 
 
 def config_for(task: Task, method: dict, **model) -> Config:
@@ -177,14 +180,19 @@ def run_summary(name, cfg: Config, task: Task, tc: TrainConfig, result: dict) ->
     return "\n".join(lines)
 
 
+def _num(v: float) -> str:
+    """A metric or loss for a table: 3 decimals, or 3 significant digits below 0.01."""
+    return f"{v:.3f}" if v == 0 or abs(v) >= 0.01 else f"{v:.2e}"
+
+
 def compare_table(rows: list, metric: str) -> str:
     """A Markdown table of compare results (also printed)."""
     head = (f"| run | k_trunc | steps | {metric} | loss | wall time (s) | ms/step "
             "| peak step memory (MiB) |")
     out = [head, "|" + "---|" * 8]
     for r in rows:
-        out.append(f"| {r['label']} | {r['k_trunc']} | {r['step']} | {r[metric]:.4g} | "
-                   f"{r['loss']:.4f} | {r['time']:.1f} | {1000 * r['time'] / max(r['step'], 1):.1f} "
+        out.append(f"| {r['label']} | {r['k_trunc']} | {r['step']} | {_num(r[metric])} | "
+                   f"{_num(r['loss'])} | {r['time']:.1f} | {1000 * r['time'] / max(r['step'], 1):.1f} "
                    f"| {r['peak_mib']:.1f} |")
     return "\n".join(out)
 
@@ -215,7 +223,8 @@ def run_compare(preset: str, runs_dir: str, name: str, overrides: dict, backend=
     for label, cfg in cfgs.items():
         run_dir = dirs[label]
         write_config(run_dir, cfg, task, tc, be.name)
-        log(f"[{label}] attention={cfg.attention} method={cfg.method} k_trunc={cfg.k_trunc}")
+        log(f"[{label}] attention={cfg.attention} method={cfg.method} k_trunc={cfg.k_trunc}"
+            + (f" detach_scores={cfg.detach_scores}" if cfg.uses_attention else ""))
         t0 = time.perf_counter()
         result = train(cfg, task, tc, run_dir, backend=be, progress=progress, log=log)
         wall = time.perf_counter() - t0
@@ -243,6 +252,7 @@ def run_compare(preset: str, runs_dir: str, name: str, overrides: dict, backend=
         f"# Comparison `{name}` (preset `{preset}`)", "",
         f"Task: {task.name} {json.dumps(task.spec())}; chance {task.metric_name} = "
         f"{task.chance:.3f}.", f"Model: {json.dumps(p['model'])}.",
+        "Methods: " + "; ".join(f"{k}: {json.dumps(v)}" for k, v in METHODS.items()) + ".",
         f"Training: {json.dumps(p['train'])}, backend {be.name}.", "", table, "",
         f"Total wall time {total:.1f} s. Peak step memory: one forward + backward, traced with "
         "tracemalloc after training"
