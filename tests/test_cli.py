@@ -144,7 +144,11 @@ def test_ctrl_c_writes_a_checkpoint_and_exits_cleanly(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "minisab", "train", *TINY, "--steps",
                              "1000000", "--eval-every", "50", "--runs-dir", str(tmp_path),
                              "--name", "r"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env=env)
+                            env=env,
+                            # A shell's background jobs inherit SIGINT ignored, and Python then
+                            # keeps ignoring it: give the child the default disposition, as a
+                            # terminal's foreground process has.
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     metrics = tmp_path / "r" / "metrics.jsonl"
     deadline = time.time() + 60
     while time.time() < deadline and not (metrics.exists() and metrics.read_text().count("\n") >= 2):
