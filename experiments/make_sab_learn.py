@@ -79,6 +79,8 @@ def parse_args(argv=None):
     p.add_argument("--k-trunc", type=int, default=5)
     p.add_argument("--lr", type=float, default=1e-2)
     p.add_argument("--clip", type=float, default=1.0)
+    p.add_argument("--lr-final", type=float, default=None,
+                   help="cosine-decay the learning rate to this at the last step")
     p.add_argument("--forget-bias", type=float, default=1.0)
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--eval-every", type=int, default=100)
@@ -139,7 +141,7 @@ def run_one(args, T, steps, label, seed) -> dict:
     cfg = model_config(args, task, label)
     tc = TrainConfig(steps=steps, batch=args.batch, lr=args.lr, clip=args.clip, seed=seed,
                      forget_bias=args.forget_bias, eval_every=args.eval_every,
-                     eval_batch=args.eval_batch, target=args.target)
+                     eval_batch=args.eval_batch, target=args.target, lr_final=args.lr_final)
     run_dir = os.path.join(args.out, "runs", f"T{T}", label, f"seed{seed}")   # not in git
     ckpt = os.path.join(run_dir, CHECKPOINT)
     if os.path.exists(ckpt) and args.fresh:

@@ -20,6 +20,10 @@ python experiments/make_sab_learn.py --T 50 --methods bptt tbptt softmax sab sab
 python experiments/make_sab_learn.py --T 100 --methods bptt tbptt softmax sab sab-detach --seeds 0
 python experiments/make_sab_learn.py --T 50 100 --methods bptt tbptt softmax sab-detach --seeds 1 2
 
+# 2b. The same with the learning rate cosine-decayed from 1e-2 to 1e-3 (no post-solution wobble).
+python experiments/make_sab_learn.py --T 50 100 --methods sab-detach softmax --seeds 0 1 2 \
+    --lr-final 1e-3 --out experiments/results/make_sab_learn_decay
+
 # 3. Transfer: trained on the copy task at T = 20, tested at 40, 80 and 160.
 python experiments/make_sab_learn.py --T 20 --k-att 1 --methods bptt softmax sab sab-detach \
     --seeds 0 1 2 --transfer 2 4 8 --out experiments/results/transfer

@@ -164,6 +164,9 @@ def add_train_args(p: argparse.ArgumentParser, preset: bool = False) -> None:
     g.add_argument("--target", type=_none_or_float, default=d(None),
                    help="stop early when the metric reaches this value")
     if not preset:
+        g.add_argument("--lr-final", type=_none_or_float, default=None,
+                       help="cosine-decay the learning rate to this at the last step "
+                            "('none': constant)")
         g.add_argument("--optimizer", default="adam", choices=OPTIMIZERS, help="update rule")
         g.add_argument("--momentum", type=float, default=0.9, help="sgd momentum")
     r = p.add_argument_group("run folder")
@@ -179,7 +182,8 @@ def _train_config(args, **extra):
     return TrainConfig(steps=args.steps, batch=args.batch, optimizer=args.optimizer, lr=args.lr,
                        momentum=args.momentum, clip=args.clip, seed=args.seed,
                        forget_bias=args.forget_bias, eval_every=args.eval_every,
-                       eval_batch=args.eval_batch, target=args.target, **extra)
+                       eval_batch=args.eval_batch, target=args.target,
+                       lr_final=getattr(args, "lr_final", None), **extra)
 
 
 def cmd_train(args) -> int:

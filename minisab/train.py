@@ -61,6 +61,8 @@ class TrainConfig:
     eval_every: int = 100                # evaluate and checkpoint every this many steps
     eval_batch: int = 256                # held-out sequences per evaluation
     target: Optional[float] = None       # stop early once the metric reaches it
+    lr_final: Optional[float] = None     # cosine decay of the lr to this value at the last
+                                         # step (None: constant lr; see lr_at)
 
     def __post_init__(self):
         for name in ("steps", "batch", "eval_every", "eval_batch"):
@@ -71,6 +73,21 @@ class TrainConfig:
             self.optimizer_obj()                                    # validates lr, clip, ...
         except ValueError as e:
             raise TrainError(str(e)) from None
+        if self.lr_final is not None and not (
+                isinstance(self.lr_final, (int, float)) and not isinstance(self.lr_final, bool)
+                and 0 < self.lr_final <= self.lr):
+            raise TrainError(f"invalid lr_final={self.lr_final!r}: accepted values are None "
+                             f"(constant learning rate) or numbers in (0, lr={self.lr:g}]")
+
+    def lr_at(self, step: int) -> float:
+        """Learning rate of the update that follows ``step`` finished steps: ``lr`` throughout,
+        or with ``lr_final`` a cosine from ``lr`` (step 0) to ``lr_final`` (the last update).
+        A function of the step alone, so a resumed run follows the same schedule (as long as
+        ``steps`` is unchanged: the schedule spans ``steps``)."""
+        if self.lr_final is None:
+            return self.lr
+        frac = step / max(self.steps - 1, 1)
+        return self.lr_final + 0.5 * (self.lr - self.lr_final) * (1.0 + math.cos(math.pi * frac))
 
     def optimizer_obj(self) -> Optimizer:
         return Optimizer(self.optimizer, lr=self.lr, momentum=self.momentum, clip=self.clip)
@@ -213,7 +230,10 @@ def train(cfg: Config, task: Task, tc: TrainConfig, run_dir, backend=None, resum
                                             else be.asarray(targets, dtype=cfg.dtype),
                                             cfg, mask=be.asarray(mask, dtype=cfg.dtype))
             loss_f = to_float(loss)
-            new_params, new_opt_state, norm = opt.step(state.params, grads, state.opt_state)
+            step_opt = opt if tc.lr_final is None else dataclasses.replace(
+                opt, lr=tc.lr_at(state.step))                      # the decayed lr, this step
+            new_params, new_opt_state, norm = step_opt.step(state.params, grads,
+                                                            state.opt_state)
             grad_norm = to_float(norm)
             if not (math.isfinite(loss_f) and math.isfinite(grad_norm)):
                 stopped = "nan"

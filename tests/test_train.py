@@ -191,3 +191,22 @@ def test_text_task_trains(tmp_path):
 def test_invalid_train_config(kw, field):
     with pytest.raises(TrainError, match=f"invalid {field}="):
         TrainConfig(**kw)
+
+
+def test_cosine_lr_schedule_and_its_use_by_the_loop(tmp_path, monkeypatch):
+    """``lr_final``: a cosine from lr (first update) to lr_final (last update); the loop hands
+    each update its own rate; an lr_final above lr or not positive is refused by name."""
+    tc = TrainConfig(steps=11, batch=2, lr=1e-2, lr_final=1e-3, eval_every=5, eval_batch=4)
+    assert tc.lr_at(0) == pytest.approx(1e-2) and tc.lr_at(10) == pytest.approx(1e-3)
+    assert tc.lr_at(5) == pytest.approx(5.5e-3)                     # halfway: the mean
+    assert TrainConfig(lr=1e-2).lr_at(7) == 1e-2                    # None: constant
+    from minisab.optim import Optimizer
+    seen = []
+    real_step = Optimizer.step
+    monkeypatch.setattr(Optimizer, "step",
+                        lambda self, *a: (seen.append(self.lr), real_step(self, *a))[1])
+    train(_cfg(), TASK, tc, tmp_path / "run", progress=False)
+    assert seen == pytest.approx([tc.lr_at(s) for s in range(11)])
+    for bad in (0.0, 2e-2, -1e-3):
+        with pytest.raises(TrainError, match="lr_final"):
+            TrainConfig(lr=1e-2, lr_final=bad)
