@@ -26,7 +26,28 @@ def _problems():
                rng.integers(0, 3, size=(2, T)))
 
 
+def _uses_minisab(fn) -> bool:
+    """Does ``fn`` (or a function nested in it) reach a minisab object by name?"""
+    import types
+    codes, names = [fn.__code__], set()
+    while codes:
+        code = codes.pop()
+        names.update(code.co_names)
+        codes.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
+    cells = {n: c.cell_contents for n, c in zip(fn.__code__.co_freevars, fn.__closure__ or ())
+             if n}
+    for name in names:
+        obj = cells.get(name, fn.__globals__.get(name))
+        mod = obj.__name__ if isinstance(obj, types.ModuleType) else getattr(obj, "__module__", "")
+        if isinstance(mod, str) and mod.split(".")[0] == "minisab":
+            return True
+    return False
+
+
 def _source_problem(fn):
+    if _uses_minisab(fn):
+        return ("the exercise is to write it all yourself: your function calls minisab "
+                "(NumPy only, no minisab inside)")
     try:
         src = inspect.getsource(fn)
     except (OSError, TypeError):
