@@ -220,3 +220,32 @@ def test_grade_executes_a_notebook(tmp_path, capsys):
     assert main(["grade", str(tmp_path / "student.ipynb"), "--execute", "--json"]) == 0
     out = capsys.readouterr().out
     assert '"passed": true' in out and '"passed": false' in out
+
+
+# ------------------------------------------------------ the open exercises of tutorials 5-7
+def test_open_exercises_grade_the_measurable_part():
+    from minisab.exercises import t05, t06, t07
+    from minisab.tasks import make_task
+    task = make_task("copy", 6, n_digits=2, n_symbols=4)
+    base = Config(input_size=task.input_size, hidden_size=4, output_size=task.output_size,
+                  attention=None, method="tbptt", k_trunc=3)
+    L = 6 + 2 * 2
+    assert t05.check_open_tbptt(base, base.replace(k_trunc=None), task, L * (L - 1) / 2,
+                                quiet=True)
+    rejected(lambda w, **k: t05.check_open_tbptt(base, w, task, 1.0, **k),
+             base.replace(k_trunc=6), "separated by a cut")
+    rejected(lambda w, **k: t05.check_open_tbptt(base, w, task, 1.0, **k),
+             base.replace(method="bptt"), "keep method='tbptt'")
+    rejected(lambda w, **k: t05.check_open_tbptt(base, w, task, 1.0, **k),
+             base.replace(k_trunc=None), "flow.backward_work measures 45")
+    sab = Config(input_size=3, hidden_size=4, output_size=3, attn_size=3, k_top=2, k_att=1,
+                 method="sab", k_trunc=3)
+    assert t06.check_open_bounded_state(sab, sab.replace(memory_write="h_hat"), quiet=True)
+    rejected(lambda w, **k: t06.check_open_bounded_state(sab, w, **k), sab.replace(k_att=50),
+             "Change what is written")
+    run = {"cfg": sab.replace(k_top=3), "records": [{"step": 0, "accuracy": 0.2},
+                                                     {"step": 50, "accuracy": 0.95}]}
+    assert t07.check_open_ablation(sab, run, 50, quiet=True)
+    rejected(lambda w, **k: t07.check_open_ablation(sab, run, w, **k), None, "first reach 90%")
+    rejected(lambda w, **k: t07.check_open_ablation(sab, w, 50, **k),
+             {**run, "cfg": sab.replace(k_top=3, k_att=2)}, "change exactly one")

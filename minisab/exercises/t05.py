@@ -98,3 +98,47 @@ def check_steps_to_reach(steps_to_reach):
             f"{got!r}, expected {want!r} -> {hint}. (Records: "
             f"{[(r['step'], r.get(metric)) for r in records]})")
     return "First crossing, in either direction, None when never."
+
+
+def changed_fields(base, new):
+    """The Config fields in which ``new`` differs from ``base``."""
+    import dataclasses
+    return [f.name for f in dataclasses.fields(base) if getattr(base, f.name) != getattr(new, f.name)]
+
+
+@_verdict("5.3 (open: make truncated BPTT solve the copy task)")
+def check_open_tbptt(base_cfg, my_cfg, task, my_replay):
+    """The measurable part of the open exercise: ``my_cfg`` changes ONE field of ``base_cfg``
+    (truncated BPTT, a plain LSTM), still trains with ``method="tbptt"``, and connects every
+    recall step to the step its digit was read (no cut between them); ``my_replay`` is its
+    per-loss backward replay at the task's length (``flow.backward_work``). The explanation is
+    graded with the rubric of the solutions."""
+    from ..flow import backward_work
+    from ..sab import forward
+    if my_cfg is None or my_replay is None:
+        _call("5.3", None)
+    assert isinstance(my_cfg, Config), "my_cfg must be a Config (base_cfg.replace(...))"
+    changed = changed_fields(base_cfg, my_cfg)
+    assert len(changed) == 1, (f"change exactly one field (you changed {changed or 'none'}): an "
+                               "open exercise asks what ONE knob does")
+    assert my_cfg.method == "tbptt", ("keep method='tbptt': the question is what truncated BPTT "
+                                      "needs, not which other algorithm works")
+    n = task.options["n_digits"]
+    for i in range(n):                      # digit i is read at step i, recalled at T + n + i
+        recall = task.T + n + i
+        cut = [u for u in range(i + 1, recall + 1) if my_cfg.cuts(u)]
+        assert not cut, (f"the recall of digit {i} (step {recall}) and the step that read it "
+                         f"(step {i}) are still separated by a cut before step {cut[0]}: no "
+                         "gradient connects them, so nothing teaches the network to store it")
+    L = task.sample(np.random.default_rng(0), 1)[0].shape[1]
+    _, cache = forward(init_params(my_cfg), np.zeros((1, L, my_cfg.input_size)), my_cfg)
+    want = backward_work(cache)["per_loss"]
+    _, cache0 = forward(init_params(base_cfg), np.zeros((1, L, base_cfg.input_size)), base_cfg)
+    before = backward_work(cache0)["per_loss"]
+    assert abs(float(my_replay) - want) < 1e-9, (
+        f"my_replay = {my_replay}, but flow.backward_work measures {want:g} recurrent edges "
+        "per loss for your configuration (tutorial 7, exercise 7.2: loss step t replays back to "
+        "the start of its chunk)")
+    return (f"{changed[0]}={getattr(my_cfg, changed[0])!r} connects every recall to its digit; "
+            f"the replay per loss grew from {before:g} to {want:g} edges ({want / before:.1f}x). "
+            "Now explain, in a markdown cell, what this cost and how SAB avoids it.")

@@ -110,3 +110,30 @@ def check_h_bound(h_bound):
                     "a weight -> 1).")
     return ("With memory_write='h' each memory can hold one unit more than the one before: "
             "|h_t| < 1 + t // k_att grows with the length. Writing ĥ or tanh(h) caps it at 2.")
+
+
+@_verdict("6.3 (open: bound the state at any length)")
+def check_open_bounded_state(base_cfg, my_cfg):
+    """The measurable part: ``my_cfg`` changes ONE field of the SAB model ``base_cfg`` and
+    keeps max|h_t| below 2 at any length (the least bound of exercise 6.2 at t = 10**6, and the
+    worst-case model of 6.2 measured at 60 steps)."""
+    from ..sab import forward
+    from .t05 import changed_fields
+    if my_cfg is None:
+        _call("6.3", None)
+    assert isinstance(my_cfg, Config), "my_cfg must be a Config (base_cfg.replace(...))"
+    changed = changed_fields(base_cfg, my_cfg)
+    assert len(changed) == 1, f"change exactly one field (you changed {changed or 'none'})"
+    assert my_cfg.uses_attention and my_cfg.method == base_cfg.method, (
+        "keep the model SAB: the question is how SAB's state can stay bounded")
+    bound = _h_bound(10 ** 6, my_cfg.k_att, my_cfg.memory_write)
+    assert bound <= 2, (
+        f"with {changed[0]}={getattr(my_cfg, changed[0])!r} the state can still reach "
+        f"{bound:g} after 10**6 steps: each memory written as h can hold one unit more than the "
+        "one before, however rarely memories are written. Change what is written, not how often")
+    T = 60
+    cfg, p = _saturated_sab(my_cfg.memory_write, my_cfg.k_att, T)
+    worst = float(np.max(np.abs(forward(p, np.zeros((1, T, 1)), cfg)[1]["hs"])))
+    assert worst < 2, f"a worst-case model reaches max|h_t| = {worst:.3f} at T = {T}"
+    return (f"{changed[0]}={getattr(my_cfg, changed[0])!r}: the worst case stays at "
+            f"{worst:.3f} < 2 (60 steps). Now explain what the model gives up by it.")

@@ -63,3 +63,29 @@ def check_tbptt_replay(tbptt_replay):
             "(tutorial 4, exercise 4.1).")
     return ("Sum over t of (t mod k_trunc): about T (k_trunc - 1) / 2, linear in T where "
             "BPTT's T (T - 1) / 2 is quadratic.")
+
+
+KNOBS = ("k_top", "k_att", "k_trunc", "detach_scores")
+
+
+@_verdict("7.3 (open: one knob of your own)")
+def check_open_ablation(reference_cfg, my_run, my_steps, target=0.9):
+    """The measurable part: ``my_run`` (what ``run(knob, value)`` returns) changes ONE of the
+    knobs k_top, k_att, k_trunc, detach_scores of the reference, and ``my_steps`` is the step at
+    which its recall accuracy first reached ``target`` in its records (None if never)."""
+    from .t05 import changed_fields
+    if my_run is None:
+        _call("7.3", None)
+    assert isinstance(my_run, dict) and "cfg" in my_run and "records" in my_run, (
+        "my_run must be what run(knob, value) returned")
+    changed = changed_fields(reference_cfg, my_run["cfg"])
+    assert len(changed) == 1 and changed[0] in KNOBS, (
+        f"change exactly one of {KNOBS} (you changed {changed or 'none'})")
+    hits = [r["step"] for r in my_run["records"] if r.get("accuracy", -1.0) >= target]
+    want = hits[0] if hits else None
+    assert my_steps == want, (
+        f"my_steps = {my_steps!r}, but the records first reach {target:.0%} at step {want!r} "
+        "(None: never). Read it from my_run['records'] (exercise 5.2's steps_to_reach)")
+    return (f"{changed[0]}={getattr(my_run['cfg'], changed[0])!r}: "
+            + ("not reached" if want is None else f"{target:.0%} at step {want}")
+            + ". Now explain it, and say how many seeds you would need to trust it.")
