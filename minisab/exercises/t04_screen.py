@@ -38,6 +38,8 @@ def _uses_minisab(fn) -> bool:
              if n}
     for name in names:
         obj = cells.get(name, fn.__globals__.get(name))
+        if not (callable(obj) or isinstance(obj, types.ModuleType)):
+            continue                         # data (a Config, an array) is not minisab's code
         mod = obj.__name__ if isinstance(obj, types.ModuleType) else getattr(obj, "__module__", "")
         if isinstance(mod, str) and mod.split(".")[0] == "minisab":
             return True
