@@ -57,6 +57,7 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.napoleon",
     "sphinx.ext.mathjax",
+    "sphinx-mathjax-offline",       # MathJax 3 from PyPI, copied into _static: no CDN, works offline
     "sphinx.ext.viewcode",
 ]
 
