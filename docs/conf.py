@@ -29,6 +29,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import io
+import json
 import keyword
 import os
 import pkgutil
@@ -64,7 +65,8 @@ extensions = [
 source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}
 root_doc = "index"
 # _tutorials/ is the build's copy of ../tutorials: only its top-level notebooks are pages.
-exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "**.ipynb_checkpoints", "_tutorials/*/**"]
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "**.ipynb_checkpoints", "_tutorials/*/**",
+                    "_generated"]
 
 # --- MyST -------------------------------------------------------------------------------------
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist"]
@@ -100,7 +102,8 @@ try:
 except ImportError:                         # the default theme works too, just plainer
     html_theme = "alabaster"
 html_title = f"minisab {release}"
-html_static_path: list[str] = []
+html_static_path = ["_static"]
+html_css_files = ["minisab.css"]       # display maths and wide tables scroll inside the column
 
 # The API page lists the modules in the order of the layer table in docs/design.md (the pieces
 # before what is built from them; tests/test_docs.py checks the imports against that table). A
@@ -166,6 +169,56 @@ def sync_tutorials(app) -> None:
     for md in TUTORIALS_DST.rglob("*.md"):      # plain markdown next to the notebooks stays out
         if md.with_suffix(".ipynb").exists() or not _FRONT.match(md.read_text(encoding="utf-8")):
             md.unlink()
+    for nb in TUTORIALS_DST.glob("*.ipynb"):
+        plain_notebook_title(nb)
+
+
+# A page title is plain text (browser tab, prev/next links, search): TeX in a notebook's "# "
+# heading would show raw there. The build's copy gets the heading with each $...$ written as a
+# literal (``$k_\text{top}$`` -> ``k_top``); the notebook itself is not changed.
+_INLINE_MATH = re.compile(r"\$([^$]+)\$")
+_TEX_WRAPPER = re.compile(r"\\(?:text|mathrm|mathit|mathbf|operatorname)\{([^{}]*)\}")
+
+
+def plain_title(line: str) -> str:
+    """``# A $k_\\text{top}$ title`` -> ``# A `k_top` title`` (headings only; other lines as given)."""
+    if not line.startswith("#"):
+        return line
+
+    def literal(m: re.Match) -> str:
+        tex = _TEX_WRAPPER.sub(r"\1", m.group(1))
+        tex = re.sub(r"\\([A-Za-z]+)", r"\1", tex).replace("{", "").replace("}", "")
+        return f"`{tex.strip()}`"
+    return _INLINE_MATH.sub(literal, line)
+
+
+def plain_notebook_title(path: Path) -> None:
+    """Rewrite the first heading of a notebook copy with :func:`plain_title`."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "markdown":
+            continue
+        src = cell["source"] if isinstance(cell["source"], list) else cell["source"].splitlines(True)
+        for k, line in enumerate(src):
+            if line.startswith("# "):
+                new = plain_title(line)
+                if new != line:
+                    src[k] = new
+                    cell["source"] = src
+                    path.write_text(json.dumps(nb, ensure_ascii=False, indent=1) + "\n",
+                                    encoding="utf-8")
+                return
+
+
+# The pictures of the method (one SAB step, the credit paths) are drawn by minisab.diagrams at
+# every build, into docs/_generated/ (ignored by git): they cannot fall behind the code, and no
+# PNG is committed. The pages show them as ``_generated/<name>.png``.
+GENERATED = DOCS / "_generated"
+
+
+def draw_figures(app) -> None:
+    from minisab.diagrams import save_all
+    save_all(GENERATED)
 
 
 def tutorials_toctree() -> str:
@@ -361,6 +414,7 @@ def always_reread(app, env, added, changed, removed) -> list[str]:
 
 def setup(app):
     app.connect("builder-inited", sync_tutorials)
+    app.connect("builder-inited", draw_figures)
     app.connect("source-read", fill_markers)
     app.connect("env-get-outdated", always_reread)
     app.connect("autodoc-process-docstring", _process_docstring, priority=600)
