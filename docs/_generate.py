@@ -59,7 +59,11 @@ def compare_output() -> str:
     wall = float((folder / "wall_s.txt").read_text(encoding="utf-8"))
     rows = {r["label"]: r for r in json.loads((folder / "results.json").read_text("utf-8"))}
     sab, tb, bp = rows["sab"], rows["lstm tbptt"], rows["lstm bptt"]
-    return (f"\n```text\n{out}\n```\n\n"
+    c = _compare_settings()
+    return (f"\nThe first trains the three models with the same budget on a copy task "
+            f"({c['task']['n_digits']} digits of {c['task']['n_symbols']} symbols, "
+            f"{c['task']['T']} blanks, a marker, then recall), and prints a table:\n"
+            f"\n```text\n{out}\n```\n\n"
             f"The whole command took {wall:.0f} s of wall time on the 2-core machine that "
             f"recorded it (`bash experiments/compare_cpu.sh`, which keeps this output in "
             f"`experiments/results/compare_cpu/`). SAB recalls {sab['accuracy']:.3f} of the "
@@ -112,7 +116,14 @@ def paper_recipe() -> str:
          f"{t['steps']:,} steps"),
     ]
     head = ["| | the paper and its released code | minisab |", "|---|---|---|"]
-    return "\n" + "\n".join(head + [f"| {a} | {b} | {c_} |" for a, b, c_ in rows]) + "\n"
+    intro = (f"**The training recipe** behind every headline number of these pages and of the "
+             f"README differs from the paper's: SAB {detach} mental updates, {task['n_digits']} "
+             f"digits instead of 10, `k_top = k_trunc = {m['k_top']}` instead of the released "
+             f"10, a learning rate of {_sci(t['lr'])}. minisab's side of this table is read from "
+             f"the recorded runs' settings (`experiments/results/compare_cpu/summary.md`, "
+             f"`experiments/results/make_sab_learn/results.json`):\n\n")
+    assert m["k_top"] == m["k_trunc"], "the sentence above says k_top = k_trunc"
+    return "\n" + intro + "\n".join(head + [f"| {a} | {b} | {c_} |" for a, b, c_ in rows]) + "\n"
 
 
 # ------------------------------------------------------------------ the sparsifier, worked

@@ -22,6 +22,18 @@ notebooks run at small sizes (seconds each). ``MINISAB_DOCS_EXECUTE`` chooses:
 A notebook that raises fails the build. ``MINISAB_DOCS_TIMEOUT`` (seconds, default 900) bounds
 each cell's execution.
 
+The published site is built with every tutorial executed, at full size::
+
+    MINISAB_DOCS_EXECUTE=force python -m sphinx -E -W --keep-going -b html docs docs/_build/html
+
+Offline: MathJax comes from PyPI (``sphinx-mathjax-offline``, in the ``docs`` and ``dev`` extras)
+and is copied into ``_static/mathjax``, so no page loads anything from a CDN.
+``_static/minisab.css`` makes long display equations and wide tables scroll inside the content
+column. The two pictures of the method are drawn by ``minisab.diagrams`` into ``_generated/`` at
+every build; a notebook's title is shown without TeX (``plain_title``). ``tests/test_site.py``
+checks all of this in headless Chromium. The numbers marked ``<!-- generated: ... -->`` in the
+pages are written by ``docs/_generate.py`` from the results files.
+
 Nothing here reads outside the repository: the model contract is the copy in ``docs/model.md``.
 """
 from __future__ import annotations
@@ -38,6 +50,7 @@ import shutil
 import sys
 import textwrap
 import tokenize
+import unicodedata
 from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent
@@ -178,6 +191,10 @@ def sync_tutorials(app) -> None:
 # literal (``$k_\text{top}$`` -> ``k_top``); the notebook itself is not changed.
 _INLINE_MATH = re.compile(r"\$([^$]+)\$")
 _TEX_WRAPPER = re.compile(r"\\(?:text|mathrm|mathit|mathbf|operatorname)\{([^{}]*)\}")
+_ACCENTS = {"hat": "\u0302", "tilde": "\u0303", "bar": "\u0304"}      # ĥ, ã, ā (combining)
+_ACCENT = re.compile(r"\\(hat|tilde|bar)\s*\{?\s*([A-Za-z])\}?")
+_GREEK = {"alpha": "α", "delta": "δ", "varepsilon": "ε", "epsilon": "ε", "sigma": "σ",
+          "tau": "τ", "odot": "⊙", "to": "→", "le": "≤", "ge": "≥", "cdot": "·", "sum": "Σ"}
 
 
 def plain_title(line: str) -> str:
@@ -187,8 +204,10 @@ def plain_title(line: str) -> str:
 
     def literal(m: re.Match) -> str:
         tex = _TEX_WRAPPER.sub(r"\1", m.group(1))
-        tex = re.sub(r"\\([A-Za-z]+)", r"\1", tex).replace("{", "").replace("}", "")
-        return f"`{tex.strip()}`"
+        tex = _ACCENT.sub(lambda a: a.group(2) + _ACCENTS[a.group(1)], tex)
+        tex = re.sub(r"\\([A-Za-z]+)\s*", lambda c: _GREEK.get(c.group(1), c.group(1)), tex)
+        tex = unicodedata.normalize("NFC", tex.replace("{", "").replace("}", "").strip())
+        return f"`{tex}`"
     return _INLINE_MATH.sub(literal, line)
 
 

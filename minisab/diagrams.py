@@ -153,7 +153,7 @@ def credit_paths(T: int = 12, k_trunc: int = 4, reader: int = 9, kept=(1, 5),
             ("sab: the same cuts, plus the memory paths", "sab"),
             ("sab with detach_scores (no mental updates): read path only", "detach")]
     gap = 3.0                                            # vertical space per row
-    fig, ax = _canvas(12.5, 10.6, (-1.6, T + 1.2), (-1.4, 4 * gap + 0.9))
+    fig, ax = _canvas(12.5, 9.6, (-1.6, T + 1.2), (-1.4, 3 * gap + 1.6))
     cut = {t for t in range(1, T) if t % k_trunc == 0}
     for r, (title, method) in enumerate(rows):
         y = (3 - r) * gap
@@ -205,7 +205,7 @@ def credit_paths(T: int = 12, k_trunc: int = 4, reader: int = 9, kept=(1, 5),
         (SCORE_COLOR, "--", "score path: through $a_j$ (kept memories and the threshold)")]]
     handles.append(Line2D([], [], ls="none", marker="o", ms=9, mfc=REACHED, mec=INK,
                           label="a state that credit reaches"))
-    ax.legend(handles=handles, loc="upper center", ncol=2, fontsize=8.5, frameon=False,
+    ax.legend(handles=handles, loc="lower center", ncol=2, fontsize=8.5, frameon=False,
               bbox_to_anchor=(0.5, 1.0))
     return fig
 

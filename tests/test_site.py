@@ -207,3 +207,19 @@ def test_figures_are_on_their_pages(site):
         src = re.findall(rf'<img[^>]*src="([^"]*{re.escape(figure)})"', text)
         assert src, f"{page}.html does not show {figure}"
         assert (site / src[0]).stat().st_size > 10_000, f"{figure} is (nearly) empty"
+
+
+def test_plain_title_drops_tex_from_headings(tmp_path):
+    spec = importlib.util.spec_from_file_location("minisab_docs_conf", DOCS / "conf.py")
+    conf = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conf)
+    assert (conf.plain_title("# Ablations: $k_\\text{top}$ and $\\hat h_t$, $\\alpha_j$\n")
+            == "# Ablations: `k_top` and `ĥ_t`, `α_j`\n")
+    assert conf.plain_title("text $x$ stays") == "text $x$ stays"        # not a heading
+    nb = tmp_path / "07.ipynb"
+    nb.write_text(json.dumps({"cells": [
+        {"cell_type": "markdown", "metadata": {}, "source": ["# T $k_\\text{att}$\n", "$x$"]}],
+        "metadata": {}, "nbformat": 4, "nbformat_minor": 5}), encoding="utf-8")
+    conf.plain_notebook_title(nb)
+    cell = json.loads(nb.read_text(encoding="utf-8"))["cells"][0]
+    assert cell["source"] == ["# T `k_att`\n", "$x$"]
