@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import importlib.util
 import io
 import re
@@ -48,7 +49,22 @@ def test_render_rewrites_only_inside_markers():
         gen.render("<!-- generated: nope -->x<!-- end generated: nope -->")
 
 
+# The results files that issue 17 read by hand (sha256, first 16 hex digits). While they are
+# unchanged, the generated claims must be the ones the issue found true; a rerun of the
+# experiments changes the files and the numbers, and this check steps aside.
+ISSUE_17_FILES = {
+    "make_sab_learn/results.json": "492ebb1d38feaaff",
+    "adding/results.json": "13ac298eff41be74",
+    "diagnosis/sab_T50_lr1e-2_split.json": "f2d0b377a6cfb1da",
+    "compare_cpu/stdout.txt": "76a981ce94387b92",
+}
+
+
 def test_issue_17_claims_read_from_the_files():
+    changed = [f for f, h in ISSUE_17_FILES.items() if hashlib.sha256(
+        (ROOT / "experiments" / "results" / f).read_bytes()).hexdigest()[:16] != h]
+    if changed:
+        pytest.skip(f"results rerun since issue 17 ({changed}); the consistency test still runs")
     gen = generator()
     assert gen.dense_spikes().startswith("four spikes in three of its six runs")
     first = gen.adding_first()
