@@ -154,6 +154,7 @@ def sparsifier_example() -> str:
         full = np.zeros(3)                                  # da on the three memories
         for col, j in enumerate(act[0]):
             full[int(j)] += da[0, col]
+        assert abs(float(full.sum())) < 1e-12, "the gradients of the scores must sum to zero"
         # Central differences of L(a) = Σ_j dα_j α_j(a), in float64, as a check.
         fd = []
         for j in range(3):
@@ -197,8 +198,8 @@ def sparsifier_example() -> str:
             row("$\\mathrm{d}a_j$ (`topk_backward`)", [_fmt(float(v)) for v in full]),
             row("central difference", [_fmt(v) for v in fd]),
             "",
-            f"The $\\mathrm{{d}}a_j$ sum to zero (here {_fmt(float(full.sum()))}, rounding): "
-            f"adding the same amount to every score changes no weight.",
+            "The $\\mathrm{d}a_j$ sum to zero (up to rounding): adding the same amount to "
+            "every score changes no weight.",
         ]
         parts.append("\n".join(lines))
     return "\n\n" + "\n\n".join(parts) + "\n\n"
