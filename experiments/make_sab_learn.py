@@ -199,6 +199,8 @@ def load_results(path) -> list:
 
 
 def save_results(args, rows) -> None:
+    for r in rows:      # the stored count follows the current rule, as the table does
+        r["spikes"] = _spikes(r)
     doc = {"settings": {k: v for k, v in vars(args).items() if k not in ("fresh", "plot_only")},
            "runs": rows}
     atomic_write_text(os.path.join(args.out, "results.json"), json.dumps(doc, indent=1) + "\n")
