@@ -10,7 +10,9 @@ Nothing is downloaded. The data come from three places:
 - **the standard library's** ``pydoc_data.topics``: about 465k characters of English technical
   prose (Python's reference manual, as ``help()`` shows it), present on every CPython.
 
-Sequential image classification (the paper's pixel-by-pixel MNIST, at a size a CPU can train):
+This module only reads data (it imports nothing from minisab); ``tasks.make_task`` builds the
+tasks from it. Sequential image classification (the paper's pixel-by-pixel MNIST, at a size a
+CPU can train):
 an image is read one pixel a step, row by row (x: (B, T, 1), pixel values in [0, 1]), and the
 class is predicted at the **last step only** — the mask is 1 there and 0 elsewhere, so the one
 loss must send its credit back through all T steps to the first pixels. Tasks (``make_task``):
@@ -56,9 +58,12 @@ INSTALL_FASHION = ("install it with `sudo apt-get install dataset-fashion-mnist`
                    "fashion-mnist and give their folder with --data-dir (data_dir=...)")
 
 
+class DataError(ValueError):
+    """Data minisab cannot read (``tasks.make_task`` turns it into a ``TaskError``)."""
+
+
 def _error(msg):
-    from .tasks import TaskError       # tasks.py imports this module lazily: no import cycle
-    return TaskError(msg)
+    return DataError(msg)
 
 
 # --------------------------------------------------------------------------- UCI digits
@@ -201,29 +206,6 @@ def image_batch(rng, batch, images, labels, order=None, replace=True):
 def last_step_accuracy(logits, targets) -> float:
     """Accuracy of the prediction at the last step: logits (B, T, C), targets (B, T)."""
     return float(np.mean(np.argmax(logits[:, -1, :], axis=1) == targets[:, -1]))
-
-
-def make_image_task(name: str, T=None, data_dir=None, image_size: int = 14):
-    """The task ``digits``, ``pdigits`` or ``fashion`` (module docstring)."""
-    from .tasks import Task
-    if name in ("digits", "pdigits"):
-        xtr, ytr, xte, yte = digits_split()
-        options = {}
-        what = "8×8 pixels"
-    else:
-        data_dir = FASHION_DIR if data_dir is None else os.fspath(data_dir)
-        xtr, ytr, xte, yte = load_fashion(data_dir, image_size)
-        options = {"data_dir": data_dir, "image_size": image_size}
-        what = f"{image_size}×{image_size} pixels (image_size={image_size})"
-    n_pixels = xtr.shape[1] * xtr.shape[2]
-    if T is not None and T != n_pixels:
-        raise _error(f"invalid T={T!r} for task {name!r}: accepted values are {n_pixels} "
-                     f"(one step a pixel, {what}) or None (leave --T out)")
-    order = pixel_permutation(n_pixels) if name == "pdigits" else None
-    return Task(name, n_pixels, 1, 10, "xent", "accuracy", True, 0.1, options,
-                lambda rng, B, T_: image_batch(rng, B, xtr, ytr, order),
-                lambda y, tg, m, loss: last_step_accuracy(y, tg),
-                lambda rng, B, T_: image_batch(rng, B, xte, yte, order, replace=False))
 
 
 # ------------------------------------------------------------------------------ text

@@ -30,10 +30,14 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
+
+from . import datasets
+from .datasets import DataError
 
 MASKS = ("all", "recall")
 TASKS = ("copy", "adding", "text", "digits", "pdigits", "fashion")
@@ -183,8 +187,10 @@ def builtin_text(n_records: int = 400, seed: int = 0) -> str:
 @functools.lru_cache(maxsize=1)
 def stdlib_corpus() -> Corpus:
     """The default corpus: ``pydoc_data.topics`` (datasets.py), its last 10% held out."""
-    from .datasets import stdlib_text
-    return corpus_from_text(stdlib_text(), source="<pydoc_data.topics>")
+    try:
+        return corpus_from_text(datasets.stdlib_text(), source="<pydoc_data.topics>")
+    except DataError as e:
+        raise TaskError(str(e)) from None
 
 
 def text_batch(rng: np.random.Generator, batch: int, T: int, ids: np.ndarray, vocab_size: int):
@@ -256,8 +262,10 @@ def make_task(name: str, T: int | None, n_digits: int = 10, n_symbols: int = 8,
     the Debian path) at ``image_size`` 14 (T=196), 7 (T=49) or 28 (T=784).
     """
     if name in IMAGE_TASKS:
-        from .datasets import make_image_task
-        return make_image_task(name, T, data_dir=data_dir, image_size=image_size)
+        try:
+            return _image_task(name, T, data_dir, image_size)
+        except DataError as e:
+            raise TaskError(str(e)) from None
     if name == "copy":
         copy_batch(np.random.default_rng(0), 1, T, n_digits, n_symbols, mask)   # validates
         V = n_symbols + 2
@@ -282,3 +290,26 @@ def make_task(name: str, T: int | None, n_digits: int = 10, n_symbols: int = 8,
                     lambda rng, B, T_: text_batch(rng, B, T_, corpus.valid, V))
     raise TaskError(f"invalid task={name!r}: accepted values are {', '.join(map(repr, TASKS))}")
 
+
+
+# ------------------------------------------------------------------------- image tasks
+def _image_task(name: str, T, data_dir, image_size: int) -> Task:
+    """``digits``, ``pdigits`` or ``fashion``: one pixel a step, the class at the last step
+    (the data, splits and layout: minisab/datasets.py)."""
+    if name in ("digits", "pdigits"):
+        xtr, ytr, xte, yte = datasets.digits_split()
+        options, what = {}, "8×8 pixels"
+    else:
+        data_dir = datasets.FASHION_DIR if data_dir is None else os.fspath(data_dir)
+        xtr, ytr, xte, yte = datasets.load_fashion(data_dir, image_size)
+        options = {"data_dir": data_dir, "image_size": image_size}
+        what = f"{image_size}×{image_size} pixels (image_size={image_size})"
+    n_pixels = xtr.shape[1] * xtr.shape[2]
+    if T is not None and T != n_pixels:
+        raise TaskError(f"invalid T={T!r} for task {name!r}: accepted values are {n_pixels} "
+                        f"(one step a pixel, {what}) or None (leave --T out)")
+    order = datasets.pixel_permutation(n_pixels) if name == "pdigits" else None
+    return Task(name, n_pixels, 1, 10, "xent", "accuracy", True, 0.1, options,
+                lambda rng, B, T_: datasets.image_batch(rng, B, xtr, ytr, order),
+                lambda y, tg, m, loss: datasets.last_step_accuracy(y, tg),
+                lambda rng, B, T_: datasets.image_batch(rng, B, xte, yte, order, replace=False))

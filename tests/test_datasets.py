@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from minisab.cli import main
-from minisab.datasets import (DIGITS_N_TEST, FASHION_FILES, digits_split, downsample,
+from minisab.datasets import (DIGITS_N_TEST, DataError, FASHION_FILES, digits_split, downsample,
                               image_batch, last_step_accuracy, load_digits, load_fashion,
                               pixel_permutation, read_idx, stdlib_text)
 from minisab.losses import xent_forward
@@ -45,11 +45,11 @@ def test_idx_round_trip(tmp_path, compress, dtype):
 
 def test_idx_errors(tmp_path):
     (tmp_path / "png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
-    with pytest.raises(TaskError, match="not an IDX file"):
+    with pytest.raises(DataError, match="not an IDX file"):
         read_idx(tmp_path / "png")
     write_idx(tmp_path / "short", np.zeros((4, 3), np.uint8))
     (tmp_path / "short").write_bytes((tmp_path / "short").read_bytes()[:-2])
-    with pytest.raises(TaskError, match="truncated"):
+    with pytest.raises(DataError, match="truncated"):
         read_idx(tmp_path / "short")
 
 
@@ -92,7 +92,7 @@ def test_fashion_missing_says_how_to_install(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(TaskError, match="has no train-images-idx3-ubyte"):
         make_task("fashion", None, data_dir=str(tmp_path / "empty"))
-    with pytest.raises(TaskError, match="invalid image_size=5: accepted values are 28, 14, 7"):
+    with pytest.raises(DataError, match="invalid image_size=5: accepted values are 28, 14, 7"):
         downsample(np.zeros((1, 28, 28), np.uint8), 5)
 
 
