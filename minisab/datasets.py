@@ -12,19 +12,15 @@ Nothing is downloaded. The data come from three places:
 
 This module only reads data (it imports nothing from minisab); ``tasks.make_task`` builds the
 tasks from it. Sequential image classification (the paper's pixel-by-pixel MNIST, at a size a
-CPU can train):
-an image is read one pixel a step, row by row (x: (B, T, 1), pixel values in [0, 1]), and the
+CPU can train): an image is read one pixel a step, row by row (x: (B, T, 1), pixel values in [0, 1]), and the
 class is predicted at the **last step only** — the mask is 1 there and 0 elsewhere, so the one
-loss must send its credit back through all T steps to the first pixels. Tasks (``make_task``):
+loss must send its credit back through all T steps to the first pixels. The tasks
+(``tasks.make_task``):
 
-=========  ======  ======================================================================
-name       T       images
-=========  ======  ======================================================================
-digits     64      UCI digits, 8×8, row by row
-pdigits    64      the same with one fixed random permutation of the 64 pixels
-fashion    196/49  Fashion-MNIST averaged over 2×2 blocks to 14×14, or 4×4 blocks to 7×7
-                   (``image_size=14`` or ``7``; ``28`` keeps the full image, T = 784)
-=========  ======  ======================================================================
+- ``digits``: UCI digits, 8×8, row by row (T = 64);
+- ``pdigits``: the same with one fixed random permutation of the 64 pixels (T = 64);
+- ``fashion``: Fashion-MNIST averaged over 2×2 blocks to 14×14 (T = 196) or over 4×4 blocks to
+  7×7 (T = 49), ``image_size=14`` or ``7`` (``28`` keeps the full image, T = 784).
 
 Fixed splits: the digits are split by one seeded permutation (``DIGITS_SPLIT_SEED``) into 1,437
 training and 360 test images; Fashion-MNIST keeps its own 60,000 / 10,000 split. Training
@@ -146,7 +142,7 @@ def downsample(images, size: int) -> np.ndarray:
 
 @functools.lru_cache(maxsize=2)
 def load_fashion(data_dir=FASHION_DIR, image_size: int = 14):
-    """Fashion-MNIST from IDX files in ``data_dir``, downsampled to ``image_size``².
+    """Fashion-MNIST from IDX files in ``data_dir``, downsampled to ``image_size`` × ``image_size``.
 
     Returns ``(train_images, train_labels, test_images, test_labels)``, images
     (N, image_size, image_size) float32 in [0, 1]; a missing folder or file raises a
