@@ -9,6 +9,8 @@ import struct
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from minisab.cli import main
 from minisab.datasets import (DIGITS_N_TEST, DataError, FASHION_FILES, digits_split, downsample,
@@ -41,6 +43,15 @@ def test_idx_round_trip(tmp_path, compress, dtype):
     write_idx(tmp_path / "a.idx", a, compress)
     b = read_idx(tmp_path / "a.idx")
     assert b.shape == (2, 3, 4) and np.array_equal(b, a)
+
+
+@given(shape=st.lists(st.integers(1, 4), min_size=1, max_size=4), compress=st.booleans(),
+       seed=st.integers(0, 100))
+def test_idx_round_trip_any_shape(tmp_path_factory, shape, compress, seed):
+    a = np.random.default_rng(seed).integers(0, 256, size=shape).astype(np.uint8)
+    path = tmp_path_factory.mktemp("idx") / "a"
+    write_idx(path, a, compress)
+    assert np.array_equal(read_idx(path), a) and read_idx(path).shape == tuple(shape)
 
 
 def test_idx_errors(tmp_path):
