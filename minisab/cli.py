@@ -203,10 +203,9 @@ def _train_config(args, **extra):
 def cmd_train(args) -> int:
     from .backend import get_backend
     from .runs import run_summary, save_figures, write_config
-    from .tasks import make_task
+    from .tasks import IMAGE_TASKS, make_task
     from .train import CHECKPOINT, train
 
-    from .tasks import IMAGE_TASKS
     T = args.T if args.T is not None or args.task in IMAGE_TASKS else 20
     task = make_task(args.task, T, n_digits=args.n_digits, n_symbols=args.n_symbols,
                      mask=args.mask, text_file=args.text_file, data_dir=args.data_dir,
