@@ -126,19 +126,33 @@ def add_task_args(p: argparse.ArgumentParser, preset: bool = False) -> None:
     def d(value):
         return argparse.SUPPRESS if preset else value
 
-    g = p.add_argument_group("task (minisab/tasks.py)")
+    g = p.add_argument_group("task (minisab/tasks.py, minisab/datasets.py)")
     if not preset:
-        g.add_argument("--task", default="copy", choices=TASKS, help="which task")
-    g.add_argument("--T", type=_positive_int, default=d(20),
-                   help="sequence length (copy: blanks between digits and marker; "
-                        "the sequence has T + 2*n_digits steps)")
+        g.add_argument("--task", default="copy", choices=TASKS,
+                       help="copy, adding: generated; text: characters of a real text; "
+                            "digits: UCI 8x8 digits pixel by pixel (T=64, shipped); pdigits: "
+                            "the same, pixels in a fixed random order; fashion: Fashion-MNIST "
+                            "pixel by pixel, 14x14 or 7x7 (IDX files in --data-dir). "
+                            "(default: copy)")
+    g.add_argument("--T", type=_positive_int, default=d(None if not preset else 20),
+                   help="sequence length (default: 20; copy: blanks between digits and "
+                        "marker, the sequence has T + 2*n_digits steps; digits, pdigits, "
+                        "fashion: the number of pixels, set by the image)")
     g.add_argument("--n-digits", type=_positive_int, default=d(10), help="copy: digits to recall")
     g.add_argument("--n-symbols", type=_positive_int, default=d(8), help="copy: alphabet size")
     g.add_argument("--mask", default=d("all"), choices=MASKS,
                    help="copy: loss on all steps (released code) or on the recall steps only")
     if not preset:
         g.add_argument("--text-file", default=None,
-                       help="text: a UTF-8 file (default: the built-in corpus)")
+                       help="text: a UTF-8 file (default: the standard library's "
+                            "pydoc_data.topics, 465k characters of Python's reference manual; "
+                            "the last 10%% is held out)")
+        g.add_argument("--data-dir", default=None,
+                       help="fashion: folder of the Fashion-MNIST IDX files (default: "
+                            "/usr/share/datasets/fashion-mnist/, Debian's "
+                            "dataset-fashion-mnist)")
+        g.add_argument("--image-size", type=int, default=14, choices=[14, 7, 28],
+                       help="fashion: images averaged down to this size (T = size^2)")
 
 
 def add_train_args(p: argparse.ArgumentParser, preset: bool = False) -> None:
@@ -189,11 +203,13 @@ def _train_config(args, **extra):
 def cmd_train(args) -> int:
     from .backend import get_backend
     from .runs import run_summary, save_figures, write_config
-    from .tasks import make_task
+    from .tasks import IMAGE_TASKS, make_task
     from .train import CHECKPOINT, train
 
-    task = make_task(args.task, args.T, n_digits=args.n_digits, n_symbols=args.n_symbols,
-                     mask=args.mask, text_file=args.text_file)
+    T = args.T if args.T is not None or args.task in IMAGE_TASKS else 20
+    task = make_task(args.task, T, n_digits=args.n_digits, n_symbols=args.n_symbols,
+                     mask=args.mask, text_file=args.text_file, data_dir=args.data_dir,
+                     image_size=args.image_size)
     cfg = config_from_args(args, input_size=task.input_size, output_size=task.output_size,
                            loss=task.loss)
     tc = _train_config(args)

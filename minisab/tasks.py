@@ -1,4 +1,6 @@
-"""The tasks, generated in code (nothing is downloaded): copy, adding, character-level text.
+"""The tasks, generated in code or read offline (nothing is downloaded): copy, adding,
+character-level text, and pixel-by-pixel image classification (``digits``, ``pdigits``,
+``fashion``: minisab/datasets.py).
 
 Every task draws a batch from a host ``numpy.random.Generator`` and returns host arrays
 ``(x, targets, mask)``:
@@ -26,14 +28,20 @@ metric is the accuracy on the last ``n`` steps (chance ``1 / n_symbols``). ``mas
 """
 from __future__ import annotations
 
+import functools
 import math
+import os
 from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
 
+from . import datasets
+from .datasets import DataError
+
 MASKS = ("all", "recall")
-TASKS = ("copy", "adding", "text")
+TASKS = ("copy", "adding", "text", "digits", "pdigits", "fashion")
+IMAGE_TASKS = ("digits", "pdigits", "fashion")     # one step a pixel, fixed T (datasets.py)
 
 
 class TaskError(ValueError):
@@ -125,7 +133,7 @@ def corpus_from_text(text: str, valid_fraction: float = 0.1, source: str = "<tex
         raise TaskError(f"invalid valid_fraction={valid_fraction!r}: accepted values are in (0, 1)")
     if len(text) == 0:
         raise TaskError(f"text file {source} is empty: give a UTF-8 text of a few thousand "
-                        "characters, or use the built-in corpus (--text-file none)")
+                        "characters, or leave --text-file out for the default corpus")
     vocab = "".join(sorted(set(text)))
     lookup = {ch: i for i, ch in enumerate(vocab)}
     ids = np.array([lookup[ch] for ch in text], dtype=np.int64)
@@ -176,6 +184,15 @@ def builtin_text(n_records: int = 400, seed: int = 0) -> str:
     return "".join(lines)
 
 
+@functools.lru_cache(maxsize=1)
+def stdlib_corpus() -> Corpus:
+    """The default corpus: ``pydoc_data.topics`` (datasets.py), its last 10% held out."""
+    try:
+        return corpus_from_text(datasets.stdlib_text(), source="<pydoc_data.topics>")
+    except DataError as e:
+        raise TaskError(str(e)) from None
+
+
 def text_batch(rng: np.random.Generator, batch: int, T: int, ids: np.ndarray, vocab_size: int):
     """Random windows of ``T + 1`` characters: input chars [0, T), targets chars [1, T+1)."""
     _need_int(batch, "batch", 1)
@@ -223,6 +240,9 @@ class Task:
     def at_length(self, T: int) -> "Task":
         """The same task at another sequence length (transfer)."""
         _need_int(T, "T", 2 if self.name == "adding" else 1)
+        if self.name in IMAGE_TASKS and T != self.T:
+            raise TaskError(f"invalid T={T!r} for task {self.name!r}: accepted values are "
+                            f"{self.T} (an image has a fixed number of pixels)")
         return replace(self, T=T)
 
     def spec(self) -> dict:
@@ -230,9 +250,22 @@ class Task:
         return {"name": self.name, "T": self.T, **self.options}
 
 
-def make_task(name: str, T: int, n_digits: int = 10, n_symbols: int = 8, mask: str = "all",
-              text_file=None, corpus: Corpus | None = None) -> Task:
-    """Build a task by name: "copy", "adding" or "text" (``text_file=None``: built-in corpus)."""
+def make_task(name: str, T: int | None, n_digits: int = 10, n_symbols: int = 8,
+              mask: str = "all", text_file=None, corpus: Corpus | None = None,
+              data_dir=None, image_size: int = 14) -> Task:
+    """Build a task by name: "copy", "adding", "text", "digits", "pdigits" or "fashion".
+
+    text: ``text_file=None`` reads the default corpus, the standard library's
+    ``pydoc_data.topics`` (``datasets.stdlib_text``); ``corpus`` gives one directly (e.g.
+    ``corpus_from_text(builtin_text())``, the generated demo). Image tasks (datasets.py):
+    ``T`` is the number of pixels (``None`` takes it); fashion reads ``data_dir`` (default
+    the Debian path) at ``image_size`` 14 (T=196), 7 (T=49) or 28 (T=784).
+    """
+    if name in IMAGE_TASKS:
+        try:
+            return _image_task(name, T, data_dir, image_size)
+        except DataError as e:
+            raise TaskError(str(e)) from None
     if name == "copy":
         copy_batch(np.random.default_rng(0), 1, T, n_digits, n_symbols, mask)   # validates
         V = n_symbols + 2
@@ -246,8 +279,7 @@ def make_task(name: str, T: int, n_digits: int = 10, n_symbols: int = 8, mask: s
                     adding_batch, lambda y, tg, m, loss: loss)
     if name == "text":
         if corpus is None:
-            corpus = (corpus_from_text(builtin_text(), source="<built-in>") if text_file is None
-                      else load_text(text_file))
+            corpus = stdlib_corpus() if text_file is None else load_text(text_file)
         V = len(corpus.vocab)
         text_batch(np.random.default_rng(0), 1, T, corpus.valid, V)      # validates T
         return Task("text", T, V, V, "xent", "bpc", False, math.log2(V),
@@ -258,3 +290,26 @@ def make_task(name: str, T: int, n_digits: int = 10, n_symbols: int = 8, mask: s
                     lambda rng, B, T_: text_batch(rng, B, T_, corpus.valid, V))
     raise TaskError(f"invalid task={name!r}: accepted values are {', '.join(map(repr, TASKS))}")
 
+
+
+# ------------------------------------------------------------------------- image tasks
+def _image_task(name: str, T, data_dir, image_size: int) -> Task:
+    """``digits``, ``pdigits`` or ``fashion``: one pixel a step, the class at the last step
+    (the data, splits and layout: minisab/datasets.py)."""
+    if name in ("digits", "pdigits"):
+        xtr, ytr, xte, yte = datasets.digits_split()
+        options, what = {}, "8×8 pixels"
+    else:
+        data_dir = datasets.FASHION_DIR if data_dir is None else os.fspath(data_dir)
+        xtr, ytr, xte, yte = datasets.load_fashion(data_dir, image_size)
+        options = {"data_dir": data_dir, "image_size": image_size}
+        what = f"{image_size}×{image_size} pixels (image_size={image_size})"
+    n_pixels = xtr.shape[1] * xtr.shape[2]
+    if T is not None and T != n_pixels:
+        raise TaskError(f"invalid T={T!r} for task {name!r}: accepted values are {n_pixels} "
+                        f"(one step a pixel, {what}) or None (leave --T out)")
+    order = datasets.pixel_permutation(n_pixels) if name == "pdigits" else None
+    return Task(name, n_pixels, 1, 10, "xent", "accuracy", True, 0.1, options,
+                lambda rng, B, T_: datasets.image_batch(rng, B, xtr, ytr, order),
+                lambda y, tg, m, loss: datasets.last_step_accuracy(y, tg),
+                lambda rng, B, T_: datasets.image_batch(rng, B, xte, yte, order, replace=False))
