@@ -58,11 +58,7 @@ def copy_batch(rng: np.random.Generator, batch: int, T: int, n_digits: int = 10,
     Returns ``x`` (B, T+2n, n_symbols+2), ``targets`` (B, T+2n) int64, ``mask`` (B, T+2n).
     """
     _need_int(batch, "batch", 1)
-    _need_int(T, "T", 1)
-    _need_int(n_digits, "n_digits", 1)
-    _need_int(n_symbols, "n_symbols", 1)
-    if mask not in MASKS:
-        raise TaskError(f"invalid mask={mask!r}: accepted values are {', '.join(map(repr, MASKS))}")
+    _check_copy(T, n_digits, n_symbols, mask)
     n = n_digits
     total = T + 2 * n
     digits = rng.integers(1, n_symbols + 1, size=(batch, n))           # (B, n)
@@ -75,6 +71,14 @@ def copy_batch(rng: np.random.Generator, batch: int, T: int, n_digits: int = 10,
     if mask == "recall":
         m[:, :T + n] = 0.0
     return one_hot(ids, n_symbols + 2), targets, m
+
+
+def _check_copy(T, n_digits, n_symbols, mask):
+    _need_int(T, "T", 1)
+    _need_int(n_digits, "n_digits", 1)
+    _need_int(n_symbols, "n_symbols", 1)
+    if mask not in MASKS:
+        raise TaskError(f"invalid mask={mask!r}: accepted values are {', '.join(map(repr, MASKS))}")
 
 
 def recall_accuracy(logits, targets, n_digits: int) -> float:
@@ -125,7 +129,7 @@ def corpus_from_text(text: str, valid_fraction: float = 0.1, source: str = "<tex
         raise TaskError(f"invalid valid_fraction={valid_fraction!r}: accepted values are in (0, 1)")
     if len(text) == 0:
         raise TaskError(f"text file {source} is empty: give a UTF-8 text of a few thousand "
-                        "characters, or use the built-in corpus (--text-file none)")
+                        "characters, or use the built-in corpus (leave out --text-file)")
     vocab = "".join(sorted(set(text)))
     lookup = {ch: i for i, ch in enumerate(vocab)}
     ids = np.array([lookup[ch] for ch in text], dtype=np.int64)
@@ -220,6 +224,10 @@ class Task:
     def metric(self, logits, targets, mask, loss: float) -> float:
         return self._metric(logits, targets, mask, loss)
 
+    def length(self) -> int:
+        """Steps of one sequence: ``T + 2 * n_digits`` for copy, ``T`` otherwise."""
+        return self.T + 2 * self.options["n_digits"] if self.name == "copy" else self.T
+
     def at_length(self, T: int) -> "Task":
         """The same task at another sequence length (transfer)."""
         _need_int(T, "T", 2 if self.name == "adding" else 1)
@@ -230,11 +238,33 @@ class Task:
         return {"name": self.name, "T": self.T, **self.options}
 
 
-def make_task(name: str, T: int, n_digits: int = 10, n_symbols: int = 8, mask: str = "all",
-              text_file=None, corpus: Corpus | None = None) -> Task:
-    """Build a task by name: "copy", "adding" or "text" (``text_file=None``: built-in corpus)."""
+def make_task(name: str, T: int, n_digits: int | None = None, n_symbols: int | None = None,
+              mask: str | None = None, text_file=None, corpus: Corpus | None = None) -> Task:
+    """Build a task by name: "copy", "adding" or "text" (``text_file=None``: built-in corpus).
+
+    ``n_digits`` (default 10), ``n_symbols`` (default 8) and ``mask`` (default "all") belong to
+    the copy task, ``text_file`` and ``corpus`` to the text task: given to another task they
+    are refused rather than ignored.
+    """
+    if name not in TASKS:
+        raise TaskError(f"invalid task={name!r}: accepted values are "
+                        f"{', '.join(map(repr, TASKS))}")
+    own = {"copy": ("n_digits", "n_symbols", "mask"), "text": ("text_file", "corpus"),
+           "adding": ()}[name]
+    given = {"n_digits": n_digits, "n_symbols": n_symbols, "mask": mask, "text_file": text_file,
+             "corpus": corpus}
+    foreign = [k for k, v in given.items() if v is not None and k not in own]
+    if foreign:
+        raise TaskError(f"invalid {foreign[0]}={given[foreign[0]]!r} for task={name!r}: "
+                        f"{name!r} accepts " + (", ".join(own) if own else "no options")
+                        + f" ({foreign[0]} belongs to the "
+                        + ("copy" if foreign[0] in ("n_digits", "n_symbols", "mask") else "text")
+                        + " task)")
     if name == "copy":
-        copy_batch(np.random.default_rng(0), 1, T, n_digits, n_symbols, mask)   # validates
+        n_digits = 10 if n_digits is None else n_digits
+        n_symbols = 8 if n_symbols is None else n_symbols
+        mask = "all" if mask is None else mask
+        _check_copy(T, n_digits, n_symbols, mask)
         V = n_symbols + 2
         return Task("copy", T, V, V, "xent", "accuracy", True, 1.0 / n_symbols,
                     {"n_digits": n_digits, "n_symbols": n_symbols, "mask": mask},

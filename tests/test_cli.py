@@ -40,7 +40,7 @@ def test_help_shows_defaults(command, capsys):
     (["train", "--task", "text", "--text-file", "/no/such/file.txt"], "does not exist"),
     (["compare", "--preset", "gpu"], "argument --preset: invalid choice: 'gpu'"),
     (["compare", "--k-trunc", "0"], "argument --k-trunc"),
-    (["eval", "/no/such/run"], "has no config.json"),
+    (["eval", "/no/such/run"], "invalid run='/no/such/run': it does not exist"),
     (["frobnicate"], "invalid choice: 'frobnicate'"),
 ])
 def test_bad_input_exits_2_without_traceback(argv, words, capsys, tmp_path):
