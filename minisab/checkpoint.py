@@ -106,8 +106,9 @@ def load_checkpoint(path) -> dict:
     """
     path = os.fspath(path)
     if not os.path.exists(path):
-        raise CheckpointError(f"no checkpoint at {path!r}: train first, or give the run folder "
-                              "of a finished or interrupted run")
+        raise CheckpointError(f"no checkpoint at {path!r}: nothing to continue (a run stopped "
+                              "before its first checkpoint starts again without --resume); "
+                              "or give the run folder of a finished or interrupted run")
     try:
         with np.load(path, allow_pickle=False) as data:
             files = {k: data[k] for k in data.files}

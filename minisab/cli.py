@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 
 from .argcheck import (finite_float, none_or_float as _none_or_float,
@@ -163,6 +164,7 @@ def _train_config(args, **extra):
 def cmd_train(args) -> int:
     from .argcheck import check_memory, check_run_options
     from .backend import get_backend
+    from .checkpoint import remove_temporary_files
     from .runs import heatmap_model, run_summary, save_figures, write_config
     from .tasks import make_task
     from .train import CHECKPOINT, check_resumable, train
@@ -177,6 +179,8 @@ def cmd_train(args) -> int:
     be = get_backend(args.backend)
     name = args.name or f"{task.name}-{cfg.method}"
     run_dir = os.path.join(args.runs_dir, name)
+    for left in remove_temporary_files(run_dir):     # of a write killed last time
+        print(f"note: removed {left}, left in {run_dir} by an interrupted write", file=sys.stderr)
     if args.overwrite and os.path.exists(os.path.join(run_dir, CHECKPOINT)):
         os.remove(os.path.join(run_dir, CHECKPOINT))
     if not args.resume and os.path.exists(os.path.join(run_dir, CHECKPOINT)):
@@ -327,7 +331,7 @@ def main(argv=None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
-    handle_sigterm()                # a job scheduler's SIGTERM stops training like Ctrl-C
+    previous = handle_sigterm()     # a job scheduler's SIGTERM stops training like Ctrl-C
     try:
         return args.func(args)
     except (ConfigError, TaskError, OptimError, TrainError, CheckpointError, BackendError) as e:
@@ -338,6 +342,8 @@ def main(argv=None) -> int:
         print(f"\ninterrupted ({'SIGTERM' if isinstance(e, Terminated) else 'SIGINT'}); "
               "files already written are complete", file=sys.stderr)
         return 143 if isinstance(e, Terminated) else 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)     # main() may run inside another program
 
 
 if __name__ == "__main__":

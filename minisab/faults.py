@@ -2,7 +2,9 @@
 
 ``fault_point(name, step)`` marks a named point of the training loop. It does nothing unless the
 environment variable ``MINISAB_FAULT`` names that point and step, as ``<point>@<step>:<fault>``
-(for example ``MINISAB_FAULT=checkpoint-write@8:SIGKILL``). The fault is then delivered there:
+(for example ``MINISAB_FAULT=checkpoint-write@8:SIGKILL``; several, separated by commas, as
+``step@6:SIGINT,interrupt-write@6:SIGINT`` for a second Ctrl-C while the first one's checkpoint
+is written). The fault is then delivered there:
 
 - ``SIGINT``, ``SIGTERM``, ``SIGKILL``: the process sends itself that signal (a real one, so
   the same handlers run as for Ctrl-C, a job scheduler or ``kill -9``);
@@ -33,9 +35,10 @@ def _raise_terminated(signum, frame):
     raise Terminated()
 
 
-def handle_sigterm() -> None:
-    """From now on SIGTERM raises ``Terminated`` (a ``KeyboardInterrupt``) in the main thread."""
-    signal.signal(signal.SIGTERM, _raise_terminated)
+def handle_sigterm():
+    """From now on SIGTERM raises ``Terminated`` (a ``KeyboardInterrupt``) in the main thread;
+    returns the previous handler, for ``signal.signal`` to put back."""
+    return signal.signal(signal.SIGTERM, _raise_terminated)
 
 
 def parse(spec: str):
@@ -58,9 +61,13 @@ def fault_point(name: str, step: int) -> None:
     spec = os.environ.get(ENV)
     if not spec:
         return
-    point, at, fault = parse(spec)
-    if point != name or at != step:
-        return
+    for one in spec.split(","):
+        point, at, fault = parse(one)
+        if point == name and at == step:
+            _deliver(fault, name, step)
+
+
+def _deliver(fault: str, name: str, step: int) -> None:
     if fault == "ENOSPC":
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC) + f" (injected at {name}@{step})")
     os.kill(os.getpid(), getattr(signal, fault))
