@@ -109,6 +109,9 @@ def load_checkpoint(path) -> dict:
         raise CheckpointError(f"no checkpoint at {path!r}: nothing to continue (a run stopped "
                               "before its first checkpoint starts again without --resume); "
                               "or give the run folder of a finished or interrupted run")
+    if not os.access(path, os.R_OK):
+        raise CheckpointError(f"checkpoint {path!r} cannot be read (permission denied): ask its "
+                              "owner to make the run folder readable, or copy it")
     try:
         with np.load(path, allow_pickle=False) as data:
             files = {k: data[k] for k in data.files}

@@ -226,7 +226,10 @@ def cmd_eval(args) -> int:
         rows.append({"T": T, **ev})
         print(f"| {T}{' (trained)' if T == task.T else ''} | {ev['loss']:.4f} | "
               f"{ev[task.metric_name]:.4f} |")
-    atomic_write_text(os.path.join(args.run, "eval.json"), json.dumps(rows, indent=2) + "\n")
+    try:
+        atomic_write_text(os.path.join(args.run, "eval.json"), json.dumps(rows, indent=2) + "\n")
+    except PermissionError:         # e.g. another user's run: the table above is the result
+        print(f"note: eval.json not written: {args.run!r} is not writable", file=sys.stderr)
     return 0
 
 

@@ -192,6 +192,18 @@ def incomplete_files(run: Path, allow_torn_metrics: bool = False) -> list:
     return bad
 
 
+def saved_steps(run: Path) -> str:
+    """The step of each checkpoint in the folder ("-": none), e.g. "6" or "4, 0, 0"."""
+    steps = []
+    for p in files(run):
+        if p.name == "checkpoint.npz":
+            try:
+                steps.append(str(load_checkpoint(p)["meta"]["step"]))
+            except CheckpointError:
+                steps.append("damaged")
+    return ", ".join(steps) or "-"
+
+
 def temporary_files(run: Path) -> list:
     return [p.name for p in files(run) if p.name.startswith(".tmp-")]
 
@@ -268,13 +280,14 @@ def run_scenario(s: Scenario, tmp: Path, ref: dict) -> dict:
     first = train_in_child(s.command, base, s.fault)
     half = incomplete_files(run)
     left = temporary_files(run)
+    saved = saved_steps(run)
     before = {p: p.read_bytes() for p in files(run)}
     if s.damage is not None:
         s.damage(run)
     damaged = {str(p.relative_to(run)) for p in files(run) if before.get(p) != p.read_bytes()}
     code, err = train_here(s.command, base + ["--resume", *s.resume])
     assert "Traceback" not in err, err
-    row = {"id": s.id, "tried": s.tried, "exit": first,
+    row = {"id": s.id, "tried": s.tried, "exit": first, "checkpoint at step": saved,
            "temporary files left": len(left), "half-written files": half}
     if code == 0:
         same = fingerprint(run, s.command) == ref[s.command]
@@ -309,14 +322,14 @@ def acceptable(row) -> bool:
 
 # ------------------------------------------------------------------------ the table
 def table(rows) -> str:
-    out = ["| fault or damage | first run exits | temporary files left | `--resume` exits | "
-           "what happens |", "|---|---|---|---|---|"]
+    out = ["| fault or damage | first run exits | checkpoint at step | temporary files left "
+           "| `--resume` exits | what happens |", "|---|---|---|---|---|---|"]
     for r in rows:
         first = {130: "130 (SIGINT)", 143: "143 (SIGTERM)", -9: "killed", 2: "2 (error)",
                  0: "0"}.get(r["exit"], str(r["exit"]))
         what = r["outcome"] + "".join(f"; {n}" for n in r["notes"])
-        out.append(f"| {r['tried']} | {first} | {r['temporary files left']} | {r['resume']} | "
-                   f"{what.replace('|', '/')} |")
+        out.append(f"| {r['tried']} | {first} | {r['checkpoint at step']} | "
+                   f"{r['temporary files left']} | {r['resume']} | {what.replace('|', '/')} |")
     return "\n".join(out)
 
 
