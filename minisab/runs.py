@@ -21,6 +21,7 @@ import tracemalloc
 
 import numpy as np
 
+from .argcheck import check_memory
 from .backend import get_backend, host_rng, to_host
 from .checkpoint import (CheckpointError, atomic_write, atomic_write_text, check_matches,
                          load_checkpoint, remove_temporary_files)
@@ -261,6 +262,8 @@ def run_compare(preset: str, runs_dir: str, name: str, overrides: dict, backend=
     cfgs = {label: config_for(task, m, **p["model"]) for label, m in METHODS.items()}
     top = os.path.join(runs_dir, name)
     dirs = {label: os.path.join(top, label.replace(" ", "-")) for label in cfgs}
+    for cfg in cfgs.values():                       # an absurd --T: refused up front
+        check_memory(cfg, task.length(), tc.batch, tc.eval_batch)
     held = _check_compare_folder(top, dirs, overwrite, resume)
     for label in held:                              # refuse before spending minutes training
         check_resumable(dirs[label], cfgs[label], task, tc, allow_changes)

@@ -55,6 +55,7 @@ def test_help_shows_defaults(command, capsys):
     (["train", "--text-file", "x.txt"], "invalid text_file="),
     (["train", "--name", "../../x"], "invalid --name='../../x': accepted values are one folder"),
     (["compare", "--name", ".."], "invalid --name='..'"),
+    (["compare", "--T", "10000000"], "invalid --T: sequences of 10000006 steps need at least"),
     (["train", "--allow-changes"], "invalid --allow-changes without --resume"),
     (["compare", "--resume"], "holds no checkpoint of a comparison"),
     (["eval", "/dev/null"], "invalid run='/dev/null': it is a file"),
