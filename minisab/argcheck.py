@@ -4,6 +4,9 @@ it accepts, so that ``cli.py`` ends with exit status 2 and a message, not a trac
 """
 from __future__ import annotations
 
+import argparse
+import errno
+import math
 import os
 
 from .config import Config, ConfigError
@@ -97,18 +100,14 @@ def check_memory(cfg: Config, steps: int, batch: int, eval_batch: int = 0,
 
 
 # ----------------------------------------------------------------- argparse types
-def _argparse():
-    import argparse
-    return argparse
-
-
+# (moved here from cli.py, which imports them under their old names)
 def none_or_int(text: str):
     if text.lower() == "none":
         return None
     try:
         return int(text)
     except ValueError:
-        raise _argparse().ArgumentTypeError(f"expected an integer or 'none', got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected an integer or 'none', got {text!r}")
 
 
 def none_or_float(text: str):
@@ -117,7 +116,7 @@ def none_or_float(text: str):
     try:
         return float(text)
     except ValueError:
-        raise _argparse().ArgumentTypeError(f"expected a number or 'none', got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected a number or 'none', got {text!r}")
 
 
 def positive_int(text: str):
@@ -126,7 +125,7 @@ def positive_int(text: str):
     except ValueError:
         v = 0
     if v < 1:
-        raise _argparse().ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
     return v
 
 
@@ -136,13 +135,12 @@ def positive_float(text: str):
     except ValueError:
         v = -1.0
     if not v > 0 or v == float("inf"):
-        raise _argparse().ArgumentTypeError(f"expected a finite number > 0, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text!r}")
     return v
 
 
 def seed_int(text: str) -> int:
     """An argparse type: a seed, an integer from 0 to 2**63 - 1 (NumPy refuses negative ones)."""
-    import argparse
     try:
         v = int(text)
     except ValueError:
@@ -154,8 +152,6 @@ def seed_int(text: str) -> int:
 
 def finite_float(text: str) -> float:
     """An argparse type: a finite number (``nan`` and ``inf`` are refused)."""
-    import argparse
-    import math
     try:
         v = float(text)
     except ValueError:
@@ -167,7 +163,6 @@ def finite_float(text: str) -> float:
 
 def os_error_text(e: OSError) -> str:
     """What a CLI user reads for an OSError: what failed, and what to do."""
-    import errno
     where = f" writing {e.filename!r}" if e.filename else ""
     advice = {errno.ENOSPC: "free some space, then continue with --resume (the last checkpoint "
                             "is intact)",

@@ -210,11 +210,11 @@ def cmd_train(args) -> int:
 def cmd_eval(args) -> int:
     import json
 
+    from .argcheck import check_memory, check_run_folder
     from .checkpoint import atomic_write_text
     from .runs import load_run
     from .train import evaluate
 
-    from .argcheck import check_memory, check_run_folder
     cfg, task, params = load_run(check_run_folder(args.run), backend=args.backend)
     lengths = args.T or [task.T]
     for T in lengths:
@@ -234,13 +234,13 @@ def cmd_eval(args) -> int:
 
 
 def cmd_compare(args) -> int:
+    from .argcheck import check_run_options
     from .runs import PRESETS, compare_table, run_compare
 
     parts = {"task": ("T", "n_digits", "n_symbols", "mask"),
              "model": ("hidden_size", "k_trunc", "k_top", "k_att", "dtype"),
              "train": ("steps", "batch", "lr", "clip", "seed", "forget_bias", "eval_every",
                        "eval_batch", "target")}
-    from .argcheck import check_run_options
     check_run_options(args)
     args.name = args.name or f"copy-{args.preset}"
     given = vars(args)            # options left out are absent (argparse.SUPPRESS)
@@ -324,9 +324,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    from .argcheck import os_error_text
     from .backend import BackendError
     from .checkpoint import CheckpointError
-    from .argcheck import os_error_text
     from .faults import Terminated, handle_sigterm
     from .optim import OptimError
     from .tasks import TaskError

@@ -256,6 +256,8 @@ def run_compare(preset: str, runs_dir: str, name: str, overrides: dict, backend=
     p = {part: {**PRESETS[preset][part], **overrides.get(part, {})}
          for part in ("task", "model", "train")}
     spec = dict(p["task"])
+    if spec["name"] != PRESETS[preset]["task"]["name"]:     # another task: not the preset's
+        spec = dict(overrides["task"])                      # copy options (make_task refuses)
     task = make_task(spec.pop("name"), spec.pop("T"), **spec)
     tc = TrainConfig(**p["train"])
     be = get_backend(backend)
