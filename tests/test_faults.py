@@ -38,7 +38,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
-import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
