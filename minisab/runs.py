@@ -21,14 +21,16 @@ import tracemalloc
 
 import numpy as np
 
+from .argcheck import check_memory
 from .backend import get_backend, host_rng, to_host
 from .checkpoint import (CheckpointError, atomic_write, atomic_write_text, check_matches,
-                         load_checkpoint)
+                         load_checkpoint, remove_temporary_files)
 from .config import Config
+from .faults import Terminated
 from .params import check_params, params_from_host
 from .sab import forward, loss_and_grads
 from .tasks import Task, make_task
-from .train import CHECKPOINT, CONFIG, TrainConfig, TrainError, train
+from .train import CHECKPOINT, CONFIG, TrainConfig, TrainError, check_resumable, train
 
 PRESETS = {
     # Measured on a 2-core laptop-class CPU: about 6 minutes for the three runs (README).
@@ -69,15 +71,25 @@ def write_config(run_dir, cfg: Config, task: Task, tc: TrainConfig, backend: str
 
 
 def read_config(run_dir) -> dict:
+    """``config.json`` of a run, with its ``model`` and ``task`` sections (a clear
+    ``TrainError`` for a missing, unreadable or damaged file)."""
     path = os.path.join(run_dir, CONFIG)
     try:
         with open(path, encoding="utf-8") as f:
-            return json.load(f)
+            d = json.load(f)
     except FileNotFoundError:
         raise TrainError(f"run folder {os.fspath(run_dir)!r} has no {CONFIG}: give the folder "
                          "of a run made by 'python -m minisab train' or 'compare'") from None
-    except json.JSONDecodeError as e:
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise TrainError(f"{path!r} is not valid JSON ({e})") from None
+    except OSError as e:
+        raise TrainError(f"{path!r} cannot be read ({e.strerror})") from None
+    missing = [k for k in ("model", "task") if not isinstance(d, dict)
+               or not isinstance(d.get(k), dict)]
+    if missing:
+        raise TrainError(f"{path!r} is damaged: it has no {' or '.join(map(repr, missing))} "
+                         "section; a resumed 'train' writes it again from its options")
+    return d
 
 
 def load_run(run_dir, backend=None, text_file=None):
@@ -87,7 +99,11 @@ def load_run(run_dir, backend=None, text_file=None):
     spec = dict(d["task"])
     spec.pop("vocab", None)
     tf = spec.pop("text_file", None)
-    task = make_task(spec.pop("name"), spec.pop("T"), text_file=text_file or tf, **spec)
+    try:
+        task = make_task(spec.pop("name"), spec.pop("T"), text_file=text_file or tf, **spec)
+    except (KeyError, TypeError) as e:
+        raise TrainError(f"the task section of {os.path.join(run_dir, CONFIG)!r} is damaged "
+                         f"({type(e).__name__}: {e})") from None
     path = os.path.join(run_dir, CHECKPOINT)
     ck = load_checkpoint(path)
     check_matches(ck["meta"], cfg.to_dict(), task.spec(), path)   # e.g. the text file changed
@@ -144,6 +160,36 @@ def save_figures(run_dir, runs: dict, metric: str, attn_model=None) -> list:
     return saved
 
 
+def heatmap_model(result: dict, cfg: Config, task: Task, run_dir, be):
+    """What the attention heat map is drawn from: after a NaN stop the last good checkpoint,
+    never the NaN parameters; None for a model without attention."""
+    if not cfg.uses_attention:
+        return None
+    if result["stopped"] != "nan":
+        return result["params"], cfg, task
+    ck = load_checkpoint(os.path.join(run_dir, CHECKPOINT))
+    return params_from_host(ck["params"], cfg, be), cfg, task
+
+
+def _check_compare_folder(top, dirs: dict, overwrite: bool, resume: bool) -> list:
+    """The labels whose run folder holds a checkpoint; refuses a folder that holds a comparison
+    unless ``resume`` or ``overwrite`` (which deletes the checkpoints), and ``resume`` of none."""
+    held = [label for label, d in dirs.items() if os.path.exists(os.path.join(d, CHECKPOINT))]
+    if held and not (resume or overwrite):
+        raise TrainError(f"{os.fspath(top)!r} already holds a comparison: continue it with "
+                         "--resume, pick another --name, or --overwrite to train it again")
+    if resume and not held:
+        raise TrainError(f"--resume: {os.fspath(top)!r} holds no checkpoint of a comparison; "
+                         "start it without --resume")
+    if overwrite:
+        for label in held:
+            os.remove(os.path.join(dirs[label], CHECKPOINT))
+        return []
+    for name in remove_temporary_files(top):
+        print(f"note: removed {name}, left in {top} by an interrupted write", file=sys.stderr)
+    return held
+
+
 def _max_rss_mib():
     """Peak resident memory of this process in MiB (None where ``resource`` is missing)."""
     try:
@@ -198,27 +244,31 @@ def compare_table(rows: list, metric: str) -> str:
 
 
 def run_compare(preset: str, runs_dir: str, name: str, overrides: dict, backend=None,
-                progress: bool = True, overwrite: bool = False, log=print) -> list:
+                progress: bool = True, overwrite: bool = False, log=print,
+                resume: bool = False, allow_changes: bool = False) -> list:
     """Train every method of ``METHODS`` under ``preset`` (with ``overrides`` of its fields).
 
-    ``overrides`` maps "task", "model", "train" to dicts of fields. Returns one dict per run:
-    label, k_trunc, step, the metric, loss, time (s), peak_mib, stopped.
+    ``overrides`` maps "task", "model", "train" to dicts of fields. ``resume`` continues an
+    interrupted comparison: runs with a checkpoint resume (a finished one just reloads), the
+    others start. Returns one dict per run: label, k_trunc, step, the metric, loss, time (s,
+    the run's training time, summed over resumes), peak_mib, stopped.
     """
     p = {part: {**PRESETS[preset][part], **overrides.get(part, {})}
          for part in ("task", "model", "train")}
     spec = dict(p["task"])
+    if spec["name"] != PRESETS[preset]["task"]["name"]:     # another task: not the preset's
+        spec = dict(overrides["task"])                      # copy options (make_task refuses)
     task = make_task(spec.pop("name"), spec.pop("T"), **spec)
     tc = TrainConfig(**p["train"])
     be = get_backend(backend)
     cfgs = {label: config_for(task, m, **p["model"]) for label, m in METHODS.items()}
     top = os.path.join(runs_dir, name)
     dirs = {label: os.path.join(top, label.replace(" ", "-")) for label in cfgs}
-    for run_dir in dirs.values():                   # refuse before spending minutes training
-        if os.path.exists(os.path.join(run_dir, CHECKPOINT)):
-            if not overwrite:
-                raise TrainError(f"{os.fspath(top)!r} already holds a comparison: pick another "
-                                 "--name, or --overwrite to train it again")
-            os.remove(os.path.join(run_dir, CHECKPOINT))
+    for cfg in cfgs.values():                       # an absurd --T: refused up front
+        check_memory(cfg, task.length(), tc.batch, tc.eval_batch)
+    held = _check_compare_folder(top, dirs, overwrite, resume)
+    for label in held:                              # refuse before spending minutes training
+        check_resumable(dirs[label], cfgs[label], task, tc, allow_changes)
     rows, curves, sab_model = [], {}, None
     for label, cfg in cfgs.items():
         run_dir = dirs[label]
@@ -226,8 +276,9 @@ def run_compare(preset: str, runs_dir: str, name: str, overrides: dict, backend=
         log(f"[{label}] attention={cfg.attention} method={cfg.method} k_trunc={cfg.k_trunc}"
             + (f" detach_scores={cfg.detach_scores}" if cfg.uses_attention else ""))
         t0 = time.perf_counter()
-        result = train(cfg, task, tc, run_dir, backend=be, progress=progress, log=log)
-        wall = time.perf_counter() - t0
+        result = train(cfg, task, tc, run_dir, backend=be, progress=progress, log=log,
+                       resume=label in held, allow_changes=allow_changes)
+        wall = result["elapsed"] if label in held else time.perf_counter() - t0
         last = result["records"][-1]
         peak = peak_step_memory(result["params"], cfg, task, tc.batch, be)
         rows.append({"label": label, "k_trunc": cfg.k_trunc if cfg.method != "bptt" else "none",
@@ -240,8 +291,8 @@ def run_compare(preset: str, runs_dir: str, name: str, overrides: dict, backend=
                           run_summary(f"{name}/{label}", cfg, task, tc, result))
         log(f"[{label}] {task.metric_name} {last[task.metric_name]:.3f} after {result['step']} "
             f"steps, {wall:.1f} s ({result['stopped']}); figures: {', '.join(run_figs)}")
-        if result["stopped"] == "interrupted":
-            raise KeyboardInterrupt
+        if result["stopped"] == "interrupted":     # train saved; stop the comparison
+            raise Terminated() if result["signal"] == "SIGTERM" else KeyboardInterrupt()
         if cfg.uses_attention:
             sab_model = (result["params"], cfg, task)
     table = compare_table(rows, task.metric_name)

@@ -66,11 +66,7 @@ def copy_batch(rng: np.random.Generator, batch: int, T: int, n_digits: int = 10,
     Returns ``x`` (B, T+2n, n_symbols+2), ``targets`` (B, T+2n) int64, ``mask`` (B, T+2n).
     """
     _need_int(batch, "batch", 1)
-    _need_int(T, "T", 1)
-    _need_int(n_digits, "n_digits", 1)
-    _need_int(n_symbols, "n_symbols", 1)
-    if mask not in MASKS:
-        raise TaskError(f"invalid mask={mask!r}: accepted values are {', '.join(map(repr, MASKS))}")
+    _check_copy(T, n_digits, n_symbols, mask)
     n = n_digits
     total = T + 2 * n
     digits = rng.integers(1, n_symbols + 1, size=(batch, n))           # (B, n)
@@ -83,6 +79,14 @@ def copy_batch(rng: np.random.Generator, batch: int, T: int, n_digits: int = 10,
     if mask == "recall":
         m[:, :T + n] = 0.0
     return one_hot(ids, n_symbols + 2), targets, m
+
+
+def _check_copy(T, n_digits, n_symbols, mask):
+    _need_int(T, "T", 1)
+    _need_int(n_digits, "n_digits", 1)
+    _need_int(n_symbols, "n_symbols", 1)
+    if mask not in MASKS:
+        raise TaskError(f"invalid mask={mask!r}: accepted values are {', '.join(map(repr, MASKS))}")
 
 
 def recall_accuracy(logits, targets, n_digits: int) -> float:
@@ -133,7 +137,7 @@ def corpus_from_text(text: str, valid_fraction: float = 0.1, source: str = "<tex
         raise TaskError(f"invalid valid_fraction={valid_fraction!r}: accepted values are in (0, 1)")
     if len(text) == 0:
         raise TaskError(f"text file {source} is empty: give a UTF-8 text of a few thousand "
-                        "characters, or leave --text-file out for the default corpus")
+                        "characters, or leave out --text-file for the default corpus")
     vocab = "".join(sorted(set(text)))
     lookup = {ch: i for i, ch in enumerate(vocab)}
     ids = np.array([lookup[ch] for ch in text], dtype=np.int64)
@@ -237,6 +241,10 @@ class Task:
     def metric(self, logits, targets, mask, loss: float) -> float:
         return self._metric(logits, targets, mask, loss)
 
+    def length(self) -> int:
+        """Steps of one sequence: ``T + 2 * n_digits`` for copy, ``T`` otherwise."""
+        return self.T + 2 * self.options["n_digits"] if self.name == "copy" else self.T
+
     def at_length(self, T: int) -> "Task":
         """The same task at another sequence length (transfer)."""
         _need_int(T, "T", 2 if self.name == "adding" else 1)
@@ -250,24 +258,43 @@ class Task:
         return {"name": self.name, "T": self.T, **self.options}
 
 
-def make_task(name: str, T: int | None, n_digits: int = 10, n_symbols: int = 8,
-              mask: str = "all", text_file=None, corpus: Corpus | None = None,
-              data_dir=None, image_size: int = 14) -> Task:
+def make_task(name: str, T: int | None, n_digits: int | None = None,
+              n_symbols: int | None = None, mask: str | None = None, text_file=None,
+              corpus: Corpus | None = None, data_dir=None, image_size: int | None = None) -> Task:
     """Build a task by name: "copy", "adding", "text", "digits", "pdigits" or "fashion".
 
-    text: ``text_file=None`` reads the default corpus, the standard library's
-    ``pydoc_data.topics`` (``datasets.stdlib_text``); ``corpus`` gives one directly (e.g.
-    ``corpus_from_text(builtin_text())``, the generated demo). Image tasks (datasets.py):
-    ``T`` is the number of pixels (``None`` takes it); fashion reads ``data_dir`` (default
-    the Debian path) at ``image_size`` 14 (T=196), 7 (T=49) or 28 (T=784).
+    ``n_digits`` (default 10), ``n_symbols`` (default 8) and ``mask`` (default "all") belong to
+    the copy task; ``text_file`` and ``corpus`` to the text task (``text_file=None`` reads the
+    default corpus, the standard library's ``pydoc_data.topics``; ``corpus`` gives one
+    directly, e.g. ``corpus_from_text(builtin_text())``, the generated demo); ``data_dir`` and
+    ``image_size`` to fashion. Given to another task they are refused rather than ignored.
+    Image tasks (datasets.py): ``T`` is the number of pixels (``None`` takes it); fashion reads
+    ``data_dir`` (default the Debian path) at ``image_size`` 14 (T=196, the default), 7 (T=49)
+    or 28 (T=784).
     """
+    if name not in TASKS:
+        raise TaskError(f"invalid task={name!r}: accepted values are "
+                        f"{', '.join(map(repr, TASKS))}")
+    owners = {"n_digits": "copy", "n_symbols": "copy", "mask": "copy", "text_file": "text",
+              "corpus": "text", "data_dir": "fashion", "image_size": "fashion"}
+    given = {"n_digits": n_digits, "n_symbols": n_symbols, "mask": mask, "text_file": text_file,
+             "corpus": corpus, "data_dir": data_dir, "image_size": image_size}
+    own = [k for k, task in owners.items() if task == name]
+    foreign = [k for k, v in given.items() if v is not None and k not in own]
+    if foreign:
+        raise TaskError(f"invalid {foreign[0]}={given[foreign[0]]!r} for task={name!r}: "
+                        f"{name!r} accepts " + (", ".join(own) if own else "no options")
+                        + f" ({foreign[0]} belongs to the {owners[foreign[0]]} task)")
     if name in IMAGE_TASKS:
         try:
-            return _image_task(name, T, data_dir, image_size)
+            return _image_task(name, T, data_dir, 14 if image_size is None else image_size)
         except DataError as e:
             raise TaskError(str(e)) from None
     if name == "copy":
-        copy_batch(np.random.default_rng(0), 1, T, n_digits, n_symbols, mask)   # validates
+        n_digits = 10 if n_digits is None else n_digits
+        n_symbols = 8 if n_symbols is None else n_symbols
+        mask = "all" if mask is None else mask
+        _check_copy(T, n_digits, n_symbols, mask)
         V = n_symbols + 2
         return Task("copy", T, V, V, "xent", "accuracy", True, 1.0 / n_symbols,
                     {"n_digits": n_digits, "n_symbols": n_symbols, "mask": mask},
