@@ -1,7 +1,9 @@
 """Shared set-up for the benchmark scripts: threads, backends, timing and machine load.
 
-Import this module FIRST in every script: BLAS reads its thread count when NumPy is imported,
-so the environment variables must be set before that (issue 5: 2 threads for both libraries).
+Threads (issue 11): both libraries run with the same number of threads, by default ONE, set
+after the arguments are parsed by ``set_threads``: ``threadpoolctl`` limits NumPy's BLAS (and
+any OpenMP pool), ``torch.set_num_threads`` PyTorch's intra-op pool. ``--threads 0`` leaves
+every library at its own default.
 """
 from __future__ import annotations
 
@@ -10,15 +12,11 @@ import statistics
 import sys
 import time
 
-THREADS = int(os.environ.get("BENCH_THREADS", "2"))
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = str(THREADS)
-
-import numpy as np  # noqa: E402  (after the thread variables)
+import numpy as np
+from threadpoolctl import threadpool_info, threadpool_limits
 
 try:
-    import torch  # noqa: E402
-    torch.set_num_threads(THREADS)
+    import torch
 except ImportError:     # the PyTorch columns are simply left out
     torch = None
 
@@ -28,8 +26,27 @@ except ImportError:     # run from a plain checkout
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from minisab.backend import get_backend, to_host  # noqa: E402
 
+_limits = None      # the threadpoolctl limiter in force (kept alive for the whole run)
+
+
+def set_threads(n: int) -> None:
+    """Run NumPy's BLAS and PyTorch with ``n`` threads each (0: leave the defaults)."""
+    global _limits
+    if n > 0:
+        _limits = threadpool_limits(limits=n)
+        if torch is not None:
+            torch.set_num_threads(n)
+
+
+def threads_line() -> str:
+    """What the thread pools are set to now, as measured (not as requested)."""
+    pools = ", ".join(f"{p['internal_api']}={p['num_threads']}" for p in threadpool_info())
+    return pools + (f", torch={torch.get_num_threads()}" if torch is not None else "")
+
 
 def add_common_args(parser):
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads for NumPy's BLAS and for PyTorch (default 1; 0 = defaults)")
     parser.add_argument("--backend", default="numpy", choices=["numpy", "cupy", "strict"],
                         help="minisab array backend (cupy needs a GPU; torch then runs on cuda)")
     parser.add_argument("--repeats", type=int, default=7, help="timed repeats (min/median reported)")
@@ -91,5 +108,5 @@ def load_line():
     """Machine load, to print with every table (the machine is shared)."""
     la = os.getloadavg()
     return (f"load average {la[0]:.2f} {la[1]:.2f} {la[2]:.2f} on {os.cpu_count()} cores; "
-            f"threads={THREADS}; numpy {np.__version__}"
+            f"threads: {threads_line()}; numpy {np.__version__}"
             + (f"; torch {torch.__version__}" if torch is not None else "; torch not installed"))

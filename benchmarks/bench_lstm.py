@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-import _common as C  # noqa: I001  (sets the thread count before NumPy is imported)
+import _common as C  # noqa: I001  (threads, timing and load for every script)
 import numpy as np
 
 from minisab.config import Config
@@ -57,6 +57,7 @@ def main(argv=None):
     p.add_argument("--H", type=int, default=128)
     p.add_argument("--C", type=int, default=10)
     a = p.parse_args(argv)
+    C.set_threads(a.threads)
     sync = C.synchronizer(a.backend)
     print(f"# plain LSTM training step, B={a.B} T={a.T} I={a.I} H={a.H} C={a.C}, "
           f"backend={a.backend}, repeats={a.repeats}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-import _common as C  # noqa: I001  (sets the thread count before NumPy is imported)
+import _common as C  # noqa: I001  (threads, timing and load for every script)
 import numpy as np
 
 from minisab.config import Config
@@ -58,6 +58,7 @@ def main(argv=None):
     p.add_argument("--H", type=int, default=128)
     p.set_defaults(repeats=5)
     a = p.parse_args(argv)
+    C.set_threads(a.threads)
     sync = C.synchronizer(a.backend)
     print(f"# SAB training step (topk, mlp, A=64, k_top=5, k_att=2, k_trunc=5), B={a.B} "
           f"H={a.H} I=10 C=10, backend={a.backend}, repeats={a.repeats}")

@@ -27,12 +27,12 @@ def sab_loss(p, x, targets, cfg: Config):
     c = x.new_zeros(B, H)
     M = x.new_zeros(B, 1, H)                         # the null memory
     K = M @ p["W_m"]                                 # (B, 1, A) keys m W_m
-    zx = x @ p["W_x"] + p["b"]                       # input projection, hoisted (B, T, 4H)
+    zx = (x @ p["W_x"] + p["b"]).unbind(1)           # input projection, hoisted: T × (B, 4H)
     ys = []
     for t in range(T):
         if cfg.cuts(t):
             h, c = h.detach(), c.detach()
-        z = zx[:, t] + h @ p["W_h"]
+        z = zx[t] + h @ p["W_h"]
         zi, zf, zg, zo = z.chunk(4, dim=1)
         c = torch.sigmoid(zf) * c + torch.sigmoid(zi) * torch.tanh(zg)
         h_hat = torch.sigmoid(zo) * torch.tanh(c)
