@@ -29,6 +29,31 @@ def minisab_step(B, T, I, H, Cn, dtype, backend, seed=0):
     return lambda: loss_and_grads(params, x, targets, cfg)
 
 
+def gemm_floor(B, T, I, H, Cn, dtype, backend, seed=0):
+    """Only the matrix products of minisab's LSTM step, none of the rest: a floor for its time.
+
+    Per step ``h_{t-1} W_h`` (forward) and ``dz_t W_hᵀ`` (backward); hoisted over all steps the
+    input projection and the weight gradients dW_x, dW_h. PyTorch's fused LSTM does the same
+    products (with its own BLAS), so this column says how much of minisab's step is BLAS.
+    """
+    be = C.get_backend(backend)
+    rng = np.random.default_rng(seed)
+    h = be.asarray(rng.standard_normal((B, H)), dtype=dtype)
+    W_h = be.asarray(rng.standard_normal((H, 4 * H)), dtype=dtype)
+    W_x = be.asarray(rng.standard_normal((I, 4 * H)), dtype=dtype)
+    x2 = be.asarray(rng.standard_normal((B * T, I)), dtype=dtype)
+    hs2 = be.asarray(rng.standard_normal((B * T, H)), dtype=dtype)
+
+    def step():
+        zx = x2 @ W_x
+        for _ in range(T):
+            z = h @ W_h
+        for _ in range(T):
+            z @ W_h.T
+        return hs2.T @ zx, x2.T @ zx
+    return step
+
+
 def torch_step(B, T, I, H, Cn, dtype, device, seed=0):
     torch = C.torch
     torch.manual_seed(seed)
@@ -63,9 +88,10 @@ def main(argv=None):
           f"backend={a.backend}, repeats={a.repeats}")
     print("# " + C.load_line())
     print(f"{'dtype':<8} {'minisab min/med (ms)':>22} {'torch min/med (ms)':>20} "
-          f"{'ratio min':>9} {'ratio med':>9}")
+          f"{'ratio min':>9} {'ratio med':>9} {'minisab GEMMs only min (ms)':>28}")
     for dtype in a.dtypes.split(","):
-        fns = {"minisab": minisab_step(a.B, a.T, a.I, a.H, a.C, dtype, a.backend)}
+        fns = {"minisab": minisab_step(a.B, a.T, a.I, a.H, a.C, dtype, a.backend),
+               "gemm": gemm_floor(a.B, a.T, a.I, a.H, a.C, dtype, a.backend)}
         if C.torch is not None and not a.no_torch:
             fns["torch"] = torch_step(a.B, a.T, a.I, a.H, a.C, dtype, C.torch_device(a.backend))
         t = C.interleaved(fns, a.repeats, sync)
@@ -74,6 +100,7 @@ def main(argv=None):
         if "torch" in t:
             t_min, t_med = C.stats(t["torch"])
             line += f"{t_min * 1e3:9.1f} /{t_med * 1e3:8.1f}  {m_min / t_min:9.2f} {m_med / t_med:9.2f}"
+        line += f" {min(t['gemm']) * 1e3:28.1f}"
         print(line, flush=True)
     print("# " + C.load_line())
 
