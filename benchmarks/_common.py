@@ -84,24 +84,50 @@ def timeit(fn, repeats, sync=lambda: None, warmup=1):
     return times
 
 
-def interleaved(fns: dict, repeats, sync=lambda: None):
+def interleaved(fns: dict, repeats, sync=lambda: None, cpu=None):
     """Time several functions in alternation (A B A B ...), so that a change in machine load
-    hits all of them alike. Returns name -> list of seconds."""
+    hits all of them alike. Returns name -> list of wall-clock seconds.
+
+    ``cpu`` (a dict, optional) receives name -> list of CPU seconds of this process for the
+    same calls (``time.process_time``). On a busy machine a process waits for a core, and
+    wall time counts the wait while CPU time does not: with one thread on each side the CPU
+    ratio is the fairer one under load (it still feels shared caches and memory bandwidth).
+    """
     for fn in fns.values():
         fn()
         sync()
     out = {name: [] for name in fns}
+    if cpu is not None:
+        cpu.update({name: [] for name in fns})
     for _ in range(repeats):
         for name, fn in fns.items():
-            t0 = time.perf_counter()
+            c0, t0 = time.process_time(), time.perf_counter()
             fn()
             sync()
             out[name].append(time.perf_counter() - t0)
+            if cpu is not None:
+                cpu[name].append(time.process_time() - c0)
     return out
 
 
 def stats(times):
     return min(times), statistics.median(times)
+
+
+COLUMNS = (f"{'minisab min/med (ms)':>22} {'torch min/med (ms)':>20} {'ratio min':>9} "
+           f"{'ratio med':>9} {'cpu ratio min':>13} {'cpu ratio med':>13}")
+
+
+def columns(wall, cpu):
+    """minisab and torch wall times, the wall ratios and the CPU-time ratios (see COLUMNS)."""
+    m_min, m_med = stats(wall["minisab"])
+    line = f"{m_min * 1e3:10.1f} /{m_med * 1e3:8.1f}   "
+    if "torch" not in wall:
+        return line
+    t_min, t_med = stats(wall["torch"])
+    c_m, c_t = stats(cpu["minisab"]), stats(cpu["torch"])
+    return line + (f"{t_min * 1e3:9.1f} /{t_med * 1e3:8.1f}  {m_min / t_min:9.2f} "
+                   f"{m_med / t_med:9.2f} {c_m[0] / c_t[0]:13.2f} {c_m[1] / c_t[1]:13.2f}")
 
 
 def load_line():

@@ -87,21 +87,15 @@ def main(argv=None):
     print(f"# plain LSTM training step, B={a.B} T={a.T} I={a.I} H={a.H} C={a.C}, "
           f"backend={a.backend}, repeats={a.repeats}")
     print("# " + C.load_line())
-    print(f"{'dtype':<8} {'minisab min/med (ms)':>22} {'torch min/med (ms)':>20} "
-          f"{'ratio min':>9} {'ratio med':>9} {'minisab GEMMs only min (ms)':>28}")
+    print(f"{'dtype':<8} {C.COLUMNS} {'GEMMs only min (ms)':>20}")
     for dtype in a.dtypes.split(","):
         fns = {"minisab": minisab_step(a.B, a.T, a.I, a.H, a.C, dtype, a.backend),
                "gemm": gemm_floor(a.B, a.T, a.I, a.H, a.C, dtype, a.backend)}
         if C.torch is not None and not a.no_torch:
             fns["torch"] = torch_step(a.B, a.T, a.I, a.H, a.C, dtype, C.torch_device(a.backend))
-        t = C.interleaved(fns, a.repeats, sync)
-        m_min, m_med = C.stats(t["minisab"])
-        line = f"{dtype:<8} {m_min * 1e3:10.1f} /{m_med * 1e3:8.1f}   "
-        if "torch" in t:
-            t_min, t_med = C.stats(t["torch"])
-            line += f"{t_min * 1e3:9.1f} /{t_med * 1e3:8.1f}  {m_min / t_min:9.2f} {m_med / t_med:9.2f}"
-        line += f" {min(t['gemm']) * 1e3:28.1f}"
-        print(line, flush=True)
+        cpu = {}
+        t = C.interleaved(fns, a.repeats, sync, cpu=cpu)
+        print(f"{dtype:<8} {C.columns(t, cpu)} {min(t['gemm']) * 1e3:20.1f}", flush=True)
     print("# " + C.load_line())
 
 

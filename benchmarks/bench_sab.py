@@ -65,22 +65,16 @@ def main(argv=None):
     print(f"# SAB training step (topk, mlp, A={a.A}, k_top=5, k_att={a.k_att}, k_trunc=5), B={a.B} "
           f"H={a.H} I=10 C=10, backend={a.backend}, repeats={a.repeats}")
     print("# " + C.load_line())
-    print(f"{'T':>5} {'dtype':<8} {'minisab min/med (ms)':>22} {'torch min/med (ms)':>20} "
-          f"{'ratio min':>9} {'ratio med':>9}")
+    print(f"{'T':>5} {'dtype':<8} {C.COLUMNS}")
     for T in (int(v) for v in a.T.split(",")):
         for dtype in a.dtypes.split(","):
             cfg = sab_config(H=a.H, dtype=dtype, A=a.A, k_att=a.k_att)
             fns = {"minisab": minisab_step(cfg, a.B, T, a.backend)}
             if C.torch is not None and not a.no_torch:
                 fns["torch"] = torch_step(cfg, a.B, T, C.torch_device(a.backend))
-            t = C.interleaved(fns, a.repeats, sync)
-            m_min, m_med = C.stats(t["minisab"])
-            line = f"{T:5d} {dtype:<8} {m_min * 1e3:10.1f} /{m_med * 1e3:8.1f}   "
-            if "torch" in t:
-                t_min, t_med = C.stats(t["torch"])
-                line += (f"{t_min * 1e3:9.1f} /{t_med * 1e3:8.1f}  {m_min / t_min:9.2f} "
-                         f"{m_med / t_med:9.2f}")
-            print(line, flush=True)
+            cpu = {}
+            t = C.interleaved(fns, a.repeats, sync, cpu=cpu)
+            print(f"{T:5d} {dtype:<8} {C.columns(t, cpu)}", flush=True)
     print("# " + C.load_line())
 
 
