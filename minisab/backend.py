@@ -123,6 +123,20 @@ def zeros(shape, like):
     return xp.zeros(shape, dtype=like.dtype, device=like.device)
 
 
+def swap01(a):
+    """The first two axes swapped, as a view where the backend allows: (n, B, ·) <-> (B, n, ·).
+
+    The memory keys and the scorer's scratch buffer are stored step-major, (n, B, ·), and
+    handed out as (B, n, ·) views: the rows in use, ``[:n]``, are then one contiguous block,
+    and ``q + K`` over them runs as one long loop instead of B·n loops of A numbers (NumPy:
+    1.5-2x faster per element, benchmarks/README.md).
+    """
+    xp = namespace(a)
+    if xp is np or xp.__name__ == "cupy":
+        return a.swapaxes(0, 1)
+    return xp.permute_dims(a, (1, 0) + tuple(range(2, a.ndim)))
+
+
 def arange(n: int, like):
     """``[0, 1, ..., n-1]`` as an integer array on the device of ``like``."""
     xp = namespace(like)
