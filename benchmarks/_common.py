@@ -40,7 +40,9 @@ def set_threads(n: int) -> None:
 
 def threads_line() -> str:
     """What the thread pools are set to now, as measured (not as requested)."""
-    pools = ", ".join(f"{p['internal_api']}={p['num_threads']}" for p in threadpool_info())
+    pools = ", ".join(f"{p['internal_api']}={p['num_threads']}"
+                      + (f" ({p['architecture']} kernels)" if p.get("architecture") else "")
+                      for p in sorted(threadpool_info(), key=lambda p: p["internal_api"]))
     return pools + (f", torch={torch.get_num_threads()}" if torch is not None else "")
 
 
