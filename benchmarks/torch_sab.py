@@ -1,8 +1,12 @@
 """The same SAB model (MODEL.md) written with PyTorch autograd, as the released code does it.
 
-The memory grows with ``torch.cat`` every ``k_att`` steps and the sparsifier is dense over all
-memories (``relu(a − δ)`` then normalise), so autograd keeps every step's (B, n, ·) tensors alive
-until the backward: memory O(T²). Truncation is ``.detach()`` on (h, c) before the cut steps.
+The memory grows with ``torch.cat`` every ``k_att`` steps, and each memory's key ``m W_m`` is
+computed once, when the memory is written, and appended to ``K`` (as minisab does); every step
+then scores all memories with ``tanh(q + K) w_s``. The sparsifier is dense over all memories
+(``relu(a − δ)`` then normalise), so autograd keeps every step's (B, n, ·) tensors alive until
+the backward: memory O(T²). Truncation is ``.detach()`` on (h, c) before the cut steps. The
+input projection is computed for all steps at once and split with ``unbind`` (a ``zx[:, t]``
+select would make autograd zero-fill a (B, T, 4H) gradient per step: O(T²) time).
 This is the comparison point for benchmarks/bench_sab.py and bench_scale.py; ``check`` proves on
 a small case that it computes minisab's loss and gradients.
 """
