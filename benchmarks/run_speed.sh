@@ -5,10 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 only=${1:-.}   # optional: a regular expression; only the files whose name matches it
+suffix=${SUFFIX:-}   # optional: written as NAME$SUFFIX.txt (e.g. SUFFIX=_run2 for a second run)
 out=results
 run() {   # run FILE CMD...: the command, then its output, into results/FILE
     local f=$1; shift
     [[ "$f" =~ $only ]] || return 0
+    f=${f%.txt}$suffix.txt
     { echo "\$ $*"; "$@"; } > "$out/$f.tmp" 2>&1 && mv "$out/$f.tmp" "$out/$f"
     cat "$out/$f"
 }
