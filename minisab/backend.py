@@ -128,8 +128,8 @@ def swap01(a):
 
     The memory keys and the scorer's scratch buffer are stored step-major, (n, B, ·), and
     handed out as (B, n, ·) views: the rows in use, ``[:n]``, are then one contiguous block,
-    and ``q + K`` over them runs as one long loop instead of B·n loops of A numbers (NumPy:
-    1.5-2x faster per element, benchmarks/README.md).
+    and ``q + K`` over them runs as one long loop instead of B·n loops of A numbers
+    (benchmarks/README.md, "What changed").
     """
     xp = namespace(a)
     if xp is np or xp.__name__ == "cupy":
@@ -238,10 +238,10 @@ def sigmoid_inplace(z):
     """``σ(z) = 1 / (1 + e^{−z})``, overwriting ``z`` where the backend allows.
 
     Computed as σ(z) = (1 + tanh(z/2)) / 2, which never overflows. On NumPy/CuPy that is one
-    ``tanh`` and three cheap in-place passes: NumPy's vectorised ``tanh`` is about twice as
-    fast as ``exp`` here, so this form beats ``1/(1 + e^{−z})`` (negate, exp, add, reciprocal)
-    by 1.6x-2x on a (64, 512) block (benchmarks/results/ops.txt). For z < −37 (float64) σ
-    rounds to 0 instead of a tiny e^z: an absolute error below 1e-16, invisible to the tests.
+    ``tanh`` and three cheap in-place passes: NumPy's vectorised ``tanh`` is cheaper than
+    ``exp``, so this form beats ``1/(1 + e^{−z})`` (negate, exp, add, reciprocal) on the
+    LSTM's (B, 4H) gate block in both dtypes (benchmarks/results/ops.txt). For z below about
+    −38 (float64) σ rounds to 0 instead of a tiny e^z: an absolute error under 1e-16.
     """
     xp = namespace(z)
     if _has_out(xp):
