@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-import _common as C  # noqa: I001  (sets the thread count before NumPy is imported)
+import _common as C  # noqa: I001  (threads, timing and load for every script)
 import numpy as np
 
 from minisab.config import Config
@@ -27,6 +27,31 @@ def minisab_step(B, T, I, H, Cn, dtype, backend, seed=0):
     x = be.asarray(rng.standard_normal((B, T, I)), dtype=dtype)
     targets = be.asarray(rng.integers(0, Cn, size=(B, T)))
     return lambda: loss_and_grads(params, x, targets, cfg)
+
+
+def gemm_floor(B, T, I, H, Cn, dtype, backend, seed=0):
+    """Only the matrix products of minisab's LSTM step, none of the rest: a floor for its time.
+
+    Per step ``h_{t-1} W_h`` (forward) and ``dz_t W_hᵀ`` (backward); hoisted over all steps the
+    input projection and the weight gradients dW_x, dW_h. PyTorch's fused LSTM does the same
+    products (with its own BLAS), so this column says how much of minisab's step is BLAS.
+    """
+    be = C.get_backend(backend)
+    rng = np.random.default_rng(seed)
+    h = be.asarray(rng.standard_normal((B, H)), dtype=dtype)
+    W_h = be.asarray(rng.standard_normal((H, 4 * H)), dtype=dtype)
+    W_x = be.asarray(rng.standard_normal((I, 4 * H)), dtype=dtype)
+    x2 = be.asarray(rng.standard_normal((B * T, I)), dtype=dtype)
+    hs2 = be.asarray(rng.standard_normal((B * T, H)), dtype=dtype)
+
+    def step():
+        zx = x2 @ W_x
+        for _ in range(T):
+            z = h @ W_h
+        for _ in range(T):
+            z @ W_h.T
+        return hs2.T @ zx, x2.T @ zx
+    return step
 
 
 def torch_step(B, T, I, H, Cn, dtype, device, seed=0):
@@ -57,23 +82,20 @@ def main(argv=None):
     p.add_argument("--H", type=int, default=128)
     p.add_argument("--C", type=int, default=10)
     a = p.parse_args(argv)
+    C.set_threads(a.threads)
     sync = C.synchronizer(a.backend)
     print(f"# plain LSTM training step, B={a.B} T={a.T} I={a.I} H={a.H} C={a.C}, "
           f"backend={a.backend}, repeats={a.repeats}")
     print("# " + C.load_line())
-    print(f"{'dtype':<8} {'minisab min/med (ms)':>22} {'torch min/med (ms)':>20} "
-          f"{'ratio min':>9} {'ratio med':>9}")
+    print(f"{'dtype':<8} {C.COLUMNS} {'GEMMs only min (ms)':>20}")
     for dtype in a.dtypes.split(","):
-        fns = {"minisab": minisab_step(a.B, a.T, a.I, a.H, a.C, dtype, a.backend)}
+        fns = {"minisab": minisab_step(a.B, a.T, a.I, a.H, a.C, dtype, a.backend),
+               "gemm": gemm_floor(a.B, a.T, a.I, a.H, a.C, dtype, a.backend)}
         if C.torch is not None and not a.no_torch:
             fns["torch"] = torch_step(a.B, a.T, a.I, a.H, a.C, dtype, C.torch_device(a.backend))
-        t = C.interleaved(fns, a.repeats, sync)
-        m_min, m_med = C.stats(t["minisab"])
-        line = f"{dtype:<8} {m_min * 1e3:10.1f} /{m_med * 1e3:8.1f}   "
-        if "torch" in t:
-            t_min, t_med = C.stats(t["torch"])
-            line += f"{t_min * 1e3:9.1f} /{t_med * 1e3:8.1f}  {m_min / t_min:9.2f} {m_med / t_med:9.2f}"
-        print(line, flush=True)
+        cpu = {}
+        t = C.interleaved(fns, a.repeats, sync, cpu=cpu)
+        print(f"{dtype:<8} {C.columns(t, cpu)} {min(t['gemm']) * 1e3:20.1f}", flush=True)
     print("# " + C.load_line())
 
 

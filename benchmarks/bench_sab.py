@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-import _common as C  # noqa: I001  (sets the thread count before NumPy is imported)
+import _common as C  # noqa: I001  (threads, timing and load for every script)
 import numpy as np
 
 from minisab.config import Config
@@ -56,28 +56,25 @@ def main(argv=None):
     p.add_argument("--B", type=int, default=64)
     p.add_argument("--T", default="120,320", help="comma-separated sequence lengths")
     p.add_argument("--H", type=int, default=128)
+    p.add_argument("--A", type=int, default=64, help="scorer size attn_size")
+    p.add_argument("--k-att", type=int, default=2, help="write period k_att")
     p.set_defaults(repeats=5)
     a = p.parse_args(argv)
+    C.set_threads(a.threads)
     sync = C.synchronizer(a.backend)
-    print(f"# SAB training step (topk, mlp, A=64, k_top=5, k_att=2, k_trunc=5), B={a.B} "
+    print(f"# SAB training step (topk, mlp, A={a.A}, k_top=5, k_att={a.k_att}, k_trunc=5), B={a.B} "
           f"H={a.H} I=10 C=10, backend={a.backend}, repeats={a.repeats}")
     print("# " + C.load_line())
-    print(f"{'T':>5} {'dtype':<8} {'minisab min/med (ms)':>22} {'torch min/med (ms)':>20} "
-          f"{'ratio min':>9} {'ratio med':>9}")
+    print(f"{'T':>5} {'dtype':<8} {C.COLUMNS}")
     for T in (int(v) for v in a.T.split(",")):
         for dtype in a.dtypes.split(","):
-            cfg = sab_config(H=a.H, dtype=dtype)
+            cfg = sab_config(H=a.H, dtype=dtype, A=a.A, k_att=a.k_att)
             fns = {"minisab": minisab_step(cfg, a.B, T, a.backend)}
             if C.torch is not None and not a.no_torch:
                 fns["torch"] = torch_step(cfg, a.B, T, C.torch_device(a.backend))
-            t = C.interleaved(fns, a.repeats, sync)
-            m_min, m_med = C.stats(t["minisab"])
-            line = f"{T:5d} {dtype:<8} {m_min * 1e3:10.1f} /{m_med * 1e3:8.1f}   "
-            if "torch" in t:
-                t_min, t_med = C.stats(t["torch"])
-                line += (f"{t_min * 1e3:9.1f} /{t_med * 1e3:8.1f}  {m_min / t_min:9.2f} "
-                         f"{m_med / t_med:9.2f}")
-            print(line, flush=True)
+            cpu = {}
+            t = C.interleaved(fns, a.repeats, sync, cpu=cpu)
+            print(f"{T:5d} {dtype:<8} {C.columns(t, cpu)}", flush=True)
     print("# " + C.load_line())
 
 

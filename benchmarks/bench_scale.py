@@ -27,8 +27,9 @@ def child(args):
     import tracemalloc
 
     sys.path.insert(0, HERE)
-    import _common as C  # noqa: F401  (thread settings first)
+    import _common as C
     import bench_sab as bs
+    C.set_threads(args.threads)
     cfg = bs.sab_config(H=args.H, dtype=args.dtype)
     T, B = int(args.T), args.B
     sync = C.synchronizer(args.backend)
@@ -71,7 +72,7 @@ def child(args):
 def run_child(lib, T, a):
     cmd = [sys.executable, os.path.abspath(__file__), "--child", "--lib", lib, "--T", str(T),
            "--B", str(a.B), "--H", str(a.H), "--dtype", a.dtype, "--backend", a.backend,
-           "--repeats", str(a.repeats)]
+           "--repeats", str(a.repeats), "--threads", str(a.threads)]
     p = subprocess.run(cmd, capture_output=True, text=True)
     for line in p.stdout.splitlines():
         if line.startswith("RESULT "):
@@ -88,6 +89,8 @@ def main(argv=None):
     p.add_argument("--dtype", default="float32")
     p.add_argument("--backend", default="numpy", choices=["numpy", "cupy", "strict"])
     p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--threads", type=int, default=1,
+                   help="threads for NumPy's BLAS and for PyTorch (default 1; 0 = defaults)")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--lib", default="minisab", help=argparse.SUPPRESS)
     a = p.parse_args(argv)
@@ -95,6 +98,7 @@ def main(argv=None):
         return child(a)
     sys.path.insert(0, HERE)
     import _common as C
+    C.set_threads(a.threads)
     print(f"# SAB scale: B={a.B} H={a.H} {a.dtype}, backend={a.backend}, repeats={a.repeats} "
           "(each row a fresh subprocess)")
     print("# " + C.load_line())

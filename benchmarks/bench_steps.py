@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 
-import _common as C  # noqa: I001  (sets the thread count before NumPy is imported)
+import _common as C  # noqa: I001  (threads, timing and load for every script)
 import numpy as np
 
 import minisab
@@ -43,7 +43,10 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--label", default="this checkout")
     p.add_argument("--repeats", type=int, default=20)
+    p.add_argument("--threads", type=int, default=1,
+                   help="threads for NumPy's BLAS (default 1; 0 = the default)")
     args = p.parse_args(argv)
+    C.set_threads(args.threads)
     print(f"# training step (forward + backward), B=32 H=64 A=32 float32; {args.label}: "
           f"minisab from {minisab.__file__}")
     print("# " + C.load_line())

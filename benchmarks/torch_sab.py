@@ -1,8 +1,12 @@
 """The same SAB model (MODEL.md) written with PyTorch autograd, as the released code does it.
 
-The memory grows with ``torch.cat`` every ``k_att`` steps and the sparsifier is dense over all
-memories (``relu(a − δ)`` then normalise), so autograd keeps every step's (B, n, ·) tensors alive
-until the backward: memory O(T²). Truncation is ``.detach()`` on (h, c) before the cut steps.
+The memory grows with ``torch.cat`` every ``k_att`` steps, and each memory's key ``m W_m`` is
+computed once, when the memory is written, and appended to ``K`` (as minisab does); every step
+then scores all memories with ``tanh(q + K) w_s``. The sparsifier is dense over all memories
+(``relu(a − δ)`` then normalise), so autograd keeps every step's (B, n, ·) tensors alive until
+the backward: memory O(T²). Truncation is ``.detach()`` on (h, c) before the cut steps. The
+input projection is computed for all steps at once and split with ``unbind`` (a ``zx[:, t]``
+select would make autograd zero-fill a (B, T, 4H) gradient per step: O(T²) time).
 This is the comparison point for benchmarks/bench_sab.py and bench_scale.py; ``check`` proves on
 a small case that it computes minisab's loss and gradients.
 """
@@ -27,12 +31,12 @@ def sab_loss(p, x, targets, cfg: Config):
     c = x.new_zeros(B, H)
     M = x.new_zeros(B, 1, H)                         # the null memory
     K = M @ p["W_m"]                                 # (B, 1, A) keys m W_m
-    zx = x @ p["W_x"] + p["b"]                       # input projection, hoisted (B, T, 4H)
+    zx = (x @ p["W_x"] + p["b"]).unbind(1)           # input projection, hoisted: T × (B, 4H)
     ys = []
     for t in range(T):
         if cfg.cuts(t):
             h, c = h.detach(), c.detach()
-        z = zx[:, t] + h @ p["W_h"]
+        z = zx[t] + h @ p["W_h"]
         zi, zf, zg, zo = z.chunk(4, dim=1)
         c = torch.sigmoid(zf) * c + torch.sigmoid(zi) * torch.tanh(zg)
         h_hat = torch.sigmoid(zo) * torch.tanh(c)

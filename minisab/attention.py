@@ -64,11 +64,14 @@ def score_backward(da, K, cache, params, scorer):
     w_s = params["w_s"]
     if scorer == "mlp":
         h_hat, q = cache
+        B, m, A = K.shape
         U = xp.tanh(q[:, None, :] + K)                              # recomputed, (B, m, A)
-        d_pre = da[:, :, None] * w_s * (1.0 - U * U)                 # (B, m, A)
+        d_pre = (1.0 - U * U) * w_s                                 # tanh' · w_s, (B, m, A)
+        d_pre *= da[:, :, None]
         dq = xp.sum(d_pre, axis=1)                                  # (B, A)
-        grads = {"W_q": h_hat.T @ dq,
-                 "w_s": xp.sum(xp.reshape(da[:, :, None] * U, (-1, U.shape[2])), axis=0)}
+        # ∂L/∂w_s = Σ_{b,j} da_bj U_bj: one (1, B·m) @ (B·m, A) product
+        dw_s = xp.reshape(xp.reshape(da, (1, B * m)) @ xp.reshape(U, (B * m, A)), (A,))
+        grads = {"W_q": h_hat.T @ dq, "w_s": dw_s}
         return dq @ params["W_q"].T, d_pre, grads
     h_hat, th = cache
     H = th.shape[1]

@@ -123,6 +123,20 @@ def zeros(shape, like):
     return xp.zeros(shape, dtype=like.dtype, device=like.device)
 
 
+def swap01(a):
+    """The first two axes swapped, as a view where the backend allows: (n, B, ·) <-> (B, n, ·).
+
+    The memory keys and the scorer's scratch buffer are stored step-major, (n, B, ·), and
+    handed out as (B, n, ·) views: the rows in use, ``[:n]``, are then one contiguous block,
+    and ``q + K`` over them runs as one long loop instead of B·n loops of A numbers
+    (benchmarks/README.md, "What changed").
+    """
+    xp = namespace(a)
+    if xp is np or xp.__name__ == "cupy":
+        return a.swapaxes(0, 1)
+    return xp.permute_dims(a, (1, 0) + tuple(range(2, a.ndim)))
+
+
 def arange(n: int, like):
     """``[0, 1, ..., n-1]`` as an integer array on the device of ``like``."""
     xp = namespace(like)
@@ -223,23 +237,19 @@ def tanh_inplace(a):
 def sigmoid_inplace(z):
     """``σ(z) = 1 / (1 + e^{−z})``, overwriting ``z`` where the backend allows.
 
-    On NumPy/CuPy this costs one ``exp`` (about half the price of a ``tanh``; in float64 a
-    third). For z < −709, e^{−z} overflows to inf and σ correctly comes out 0; the overflow
-    warning is silenced for that reason. Elsewhere: σ(z) = (1 + tanh(z/2)) / 2, which never
-    overflows (the same value up to rounding).
+    Computed as σ(z) = (1 + tanh(z/2)) / 2, which never overflows. On NumPy/CuPy that is one
+    ``tanh`` and three cheap in-place passes: NumPy's vectorised ``tanh`` is cheaper than
+    ``exp``, so this form beats ``1/(1 + e^{−z})`` (negate, exp, add, reciprocal) on the
+    LSTM's (B, 4H) gate block in both dtypes (benchmarks/results/ops.txt). For z below about
+    −38 (float64) σ rounds to 0 instead of a tiny e^z: an absolute error under 1e-16.
     """
     xp = namespace(z)
-    if xp is np:
-        np.negative(z, out=z)
-        with np.errstate(over="ignore"):
-            np.exp(z, out=z)
-        z += 1.0
-        return np.reciprocal(z, out=z)
-    if xp.__name__ == "cupy":   # CuPy does not warn on overflow
-        xp.negative(z, out=z)
-        xp.exp(z, out=z)
-        z += 1.0
-        return xp.reciprocal(z, out=z)
+    if _has_out(xp):
+        z *= 0.5
+        xp.tanh(z, out=z)
+        z *= 0.5
+        z += 0.5
+        return z
     return 0.5 * (1.0 + xp.tanh(0.5 * z))
 
 

@@ -8,7 +8,7 @@ products over all steps, done by the driver from the ``dz`` this step returns.
 """
 from __future__ import annotations
 
-from .backend import concat, namespace, sigmoid_inplace
+from .backend import add_into, concat, namespace, sigmoid_inplace
 
 
 def sigmoid(z):
@@ -19,7 +19,8 @@ def sigmoid(z):
 
 def input_projection(x, W_x, b):
     """``zx = x W_x + b`` for all steps.  x (B, T, I), W_x (I, 4H), b (4H,) -> (B, T, 4H)."""
-    return x @ W_x + b
+    zx = x @ W_x
+    return add_into(zx, b, out=zx)      # in place: a second (B, T, 4H) array costs page faults
 
 
 def input_projection_backward(dz, x):

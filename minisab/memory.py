@@ -3,11 +3,12 @@
 Row 0 is the null memory (a zero vector, "recall nothing"); row j >= 1 is the j-th written state
 ``h_t``, oldest first. The buffer is allocated once for the whole sequence, and each memory's key
 (``m W_m`` for the mlp scorer) is computed once, when the memory is written, because it never
-changes afterwards.
+changes afterwards. The keys are stored step-major, (n_max, B, D), and ``K`` is a (B, n_max, D)
+view of them: the scorer reads the rows in use, ``K[:, :n]``, as one contiguous block.
 """
 from __future__ import annotations
 
-from .backend import zeros
+from .backend import swap01, zeros
 
 
 class Memory:
@@ -16,7 +17,7 @@ class Memory:
     def __init__(self, n_max: int, h0, key0):
         B, H = h0.shape
         self.M = zeros((B, n_max, H), like=h0)
-        self.K = zeros((B, n_max, key0.shape[1]), like=key0)
+        self.K = swap01(zeros((n_max, B, key0.shape[1]), like=key0))   # (B, n_max, D) view
         self.M[:, 0, :] = h0          # the null memory and its key
         self.K[:, 0, :] = key0
         self.n = 1

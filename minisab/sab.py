@@ -14,7 +14,7 @@ from __future__ import annotations
 from .attention import (key_backward, key_forward, kept_rows, read_backward, read_forward,
                         score_backward, score_forward, softmax_backward, softmax_forward,
                         topk_backward, topk_forward)
-from .backend import concat, gather_rows, namespace, scatter_add_rows, zeros
+from .backend import concat, gather_rows, namespace, scatter_add_rows, swap01, zeros
 from .config import Config
 from .losses import LOSSES, output_backward, output_forward
 from .lstm import input_projection, input_projection_backward, lstm_step_backward, lstm_step_forward
@@ -49,8 +49,9 @@ def forward(params, x, cfg: Config, record: bool = False, constants=None):
     if attend:
         h_hats, ss = zeros((B, T, H), like=zx), zeros((B, T, H), like=zx)
         mem = Memory(cfg.n_memories(T), h, key_forward(h, params, cfg.scorer))  # null memory
-        # One scratch buffer for the scorer's (B, n, A) activations, reused every step.
-        u_buf = (zeros((B, cfg.n_memories(T), cfg.attn_size), like=zx)
+        # One scratch buffer for the scorer's (B, n, A) activations, reused every step; stored
+        # step-major like the keys, so that its first n rows are one contiguous block.
+        u_buf = (zeros((cfg.n_memories(T), B, cfg.attn_size), like=zx)
                  if cfg.scorer == "mlp" else None)
         if record:
             n_max = 1 + (T - 1) // cfg.k_att                        # most memories any step reads
@@ -98,8 +99,8 @@ def forward(params, x, cfg: Config, record: bool = False, constants=None):
 
 
 def _rows(buf, n):
-    """The first n rows of a (B, n_max, ·) scratch buffer (None stays None)."""
-    return None if buf is None else buf[:, :n, :]
+    """The first n rows of a step-major (n_max, B, ·) scratch buffer, as a (B, n, ·) view."""
+    return None if buf is None else swap01(buf[:n, :, :])
 
 
 def _memory_value(h, h_hat, cfg: Config):

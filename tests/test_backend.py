@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from minisab.backend import (BackendError, gather_rows, get_backend, scatter_add_rows, to_host,
-                             topk_indices, zeros)
+from minisab.backend import (BackendError, gather_rows, get_backend, scatter_add_rows, swap01,
+                             to_host, topk_indices, zeros)
 
 
 def test_unknown_backend_named_in_error():
@@ -64,3 +64,22 @@ def test_topk_gather_scatter(backend, B, n, data):
     np.testing.assert_allclose(to_host(dM), want, rtol=0, atol=1e-15)
     z = zeros((2, 2), like=backend.asarray(a))
     assert to_host(z).sum() == 0
+
+
+def test_swap01_and_step_major_memory_keys(backend):
+    """swap01 swaps the first two axes; Memory stores keys step-major behind a (B, n, D) view,
+    so that writes land in row j of every batch row and the rows in use are contiguous."""
+    from minisab.memory import Memory
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((3, 2, 4))
+    np.testing.assert_array_equal(to_host(swap01(backend.asarray(a))), a.transpose(1, 0, 2))
+    B, H, D = 2, 3, 4
+    mem = Memory(5, backend.asarray(np.zeros((B, H))), backend.asarray(np.zeros((B, D))))
+    keys = [rng.standard_normal((B, D)) for _ in range(3)]
+    for k in keys:
+        mem.write(backend.asarray(rng.standard_normal((B, H))), backend.asarray(k))
+    M, K = mem.rows()
+    assert tuple(K.shape) == (B, 4, D)
+    np.testing.assert_array_equal(to_host(K)[:, 1:, :], np.stack(keys, axis=1))
+    if backend.name == "numpy":   # the (B, n, D) view of a contiguous (n, B, D) block
+        assert np.ascontiguousarray(K.swapaxes(0, 1)).ctypes.data == K.swapaxes(0, 1).ctypes.data
