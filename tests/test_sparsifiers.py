@@ -290,3 +290,17 @@ def test_forward_cache_is_linear_in_T(backend, sparsifier):
     n20, n40, n80 = cached_numbers(20), cached_numbers(40), cached_numbers(80)
     # exactly affine in T once every step reads at least k_top + 1 memories: constant per step
     assert n80 - n40 == 2 * (n40 - n20)
+
+
+@pytest.mark.parametrize("sparsifier", ["softmax", "sparsemax"])
+def test_probe_replays_the_bounded_sparsifiers(backend, sparsifier):
+    """minisab.probe replays the memory reads with the configured sparsifier: its per-path
+    adjoints add up to the driver's, and Σã (MODEL.md's sparsifier only) is reported as NaN."""
+    from minisab.probe import diagnose, summarize
+    cfg = Config(**SMALL, attention="topk", method="sab", k_trunc=1, sparsifier=sparsifier)
+    params, x, targets, mask = make_problem(backend, cfg, 2, 12, seed=2)
+    d = diagnose(params, cfg, x, targets, mask)
+    s = summarize(d)
+    assert s["finite"] and np.isnan(s["sum_tilde_min"]) and s["g_score_max"] > 0
+    # k_trunc=1: no recurrent credit, so what is left after the memory paths is ~0
+    np.testing.assert_allclose(d["g_rec"], 0.0, atol=1e-12)
