@@ -20,10 +20,24 @@ truncated at ``k_trunc``, ``softmax`` dense attention with full BPTT, ``sab`` MO
 that docs/make_sab_learn.md recommends), ``sab-detach-hhat`` the same writing ĥ_t to memory
 (``memory_write="h_hat"``); also available: ``sab-hhat``, ``sab-tanh``.
 
+Issue 14 adds the bounded sparsifiers (``Config.sparsifier``, minisab/sparsifiers.py), with
+mental updates (``sab-softmax``, ``sab-sparsemax``) and without (``sab-detach-softmax``,
+``sab-detach-sparsemax``); ``--temperature`` sets τ of the softmax one.
+
 The grid of issue 6 (T = 50 and 100, the six default methods, 3 seeds, 2000 steps, two grid
 points at a time) is the default; about an hour on 2 cores::
 
     python experiments/make_sab_learn.py
+
+The grid of issue 14, "are mental updates important?" (docs/make_sab_learn.md), trains the new
+SAB variants and seeds 1-2 of ``sab``, and copies the rows of issue 6's grid that it shares
+(same script and settings; marked † in the table) instead of training them again::
+
+    python experiments/make_sab_learn.py --order T --figure sparsifiers \
+        --methods sab-softmax sab-sparsemax sab-detach-softmax sab-detach-sparsemax sab \
+                  bptt tbptt softmax sab-detach \
+        --import-from experiments/results/make_sab_learn/results.json \
+        --out experiments/results/mental_updates
 """
 from __future__ import annotations
 
@@ -111,6 +125,10 @@ def parse_args(argv=None):
     p.add_argument("--order", default="seed", choices=["seed", "T"],
                    help="outermost loop of the grid: seeds (every method at the first seeds "
                         "first) or lengths (every run at the first T first)")
+    p.add_argument("--figure", default="methods", choices=["methods", "sparsifiers"],
+                   help="learning_curves.png: every method in one panel per T (accuracy and "
+                        "loss), or one panel per T and sparsifier, with against without mental "
+                        "updates and the baselines in grey")
     p.add_argument("--fresh", action="store_true", help="retrain runs that already finished")
     p.add_argument("--plot-only", action="store_true", help="only redraw from results.json")
     return p.parse_args(argv)
@@ -223,7 +241,7 @@ def load_results(path) -> list:
 
 def save_results(args, rows) -> None:
     doc = {"settings": {k: v for k, v in vars(args).items()
-                        if k not in ("fresh", "plot_only", "import_from", "order")},
+                        if k not in ("fresh", "plot_only", "import_from", "order", "figure")},
            "runs": rows}
     atomic_write_text(os.path.join(args.out, "results.json"), json.dumps(doc, indent=1) + "\n")
     atomic_write_text(os.path.join(args.out, "table.md"), table(rows))
@@ -283,8 +301,50 @@ def _transfer_text(rs) -> str:
     return " / ".join(f"{np.mean([r['transfer'][k] for r in rs]):.2f}" for k in keys)
 
 
+# --figure sparsifiers: per sparsifier, SAB with and without mental updates
+SPARSIFIER_PANELS = {"threshold (MODEL.md)": ("sab", "sab-detach"),
+                     "top-k softmax": ("sab-softmax", "sab-detach-softmax"),
+                     "top-k sparsemax": ("sab-sparsemax", "sab-detach-sparsemax")}
+BASELINES = {"bptt": "-", "tbptt": ":", "softmax": "--"}
+
+
+def plot_sparsifiers(args, rows) -> None:
+    """Recall accuracy against step: one row of panels per T, one panel per sparsifier."""
+    from minisab.plots import new_figure, style_axes
+    Ts = sorted({r["T"] for r in rows})
+    fig, axes = new_figure(len(Ts), len(SPARSIFIER_PANELS))
+    axes = np.asarray(axes).reshape(len(Ts), len(SPARSIFIER_PANELS))
+    for i, T in enumerate(Ts):
+        for j, (name, (mental, detach)) in enumerate(SPARSIFIER_PANELS.items()):
+            ax = axes[i, j]
+            for m, style in BASELINES.items():
+                for k, r in enumerate(r for r in rows if r["T"] == T and r["method"] == m):
+                    c = np.asarray(r["curve"])
+                    ax.plot(c[:, 0], c[:, 1], color="0.6", linestyle=style, linewidth=0.8,
+                            label=f"{m} (dense attention)" if m == "softmax" and k == 0 else
+                            (m if k == 0 else None))
+            for m, color, what in ((mental, "#D55E00", "with mental updates"),
+                                   (detach, "#009E73", "without (detach_scores)")):
+                rs = [r for r in rows if r["T"] == T and r["method"] == m]
+                for k, r in enumerate(rs):
+                    c = np.asarray(r["curve"])
+                    ax.plot(c[:, 0], c[:, 1], color=color, linewidth=1.3, alpha=0.85,
+                            label=f"SAB {what}, {len(rs)} seed{'s' * (len(rs) != 1)}"
+                            if k == 0 else None)
+            ax.axhline(rows[0]["chance"], color="grey", linestyle=":", linewidth=0.8)
+            style_axes(ax, title=f"T={T}: {name}", xlabel="training step",
+                       ylabel="held-out recall accuracy" if j == 0 else None)
+            ax.set_ylim(-0.02, 1.02)
+            if i == 0 and j == 0:
+                ax.legend(fontsize=6, frameon=False, loc="upper left")
+    path = os.path.join(args.out, "learning_curves.png")
+    atomic_write(path, lambda f: fig.savefig(f, format="png"))
+
+
 def plot(args, rows) -> None:
     from minisab.plots import new_figure, style_axes
+    if getattr(args, "figure", "methods") == "sparsifiers" and rows:
+        return plot_sparsifiers(args, rows)
     Ts = sorted({r["T"] for r in rows})
     if not Ts:
         return
