@@ -2,7 +2,8 @@
 
 ``forward`` runs the model over a batch of sequences and keeps what the backward needs: the LSTM
 step caches, the memory buffer (each state once, however often it is read), and, per step, the
-indices of the memories the sparsifier kept plus the threshold memory. It keeps no per-memory
+indices of the memories the sparsifier kept (plus, for MODEL.md's sparsifier, the threshold
+memory; ``cfg.sparsifier``, minisab/sparsifiers.py). It keeps no per-memory
 scorer activations: the backward recomputes them for the few rows it touches (MODEL.md §4).
 
 ``backward`` walks the steps in reverse. Into each ``h_t`` it accumulates the gradient from its
