@@ -8,6 +8,7 @@ touches only the k_top+1 memories each step read, so its time per step should no
     python benchmarks/bench_scale.py                         # minisab at T = 120, 320, 1020
     python benchmarks/bench_scale.py --torch-T 120,320,520   # PyTorch autograd SAB peak memory
     python benchmarks/bench_scale.py --backend cupy          # GPU (peak from CuPy's pool)
+    python benchmarks/bench_scale.py --sparsifier sparsemax  # a bounded sparsifier (issue 14)
 """
 from __future__ import annotations
 
@@ -30,10 +31,10 @@ def child(args):
     import _common as C
     import bench_sab as bs
     C.set_threads(args.threads)
-    cfg = bs.sab_config(H=args.H, dtype=args.dtype)
+    cfg = bs.sab_config(H=args.H, dtype=args.dtype).replace(sparsifier=args.sparsifier)
     T, B = int(args.T), args.B
     sync = C.synchronizer(args.backend)
-    out = {"lib": args.lib, "T": T, "dtype": args.dtype}
+    out = {"lib": args.lib, "T": T, "dtype": args.dtype, "sparsifier": args.sparsifier}
     if args.lib == "torch":
         step = bs.torch_step(cfg, B, T, C.torch_device(args.backend))
         t0 = time.perf_counter()
@@ -72,7 +73,8 @@ def child(args):
 def run_child(lib, T, a):
     cmd = [sys.executable, os.path.abspath(__file__), "--child", "--lib", lib, "--T", str(T),
            "--B", str(a.B), "--H", str(a.H), "--dtype", a.dtype, "--backend", a.backend,
-           "--repeats", str(a.repeats), "--threads", str(a.threads)]
+           "--repeats", str(a.repeats), "--threads", str(a.threads),
+           "--sparsifier", a.sparsifier]
     p = subprocess.run(cmd, capture_output=True, text=True)
     for line in p.stdout.splitlines():
         if line.startswith("RESULT "):
@@ -91,6 +93,9 @@ def main(argv=None):
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--threads", type=int, default=1,
                    help="threads for NumPy's BLAS and for PyTorch (default 1; 0 = defaults)")
+    p.add_argument("--sparsifier", default="threshold", choices=["threshold", "softmax", "sparsemax"],
+                   help="weights of the topk attention (minisab/sparsifiers.py; torch rows "
+                        "always use MODEL.md's threshold sparsifier)")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--lib", default="minisab", help=argparse.SUPPRESS)
     a = p.parse_args(argv)
@@ -99,7 +104,8 @@ def main(argv=None):
     sys.path.insert(0, HERE)
     import _common as C
     C.set_threads(a.threads)
-    print(f"# SAB scale: B={a.B} H={a.H} {a.dtype}, backend={a.backend}, repeats={a.repeats} "
+    print(f"# SAB scale: B={a.B} H={a.H} {a.dtype}, backend={a.backend}, repeats={a.repeats}, "
+          f"sparsifier={a.sparsifier} "
           "(each row a fresh subprocess)")
     print("# " + C.load_line())
     print(f"{'lib':<8} {'T':>5} {'fwd (s)':>8} {'bwd (s)':>8} {'bwd ms/step':>11} "

@@ -20,10 +20,24 @@ truncated at ``k_trunc``, ``softmax`` dense attention with full BPTT, ``sab`` MO
 that docs/make_sab_learn.md recommends), ``sab-detach-hhat`` the same writing ĥ_t to memory
 (``memory_write="h_hat"``); also available: ``sab-hhat``, ``sab-tanh``.
 
+Issue 14 adds the bounded sparsifiers (``Config.sparsifier``, minisab/sparsifiers.py), with
+mental updates (``sab-softmax``, ``sab-sparsemax``) and without (``sab-detach-softmax``,
+``sab-detach-sparsemax``); ``--temperature`` sets τ of the softmax one.
+
 The grid of issue 6 (T = 50 and 100, the six default methods, 3 seeds, 2000 steps, two grid
 points at a time) is the default; about an hour on 2 cores::
 
     python experiments/make_sab_learn.py
+
+The grid of issue 14, "are mental updates important?" (docs/make_sab_learn.md), trains the new
+SAB variants and seeds 1-2 of ``sab``, and copies the rows of issue 6's grid that it shares
+(same script and settings; marked † in the table) instead of training them again::
+
+    python experiments/make_sab_learn.py --order T --figure sparsifiers \
+        --methods sab-softmax sab-sparsemax sab-detach-softmax sab-detach-sparsemax sab \
+                  bptt tbptt softmax sab-detach \
+        --import-from experiments/results/make_sab_learn/results.json \
+        --out experiments/results/mental_updates
 """
 from __future__ import annotations
 
@@ -55,10 +69,20 @@ METHODS = {
     "sab-detach": {"attention": "topk", "method": "sab", "detach_scores": True},
     "sab-detach-hhat": {"attention": "topk", "method": "sab", "detach_scores": True,
                         "memory_write": "h_hat"},
+    # issue 14: the bounded sparsifiers (minisab/sparsifiers.py), with and without mental updates
+    "sab-softmax": {"attention": "topk", "method": "sab", "sparsifier": "softmax"},
+    "sab-sparsemax": {"attention": "topk", "method": "sab", "sparsifier": "sparsemax"},
+    "sab-detach-softmax": {"attention": "topk", "method": "sab", "detach_scores": True,
+                           "sparsifier": "softmax"},
+    "sab-detach-sparsemax": {"attention": "topk", "method": "sab", "detach_scores": True,
+                             "sparsifier": "sparsemax"},
 }
 COLORS = {"bptt": "#0072B2", "tbptt": "#E69F00", "softmax": "#CC79A7", "sab": "#D55E00",
           "sab-hhat": "#F0E442", "sab-tanh": "#56B4E9", "sab-detach": "#009E73",
-          "sab-detach-hhat": "#000000"}
+          "sab-detach-hhat": "#000000", "sab-softmax": "#8B0000", "sab-sparsemax": "#6A3D9A",
+          "sab-detach-softmax": "#66C2A5", "sab-detach-sparsemax": "#1F78B4"}
+# Rows taken from another results file (--import-from) are marked in the table with this.
+IMPORTED = "†"
 
 
 def parse_args(argv=None):
@@ -93,6 +117,18 @@ def parse_args(argv=None):
                    help="after training at T, test recall accuracy at these multiples of T")
     p.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                                  "results", "make_sab_learn"))
+    p.add_argument("--temperature", type=float, default=1.0,
+                   help="τ of the softmax sparsifier (sab-softmax, sab-detach-softmax)")
+    p.add_argument("--import-from", default=None,
+                   help="results.json of an earlier grid with the same settings: its rows for "
+                        "grid points listed here are copied (marked † in the table), not retrained")
+    p.add_argument("--order", default="seed", choices=["seed", "T"],
+                   help="outermost loop of the grid: seeds (every method at the first seeds "
+                        "first) or lengths (every run at the first T first)")
+    p.add_argument("--figure", default="methods", choices=["methods", "sparsifiers"],
+                   help="learning_curves.png: every method in one panel per T (accuracy and "
+                        "loss), or one panel per T and sparsifier, with against without mental "
+                        "updates and the baselines in grey")
     p.add_argument("--fresh", action="store_true", help="retrain runs that already finished")
     p.add_argument("--plot-only", action="store_true", help="only redraw from results.json")
     return p.parse_args(argv)
@@ -101,7 +137,9 @@ def parse_args(argv=None):
 def model_config(args, task, label) -> Config:
     return Config(input_size=task.input_size, output_size=task.output_size, loss=task.loss,
                   hidden_size=args.hidden_size, attn_size=args.attn_size, k_top=args.k_top,
-                  k_att=args.k_att, k_trunc=args.k_trunc, dtype=args.dtype, **METHODS[label])
+                  k_att=args.k_att, k_trunc=args.k_trunc, dtype=args.dtype, **METHODS[label],
+                  **({"temperature": args.temperature}
+                     if METHODS[label].get("sparsifier") == "softmax" else {}))
 
 
 def count_spikes(records) -> int:
@@ -168,10 +206,13 @@ def run_one(args, T, steps, label, seed) -> dict:
     recs = done["records"]
     accs = [r["accuracy"] for r in recs]
     hit = next((r for r in recs if r["accuracy"] >= 0.9), None)
+    hit99 = next((r for r in recs if r["accuracy"] >= 0.99), None)
     row = {"T": T, "method": label, "seed": seed, "steps": done["step"],
            "stopped": done["stopped"], "wall_s": round(float(done["elapsed"]), 1),
            "final_acc": accs[-1], "best_acc": max(accs), "final_loss": recs[-1]["loss"],
            "step_90": hit["step"] if hit else None, "time_90_s": hit["time"] if hit else None,
+           "step_99": hit99["step"] if hit99 else None,
+           "time_99_s": hit99["time"] if hit99 else None,
            "spikes": count_spikes(recs), "chance": task.chance,
            "curve": [[r["step"], r["accuracy"], r["loss"]] for r in recs]}
     # Transfer (no retraining): recall accuracy at f*T for each factor f of --transfer.
@@ -201,7 +242,8 @@ def load_results(path) -> list:
 def save_results(args, rows) -> None:
     for r in rows:      # the stored count follows the current rule, as the table does
         r["spikes"] = _spikes(r)
-    doc = {"settings": {k: v for k, v in vars(args).items() if k not in ("fresh", "plot_only")},
+    doc = {"settings": {k: v for k, v in vars(args).items()
+                        if k not in ("fresh", "plot_only", "import_from", "order", "figure")},
            "runs": rows}
     atomic_write_text(os.path.join(args.out, "results.json"), json.dumps(doc, indent=1) + "\n")
     atomic_write_text(os.path.join(args.out, "table.md"), table(rows))
@@ -210,26 +252,40 @@ def save_results(args, rows) -> None:
 
 def table(rows) -> str:
     lines = ["| T | method | seeds | steps | final acc (mean; per seed) | best acc | reached 90% "
-             "(step / s) | wall s (mean) | spikes | NaN stops | max \\|h\\| at T / 2T | "
+             "(step / s) | reached 99% (step / s) | wall s (mean) | spikes | NaN stops | "
+             "max \\|h\\| at T / 2T | "
              f"recall at {' / '.join(f'{f}T' for f in transfer_factors(rows))} (mean) |",
-             "|" + "---|" * 12]
+             "|" + "---|" * 13]
     keys = sorted({(r["T"], r["method"]) for r in rows},
                   key=lambda k: (k[0], list(METHODS).index(k[1])))
     for T, m in keys:
         rs = sorted((r for r in rows if r["T"] == T and r["method"] == m), key=lambda r: r["seed"])
         fin = [r["final_acc"] for r in rs]
-        hits = [f"{r['step_90']} / {r['time_90_s']:.0f}" if r["step_90"] is not None else "—"
-                for r in rs]
         hmax = ("; ".join(f"{r['diagnosis']['T']['h_max']:.1f} / {r['diagnosis']['2T']['h_max']:.1f}"
                           for r in rs) if all("diagnosis" in r for r in rs) else "—")
-        lines.append(f"| {T} | {m} | {len(rs)} | {rs[0]['steps']} | {np.mean(fin):.3f}; "
+        mark = IMPORTED if all(r.get("source") for r in rs) else \
+            (f" ({IMPORTED} seed {', '.join(str(r['seed']) for r in rs if r.get('source'))})"
+             if any(r.get("source") for r in rs) else "")
+        lines.append(f"| {T} | {m}{mark} | {len(rs)} | {rs[0]['steps']} | {np.mean(fin):.3f}; "
                      f"{', '.join(f'{a:.2f}' for a in fin)} | "
-                     f"{max(r['best_acc'] for r in rs):.3f} | {'; '.join(hits)} | "
+                     f"{max(r['best_acc'] for r in rs):.3f} | {_hits(rs, 90)} | {_hits(rs, 99)} | "
                      f"{np.mean([r['wall_s'] for r in rs]):.0f} | "
                      f"{sum(_spikes(r) for r in rs)} | "
                      f"{sum(r['stopped'] == 'nan' for r in rs)} | {hmax} | "
                      f"{_transfer_text(rs)} |")
     return "\n".join(lines) + "\n"
+
+
+def _hits(rs, pct) -> str:
+    """'step / s' at which each run first reached pct% recall ('—' never; 's' is '?' where the
+    row predates the 99% column: its step comes from the stored curve, its time was not kept)."""
+    out = []
+    for r in rs:
+        step, secs = r.get(f"step_{pct}"), r.get(f"time_{pct}_s")
+        if f"step_{pct}" not in r:
+            step = next((c[0] for c in r["curve"] if c[1] >= pct / 100), None)
+        out.append("—" if step is None else f"{step} / {'?' if secs is None else f'{secs:.0f}'}")
+    return "; ".join(out)
 
 
 def transfer_factors(rows):
@@ -247,8 +303,50 @@ def _transfer_text(rs) -> str:
     return " / ".join(f"{np.mean([r['transfer'][k] for r in rs]):.2f}" for k in keys)
 
 
+# --figure sparsifiers: per sparsifier, SAB with and without mental updates
+SPARSIFIER_PANELS = {"threshold (MODEL.md)": ("sab", "sab-detach"),
+                     "top-k softmax": ("sab-softmax", "sab-detach-softmax"),
+                     "top-k sparsemax": ("sab-sparsemax", "sab-detach-sparsemax")}
+BASELINES = {"bptt": "-", "tbptt": ":", "softmax": "--"}
+
+
+def plot_sparsifiers(args, rows) -> None:
+    """Recall accuracy against step: one row of panels per T, one panel per sparsifier."""
+    from minisab.plots import new_figure, style_axes
+    Ts = sorted({r["T"] for r in rows})
+    fig, axes = new_figure(len(Ts), len(SPARSIFIER_PANELS))
+    axes = np.asarray(axes).reshape(len(Ts), len(SPARSIFIER_PANELS))
+    for i, T in enumerate(Ts):
+        for j, (name, (mental, detach)) in enumerate(SPARSIFIER_PANELS.items()):
+            ax = axes[i, j]
+            for m, style in BASELINES.items():
+                for k, r in enumerate(r for r in rows if r["T"] == T and r["method"] == m):
+                    c = np.asarray(r["curve"])
+                    ax.plot(c[:, 0], c[:, 1], color="0.6", linestyle=style, linewidth=0.8,
+                            label=f"{m} (dense attention)" if m == "softmax" and k == 0 else
+                            (m if k == 0 else None))
+            for m, color, what in ((mental, "#D55E00", "with mental updates"),
+                                   (detach, "#009E73", "without (detach_scores)")):
+                rs = [r for r in rows if r["T"] == T and r["method"] == m]
+                for k, r in enumerate(rs):
+                    c = np.asarray(r["curve"])
+                    ax.plot(c[:, 0], c[:, 1], color=color, linewidth=1.3, alpha=0.85,
+                            label=f"SAB {what}, {len(rs)} seed{'s' * (len(rs) != 1)}"
+                            if k == 0 else None)
+            ax.axhline(rows[0]["chance"], color="grey", linestyle=":", linewidth=0.8)
+            style_axes(ax, title=f"T={T}: {name}", xlabel="training step",
+                       ylabel="held-out recall accuracy" if j == 0 else None)
+            ax.set_ylim(-0.02, 1.02)
+            if i == 0 and j == 0:
+                ax.legend(fontsize=6, frameon=False, loc="upper left")
+    path = os.path.join(args.out, "learning_curves.png")
+    atomic_write(path, lambda f: fig.savefig(f, format="png"))
+
+
 def plot(args, rows) -> None:
     from minisab.plots import new_figure, style_axes
+    if getattr(args, "figure", "methods") == "sparsifiers" and rows:
+        return plot_sparsifiers(args, rows)
     Ts = sorted({r["T"] for r in rows})
     if not Ts:
         return
@@ -285,9 +383,25 @@ def main(argv=None) -> int:
         save_results(args, rows)
         return 0
     steps_for = dict(zip(args.T, args.steps * len(args.T) if len(args.steps) == 1 else args.steps))
-    # Seeds outermost, so that a grid cut short still has every method at the first seeds.
-    points = [(args, T, steps_for[T], label, seed)
-              for seed in args.seeds for T in args.T for label in args.methods]
+    wanted = {(T, label, seed) for T in args.T for label in args.methods for seed in args.seeds}
+    have = {(r["T"], r["method"], r["seed"]) for r in rows}
+    if args.import_from:      # copied rows keep their numbers and say where they came from
+        src = os.path.relpath(args.import_from, os.path.dirname(os.path.abspath(__file__)))
+        for r in load_results(args.import_from):
+            key = (r["T"], r["method"], r["seed"])
+            if key in wanted and key not in have and r["steps"] == steps_for[r["T"]]:
+                rows.append({**r, "source": src})
+                have.add(key)
+        save_results(args, rows)
+    # Seeds outermost (default), so that a grid cut short still has every method at the first
+    # seeds; --order T finishes every run at the first length first.
+    if args.order == "seed":
+        grid = [(T, label, seed) for seed in args.seeds for T in args.T for label in args.methods]
+    else:
+        grid = [(T, label, seed) for T in args.T for seed in args.seeds for label in args.methods]
+    imported = {(r["T"], r["method"], r["seed"]) for r in rows if r.get("source")}
+    points = [(args, T, steps_for[T], label, seed) for T, label, seed in grid
+              if (T, label, seed) not in imported]
     # Worker processes train grid points side by side (one thread each); this process alone
     # writes results.json, after every finished point.
     from concurrent.futures import ProcessPoolExecutor, as_completed

@@ -193,6 +193,14 @@ def scatter_add_rows(dM, idx, v):
     return dM
 
 
+def cumsum(a, axis: int):
+    """Running sum along ``axis`` (``cumulative_sum`` in the array API, ``cumsum`` in NumPy)."""
+    xp = namespace(a)
+    if xp is np or xp.__name__ == "cupy":
+        return xp.cumsum(a, axis=axis)
+    return xp.cumulative_sum(a, axis=axis)
+
+
 def concat(arrays, axis: int):
     """Join arrays along ``axis`` (``concat`` in the standard, ``concatenate`` in older CuPy)."""
     xp = namespace(arrays[0])

@@ -13,7 +13,7 @@ import sys
 from .argcheck import (finite_float, none_or_float as _none_or_float,
                        none_or_int as _none_or_int, positive_float as _positive_float,
                        positive_int as _positive_int, seed_int)
-from .config import LOSSES, METHODS, SCORERS, Config, ConfigError
+from .config import LOSSES, METHODS, SCORERS, SPARSIFIERS, Config, ConfigError
 
 
 def add_model_args(p: argparse.ArgumentParser, **defaults) -> None:
@@ -33,6 +33,11 @@ def add_model_args(p: argparse.ArgumentParser, **defaults) -> None:
     g.add_argument("--method", default=d["method"], choices=METHODS, help="credit assignment")
     g.add_argument("--detach-scores", action="store_true", default=d["detach_scores"],
                    help="no mental updates: scorer inputs are constants")
+    g.add_argument("--sparsifier", default=d["sparsifier"], choices=SPARSIFIERS,
+                   help="weights of topk attention: 'threshold' ã/(Σã+ε) (MODEL.md), or the "
+                        "bounded 'softmax' / 'sparsemax' over the k_top largest scores")
+    g.add_argument("--temperature", type=_positive_float, default=d["temperature"],
+                   help="τ of --sparsifier softmax")
     g.add_argument("--dtype", default=d["dtype"], choices=["float64", "float32"],
                    help="float type of parameters and states")
     g.add_argument("--backend", default=None, choices=["numpy", "cupy", "strict"],
@@ -45,7 +50,8 @@ def config_from_args(args, **sizes) -> Config:
                   attention=None if args.attention == "none" else args.attention,
                   scorer=args.scorer, attn_size=args.attn_size, k_top=args.k_top,
                   k_att=args.k_att, k_trunc=args.k_trunc, method=args.method,
-                  detach_scores=args.detach_scores, dtype=args.dtype, **sizes)
+                  detach_scores=args.detach_scores, sparsifier=args.sparsifier,
+                  temperature=args.temperature, dtype=args.dtype, **sizes)
 
 
 def cmd_gradcheck(args) -> int:

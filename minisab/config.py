@@ -16,6 +16,7 @@ METHODS = ("bptt", "tbptt", "sab")
 LOSSES = ("xent", "mse")
 DTYPES = ("float64", "float32")
 MEMORY_WRITES = ("h", "h_hat", "tanh_h")
+SPARSIFIERS = ("threshold", "softmax", "sparsemax")
 
 
 class ConfigError(ValueError):
@@ -46,6 +47,11 @@ class Config:
     memory_write: str = "h"         # "h": write h_t = ĥ_t + s_t (MODEL.md §2.5, the default);
                                     # "h_hat": write the provisional ĥ_t; "tanh_h": write
                                     # tanh(h_t). Both keep |m| < 1, so |h| < 2 at any length.
+    sparsifier: str = "threshold"   # weights of attention="topk" (minisab/sparsifiers.py):
+                                    # "threshold": ã/(Σã+ε), ã = a − (k+1)-th score (MODEL.md
+                                    # §2.3, the default); "softmax": softmax(a_S/τ) over the
+                                    # k_top largest; "sparsemax": sparsemax(a_S) over them
+    temperature: float = 1.0        # τ of sparsifier="softmax"; its Jacobian is <= 1/(2τ)
 
     def __post_init__(self):
         def need(ok, field, accepted):
@@ -65,6 +71,15 @@ class Config:
              "k_trunc", "None (no cut) or an integer >= 1")
         need(isinstance(self.eps, (int, float)) and not isinstance(self.eps, bool) and self.eps >= 0,
              "eps", "a number >= 0")
+        need(self.sparsifier in SPARSIFIERS, "sparsifier", _fmt(SPARSIFIERS))
+        need(isinstance(self.temperature, (int, float)) and not isinstance(self.temperature, bool)
+             and 0 < self.temperature < float("inf"), "temperature", "a finite number > 0")
+        if self.sparsifier != "threshold":
+            need(self.attention == "topk", "sparsifier",
+                 "'threshold' (the default) unless attention='topk'")
+        if self.temperature != 1.0:
+            need(self.sparsifier == "softmax", "temperature",
+                 "1.0 unless sparsifier='softmax' (the only sparsifier with a temperature)")
         if self.attention is None:
             if self.method == "sab":
                 raise ConfigError("invalid method='sab' with attention=None: sab needs "

@@ -27,13 +27,13 @@ import math
 
 import numpy as np
 
-from .attention import (key_backward, kept_rows, read_backward, score_backward, softmax_backward,
-                        topk_backward)
+from .attention import key_backward, kept_rows, read_backward, score_backward, softmax_backward
 from .backend import gather_rows, namespace, scatter_add_rows, to_float, to_host
 from .config import Config
 from .gradcheck import tie_gaps
 from .losses import LOSSES, output_backward
 from .sab import backward, forward, loss_forward
+from .sparsifiers import sparsify_backward
 
 F32_MAX = float(np.finfo(np.float32).max)
 
@@ -74,7 +74,7 @@ def replay_memory_reads(cache, params, dy, dH):
         if act is not None:                                         # topk: kept rows only
             dalpha, dM_kept = read_backward(ds, alpha, kept_rows(M, act, alpha.shape[1]))
             scatter_add_rows(dM, act[:, :alpha.shape[1]], dM_kept)
-            da = topk_backward(dalpha, sp_cache)
+            da = sparsify_backward(dalpha, sp_cache, cfg)
             _, dK_act, _ = score_backward(da, gather_rows(K, act), score_cache, params, cfg.scorer)
             scatter_add_rows(dK, act, dK_act)
         else:
@@ -88,7 +88,8 @@ def replay_memory_reads(cache, params, dy, dH):
 
 
 def sparsifier_profile(cache):
-    """Per step (T,): min Σã over the batch, and the select / threshold tie gaps (topk only).
+    """Per step (T,): min Σã over the batch (sparsifier="threshold" only; NaN otherwise), and
+    the select / threshold tie gaps (topk only).
     ``cache`` is a ``forward(..., record=True)`` cache (the tie gaps need the raw scores)."""
     cfg: Config = cache["cfg"]
     T = cache["hs"].shape[1]
@@ -97,8 +98,9 @@ def sparsifier_profile(cache):
         return out
     scores = to_host(cache["record"]["scores"])                    # (T, B, n_max), padded
     for t in range(T):
-        a_tilde = cache["attn"][t][3][1]
-        out["sum_tilde_min"][t] = float(np.min(np.sum(to_host(a_tilde), axis=1)))
+        if cfg.sparsifier == "threshold":        # Σã exists for MODEL.md's sparsifier only
+            a_tilde = cache["attn"][t][3][1]
+            out["sum_tilde_min"][t] = float(np.min(np.sum(to_host(a_tilde), axis=1)))
         a_h = scores[t, :, :1 + t // cfg.k_att]                     # the n_t scores of step t
         gaps = tie_gaps(a_h[None, :, :], [a_h.shape[1]], cfg.k_top)
         out["select_gap"][t], out["threshold_gap"][t] = gaps["select"], gaps["threshold"]

@@ -2,7 +2,8 @@
 
 ``forward`` runs the model over a batch of sequences and keeps what the backward needs: the LSTM
 step caches, the memory buffer (each state once, however often it is read), and, per step, the
-indices of the memories the sparsifier kept plus the threshold memory. It keeps no per-memory
+indices of the memories the sparsifier kept (plus, for MODEL.md's sparsifier, the threshold
+memory; ``cfg.sparsifier``, minisab/sparsifiers.py). It keeps no per-memory
 scorer activations: the backward recomputes them for the few rows it touches (MODEL.md §4).
 
 ``backward`` walks the steps in reverse. Into each ``h_t`` it accumulates the gradient from its
@@ -12,14 +13,14 @@ that read ``h_t`` from memory; the method only decides which recurrent edges are
 from __future__ import annotations
 
 from .attention import (key_backward, key_forward, kept_rows, read_backward, read_forward,
-                        score_backward, score_forward, softmax_backward, softmax_forward,
-                        topk_backward, topk_forward)
+                        score_backward, score_forward, softmax_backward, softmax_forward)
 from .backend import concat, gather_rows, namespace, scatter_add_rows, swap01, zeros
 from .config import Config
 from .losses import LOSSES, output_backward, output_forward
 from .lstm import input_projection, input_projection_backward, lstm_step_backward, lstm_step_forward
 from .memory import Memory
 from .params import check_params
+from .sparsifiers import sparsify_backward, sparsify_forward
 
 
 def forward(params, x, cfg: Config, record: bool = False, constants=None):
@@ -72,7 +73,7 @@ def forward(params, x, cfg: Config, record: bool = False, constants=None):
                 a, score_cache = score_forward(h_hat, K, params, cfg.scorer,    # §2.2
                                                out=_rows(u_buf, K.shape[1]))   # (B, n)
             if cfg.attention == "topk":                             # §2.3
-                alpha, act, sp_cache = topk_forward(a, cfg.k_top, cfg.eps)
+                alpha, act, sp_cache = sparsify_forward(a, cfg)     # cfg.sparsifier
                 M_kept = kept_rows(M, act, alpha.shape[1])          # (B, m, H)
             else:
                 (alpha, sp_cache), act, M_kept = softmax_forward(a), None, M
@@ -185,7 +186,7 @@ def backward(dy, cache, params, t_start: int | None = None):
                 M_kept = kept_rows(M, act, alpha.shape[1])
                 dalpha, dM_kept = read_backward(ds, alpha, M_kept)
                 scatter_add_rows(dM, act[:, :alpha.shape[1]], dM_kept)
-                da = topk_backward(dalpha, sp_cache)                # (B, k+1): kept + threshold
+                da = sparsify_backward(dalpha, sp_cache, cfg)       # kept (+ threshold)
                 dh_q, dK_act, g = score_backward(da, gather_rows(K, act), score_cache,
                                                  params, cfg.scorer)
                 scatter_add_rows(dK, act, dK_act)

@@ -13,6 +13,8 @@ from minisab.cli import main
     ["--attention", "none", "--method", "tbptt"],
     ["--attention", "softmax", "--scorer", "release", "--method", "bptt"],
     ["--detach-scores", "--loss", "mse", "--k-trunc", "2"],
+    ["--sparsifier", "softmax", "--temperature", "0.5", "--k-att", "1"],
+    ["--sparsifier", "sparsemax", "--k-att", "1", "--detach-scores"],
 ])
 def test_gradcheck_report_passes(capsys, args):
     assert main(["gradcheck", "--steps", "7", *args]) == 0
@@ -37,6 +39,14 @@ def test_gradcheck_refuses_bad_arguments(capsys):
         main(["gradcheck", "--k-top", "0"])
     assert e.value.code == 2
     assert "k_top" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:
+        main(["gradcheck", "--sparsifier", "entmax"])
+    assert e.value.code == 2
+    assert "sparsemax" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:
+        main(["gradcheck", "--temperature", "0.5"])        # the default sparsifier has no τ
+    assert e.value.code == 2
+    assert "temperature" in capsys.readouterr().err
     with pytest.raises(SystemExit) as e:
         main(["gradcheck", "--dtype", "float32"])
     assert e.value.code == 2
