@@ -368,9 +368,8 @@ def main(argv=None) -> int:
     from .checkpoint import CheckpointError
     from .optim import OptimError
     from .tasks import TaskError
-    from .train import TrainError
-
     from .threads import use_threads
+    from .train import TrainError
 
     parser = build_parser()
     args = parser.parse_args(argv)

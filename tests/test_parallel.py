@@ -101,3 +101,21 @@ def test_grid_on_a_dask_cluster_equals_the_local_run(tmp_path):
         remote = _grid(tmp_path / "dask", ["--scheduler", cluster.scheduler_address])
     assert len(local) == 4 and remote == local
     assert_same_bits(tmp_path / "local" / "runs", tmp_path / "dask" / "runs", n_runs=4)
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--seed", "1", "--seeds", "0", "1"], "--seed with --seeds"),
+    (["--jobs", "0"], "argument --jobs: expected an integer >= 1"),
+])
+def test_compare_refuses_bad_parallel_options(argv, words, tmp_path, capsys):
+    from minisab.cli import main
+    with pytest.raises(SystemExit) as e:
+        main(["compare", *argv, "--runs-dir", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and words in err and "Traceback" not in err
+
+
+def test_run_compare_refuses_repeated_seeds(tmp_path):
+    from minisab.train import TrainError
+    with pytest.raises(TrainError, match="invalid seeds=.*distinct integers"):
+        run_compare("cpu", str(tmp_path), "c", TINY, seeds=[0, 0])
