@@ -6,11 +6,13 @@ with T=20 blanks, float32) and of SAB at the benchmark size (B=64, H=128, T=120)
 BLAS threads set by ``minisab.use_threads``, in one process and in alternation (1, 2, 1, 2, ...)
 so that a change in machine load hits both alike::
 
-    python benchmarks/bench_threads.py > benchmarks/results/bench_threads.txt
+    python benchmarks/bench_threads.py      # writes benchmarks/results/bench_threads.json
 """
 from __future__ import annotations
 
 import argparse
+import datetime
+import json
 import os
 import sys
 import time
@@ -41,13 +43,16 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--repeats", type=int, default=15)
     p.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    p.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                 "results", "bench_threads.json"))
     args = p.parse_args(argv)
+    load0, rows = os.getloadavg()[0], []
     cases = {f"{m} (main job, T=20)": step_fn(m, 20, 1) for m in MODELS}
     cases["sab B=64 H=128 T=120"] = big_sab()
     print("# training step (forward + backward) against BLAS threads, in alternation")
     print("# " + C.load_line())
     print(f"{'case':<30} " + " ".join(f"{f'{n} thr min/med (ms)':>22}" for n in args.threads)
-          + f" {'ratio min':>10}")
+          + f" {'last/first':>10}")
     for name, fn in cases.items():
         times = {n: [] for n in args.threads}
         for n in args.threads:                       # warm-up
@@ -63,7 +68,15 @@ def main(argv=None) -> int:
                         for t in times.values())
         first, last = args.threads[0], args.threads[-1]
         print(f"{name:<30} {cols} {min(times[last]) / min(times[first]):10.2f}")
+        rows.append({"case": name, **{str(n): {"min_ms": round(1e3 * min(t), 3),
+                                               "median_ms": round(1e3 * float(np.median(t)), 3)}
+                                      for n, t in times.items()}})
     print("# " + C.load_line())
+    from minisab.checkpoint import atomic_write_text
+    doc = {"date": datetime.date.today().isoformat(), "threads": args.threads,
+           "repeats": args.repeats, "load": [round(load0, 2), round(os.getloadavg()[0], 2)],
+           "numpy": np.__version__, "rows": rows}
+    atomic_write_text(args.out, json.dumps(doc, indent=1) + "\n")
     return 0
 
 
