@@ -3,8 +3,10 @@
 A run folder ``runs/<name>/`` holds ``config.json`` (model, task, training, backend),
 ``metrics.jsonl`` and ``checkpoint.npz`` (``train.py``), the figures (``learning_curves.png``,
 and ``attention.png`` for attention models) and ``summary.md``. ``compare`` trains the three
-methods of a preset in ``runs/<name>/<label>/`` and writes the comparison table, the shared
-learning curves and SAB's attention heat map in ``runs/<name>/``.
+methods of a preset in ``runs/<name>/<label>/`` (with several seeds,
+``runs/<name>/seed<s>/<label>/``), side by side in worker processes (``minisab.parallel``), and
+writes the comparison table, the shared learning curves and SAB's attention heat map in
+``runs/<name>/``.
 
 The ``cpu`` preset was chosen by measurement (docs: the paper's 10-digit copy task needs tens of
 thousands of iterations on a CPU): 3 digits of 8 symbols after T = 20 steps, so a digit must be
