@@ -112,13 +112,14 @@ def bench_threads() -> str:
     doc = _load(BENCH_THREADS)
     ns = doc["threads"]
     lines = ["| training step | " + " | ".join(f"{n} thread{'s' * (n > 1)}: min / median (ms)"
-                                              for n in ns) + f" | {ns[-1]} vs {ns[0]} (min) |",
-             "|---" * (len(ns) + 2) + "|"]
+                                              for n in ns)
+             + f" | {ns[-1]} vs {ns[0]}: min / median |", "|---" * (len(ns) + 2) + "|"]
     for row in doc["rows"]:
         cells = " | ".join(f"{row[str(n)]['min_ms']:.2f} / {row[str(n)]['median_ms']:.2f}"
                            for n in ns)
-        lines.append(f"| {row['case']} | {cells} | "
-                     f"{row[str(ns[-1])]['min_ms'] / row[str(ns[0])]['min_ms']:.2f}x |")
+        a, b = row[str(ns[0])], row[str(ns[-1])]
+        lines.append(f"| {row['case']} | {cells} | {b['min_ms'] / a['min_ms']:.2f}x / "
+                     f"{b['median_ms'] / a['median_ms']:.2f}x |")
     lines += ["", f"Measured {doc['date']}, load average {doc['load'][0]:.1f} before and "
               f"{doc['load'][1]:.1f} after, {doc['repeats']} alternating repeats."]
     return "\n".join(lines) + "\n"
