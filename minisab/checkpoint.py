@@ -11,7 +11,10 @@ A checkpoint is one ``.npz`` file (no pickle, so ``allow_pickle=False`` loads it
 
 Every file is written to a temporary file in the same folder and then renamed over the old one
 (``os.replace`` is atomic), so a crash or Ctrl-C at any moment leaves either the old complete
-file or the new complete file, never half of one.
+file or the new complete file, never half of one. A process killed outright (``kill -9``) can
+leave its temporary file (``.tmp-*``) behind: ``remove_temporary_files`` clears them, and the
+training loop calls it when it starts. Files get the permissions the umask allows, as files
+made with ``open`` do (not the 0600 of a bare ``mkstemp``), so a run folder can be shared.
 """
 from __future__ import annotations
 
@@ -29,13 +32,23 @@ class CheckpointError(ValueError):
     """A checkpoint that cannot be read, or that belongs to another model or task."""
 
 
+TMP_PREFIX = ".tmp-"
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)          # the only way to read it is to set it: put it back at once
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path, write) -> None:
     """Call ``write(file)`` on a temporary binary file next to ``path``, then rename it."""
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix="-" + os.path.basename(path), dir=folder)
+    fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, suffix="-" + os.path.basename(path), dir=folder)
     try:
+        os.chmod(tmp, 0o666 & ~_umask())          # mkstemp makes 0600; honour the umask
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
@@ -51,8 +64,26 @@ def atomic_write_text(path, text: str) -> None:
     atomic_write(path, lambda f: f.write(text.encode("utf-8")))
 
 
-def save_checkpoint(path, params: dict, opt_state: dict, meta: dict) -> None:
-    """Write host arrays ``params`` and ``opt_state`` (keys ``"<slot>/<name>"`` and ``"t"``)."""
+def remove_temporary_files(folder) -> list:
+    """Delete the ``.tmp-*`` files a killed ``atomic_write`` left in ``folder``; return their names.
+
+    Only one process should write a run folder at a time: this would also remove the temporary
+    file of a writer still at work.
+    """
+    if not os.path.isdir(folder):
+        return []
+    left = sorted(n for n in os.listdir(folder) if n.startswith(TMP_PREFIX))
+    for name in left:
+        os.remove(os.path.join(folder, name))
+    return left
+
+
+def save_checkpoint(path, params: dict, opt_state: dict, meta: dict, during_write=None) -> None:
+    """Write host arrays ``params`` and ``opt_state`` (keys ``"<slot>/<name>"`` and ``"t"``).
+
+    ``during_write()``, if given, is called once the temporary file holds the checkpoint and
+    before it replaces the old one (the fault-injection point ``faults.py`` uses).
+    """
     arrays = {f"param.{k}": np.asarray(v) for k, v in params.items()}
     for k, v in opt_state.items():
         if k != "t":
@@ -60,7 +91,12 @@ def save_checkpoint(path, params: dict, opt_state: dict, meta: dict) -> None:
             arrays[f"opt.{slot}.{name}"] = np.asarray(v)
     meta = dict(meta, format=FORMAT, opt_t=int(opt_state["t"]))
     arrays["meta"] = np.array(json.dumps(meta))
-    atomic_write(path, lambda f: np.savez(f, **arrays))
+
+    def write(f):
+        np.savez(f, **arrays)
+        if during_write is not None:
+            during_write()
+    atomic_write(path, write)
 
 
 def load_checkpoint(path) -> dict:
@@ -70,8 +106,12 @@ def load_checkpoint(path) -> dict:
     """
     path = os.fspath(path)
     if not os.path.exists(path):
-        raise CheckpointError(f"no checkpoint at {path!r}: train first, or give the run folder "
-                              "of a finished or interrupted run")
+        raise CheckpointError(f"no checkpoint at {path!r}: nothing to continue (a run stopped "
+                              "before its first checkpoint starts again without --resume); "
+                              "or give the run folder of a finished or interrupted run")
+    if not os.access(path, os.R_OK):
+        raise CheckpointError(f"checkpoint {path!r} cannot be read (permission denied): ask its "
+                              "owner to make the run folder readable, or copy it")
     try:
         with np.load(path, allow_pickle=False) as data:
             files = {k: data[k] for k in data.files}

@@ -7,48 +7,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import time
 
+from .argcheck import (finite_float, none_or_float as _none_or_float,
+                       none_or_int as _none_or_int, positive_float as _positive_float,
+                       positive_int as _positive_int, seed_int)
 from .config import LOSSES, METHODS, SCORERS, Config, ConfigError
-
-
-def _none_or_int(text: str):
-    if text.lower() == "none":
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer or 'none', got {text!r}")
-
-
-def _none_or_float(text: str):
-    if text.lower() == "none":
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number or 'none', got {text!r}")
-
-
-def _positive_int(text: str):
-    try:
-        v = int(text)
-    except ValueError:
-        v = 0
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
-    return v
-
-
-def _positive_float(text: str):
-    try:
-        v = float(text)
-    except ValueError:
-        v = -1.0
-    if not v > 0 or v == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text!r}")
-    return v
 
 
 def add_model_args(p: argparse.ArgumentParser, **defaults) -> None:
@@ -127,19 +93,38 @@ def add_task_args(p: argparse.ArgumentParser, preset: bool = False) -> None:
     def d(value):
         return argparse.SUPPRESS if preset else value
 
-    g = p.add_argument_group("task (minisab/tasks.py)")
+    g = p.add_argument_group("task (minisab/tasks.py, minisab/datasets.py)")
     if not preset:
-        g.add_argument("--task", default="copy", choices=TASKS, help="which task")
-    g.add_argument("--T", type=_positive_int, default=d(20),
-                   help="sequence length (copy: blanks between digits and marker; "
-                        "the sequence has T + 2*n_digits steps)")
-    g.add_argument("--n-digits", type=_positive_int, default=d(10), help="copy: digits to recall")
-    g.add_argument("--n-symbols", type=_positive_int, default=d(8), help="copy: alphabet size")
-    g.add_argument("--mask", default=d("all"), choices=MASKS,
-                   help="copy: loss on all steps (released code) or on the recall steps only")
+        g.add_argument("--task", default="copy", choices=TASKS,
+                       help="copy, adding: generated; text: characters of a real text; "
+                            "digits: UCI 8x8 digits pixel by pixel (T=64, shipped); pdigits: "
+                            "the same, pixels in a fixed random order; fashion: Fashion-MNIST "
+                            "pixel by pixel, 14x14 or 7x7 (IDX files in --data-dir). "
+                            "(default: copy)")
+    g.add_argument("--T", type=_positive_int, default=d(None if not preset else 20),
+                   help="sequence length (default: 20; copy: blanks between digits and "
+                        "marker, the sequence has T + 2*n_digits steps; digits, pdigits, "
+                        "fashion: the number of pixels, set by the image)")
+    # The copy task's options are None unless given, so that another task can refuse them.
+    g.add_argument("--n-digits", type=_positive_int, default=d(None),
+                   help="copy: digits to recall (default: 10)")
+    g.add_argument("--n-symbols", type=_positive_int, default=d(None),
+                   help="copy: alphabet size (default: 8)")
+    g.add_argument("--mask", default=d(None), choices=MASKS,
+                   help="copy: loss on all steps (released code, the default) or on the recall "
+                        "steps only")
     if not preset:
         g.add_argument("--text-file", default=None,
-                       help="text: a UTF-8 file (default: the built-in corpus)")
+                       help="text: a UTF-8 file (default: the standard library's "
+                            "pydoc_data.topics, 465k characters of Python's reference manual; "
+                            "the last 10%% is held out)")
+        g.add_argument("--data-dir", default=None,
+                       help="fashion: folder of the Fashion-MNIST IDX files (default: "
+                            "/usr/share/datasets/fashion-mnist/, Debian's "
+                            "dataset-fashion-mnist)")
+        g.add_argument("--image-size", type=int, default=None, choices=[14, 7, 28],
+                       help="fashion: images averaged down to this size, T = size^2 "
+                            "(default: 14)")
 
 
 def add_train_args(p: argparse.ArgumentParser, preset: bool = False) -> None:
@@ -155,8 +140,8 @@ def add_train_args(p: argparse.ArgumentParser, preset: bool = False) -> None:
     g.add_argument("--lr", type=_positive_float, default=d(1e-3), help="learning rate")
     g.add_argument("--clip", type=_none_or_float, default=d(1.0),
                    help="global gradient-norm limit ('none': no clipping)")
-    g.add_argument("--seed", type=int, default=d(0), help="seeds the model and the data")
-    g.add_argument("--forget-bias", type=float, default=d(1.0),
+    g.add_argument("--seed", type=seed_int, default=d(0), help="seeds the model and the data")
+    g.add_argument("--forget-bias", type=finite_float, default=d(1.0),
                    help="added to the forget-gate bias at initialisation")
     g.add_argument("--eval-every", type=_positive_int, default=d(100),
                    help="evaluate and checkpoint every this many steps")
@@ -169,12 +154,17 @@ def add_train_args(p: argparse.ArgumentParser, preset: bool = False) -> None:
                        help="cosine-decay the learning rate to this at the last step "
                             "('none': constant)")
         g.add_argument("--optimizer", default="adam", choices=OPTIMIZERS, help="update rule")
-        g.add_argument("--momentum", type=float, default=0.9, help="sgd momentum")
+        g.add_argument("--momentum", type=finite_float, default=0.9, help="sgd momentum")
     r = p.add_argument_group("run folder")
     r.add_argument("--runs-dir", default="runs", help="where run folders go")
-    r.add_argument("--name", default=None if not preset else "copy-cpu",
-                   help="run folder name (train default: <task>-<method>)")
+    r.add_argument("--name", default=None,
+                   help="run folder name (default: train <task>-<method>, compare copy-<preset>)")
     r.add_argument("--overwrite", action="store_true", help="start an existing run again")
+    r.add_argument("--resume", action="store_true",
+                   help="continue from the checkpoint(s) in the run folder (give the same options)")
+    r.add_argument("--allow-changes", action="store_true",
+                   help="with --resume: accept changed training options (recorded in "
+                        "changes.jsonl)")
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -188,55 +178,65 @@ def _train_config(args, **extra):
 
 
 def cmd_train(args) -> int:
+    from .argcheck import check_memory, check_run_options
     from .backend import get_backend
-    from .runs import run_summary, save_figures, write_config
-    from .tasks import make_task
-    from .train import CHECKPOINT, train
+    from .checkpoint import remove_temporary_files
+    from .runs import heatmap_model, run_summary, save_figures, write_config
+    from .tasks import IMAGE_TASKS, make_task
+    from .train import CHECKPOINT, check_resumable, train
 
-    task = make_task(args.task, args.T, n_digits=args.n_digits, n_symbols=args.n_symbols,
-                     mask=args.mask, text_file=args.text_file)
+    check_run_options(args)
+    T = args.T if args.T is not None or args.task in IMAGE_TASKS else 20
+    task = make_task(args.task, T, n_digits=args.n_digits, n_symbols=args.n_symbols,
+                     mask=args.mask, text_file=args.text_file and os.path.abspath(args.text_file),
+                     data_dir=args.data_dir, image_size=args.image_size)
     cfg = config_from_args(args, input_size=task.input_size, output_size=task.output_size,
                            loss=task.loss)
     tc = _train_config(args)
+    check_memory(cfg, task.length(), tc.batch, tc.eval_batch)
     be = get_backend(args.backend)
     name = args.name or f"{task.name}-{cfg.method}"
     run_dir = os.path.join(args.runs_dir, name)
-    if args.resume and args.overwrite:
-        raise ConfigError("invalid combination --resume with --overwrite: accepted is one of them")
+    for left in remove_temporary_files(run_dir):     # of a write killed last time
+        print(f"note: removed {left}, left in {run_dir} by an interrupted write", file=sys.stderr)
     if args.overwrite and os.path.exists(os.path.join(run_dir, CHECKPOINT)):
         os.remove(os.path.join(run_dir, CHECKPOINT))
     if not args.resume and os.path.exists(os.path.join(run_dir, CHECKPOINT)):
         raise ConfigError(f"run folder {run_dir!r} already holds a checkpoint: continue it with "
                           "--resume, or pick another --name, or --overwrite to start again")
-    if not args.resume:     # on resume, only once the checkpoint is known to fit (below)
-        write_config(run_dir, cfg, task, tc, be.name)
+    if args.resume:         # the checkpoint must fit first: config.json then describes it
+        check_resumable(run_dir, cfg, task, tc, args.allow_changes)
+    write_config(run_dir, cfg, task, tc, be.name)
     shown = task.spec() if task.name != "text" else {"name": "text", "T": task.T}
     print(f"train: {name} -> {run_dir}\n  {cfg}\n  task {shown}", file=sys.stderr)
     result = train(cfg, task, tc, run_dir, backend=be, resume=args.resume,
-                   progress=not args.no_progress)
-    if args.resume:
-        write_config(run_dir, cfg, task, tc, be.name)
+                   progress=not args.no_progress, allow_changes=args.allow_changes)
     if result["records"]:
         save_figures(run_dir, {f"{cfg.method}": result["records"]}, task.metric_name,
-                     (result["params"], cfg, task) if cfg.uses_attention else None)
+                     heatmap_model(result, cfg, task, run_dir, be))
     from .checkpoint import atomic_write_text
     atomic_write_text(os.path.join(run_dir, "summary.md"), run_summary(name, cfg, task, tc, result))
     last = result["records"][-1] if result["records"] else {}
     print(f"{name}: stopped ({result['stopped']}) at step {result['step']}, held-out "
           f"{task.metric_name} {last.get(task.metric_name, float('nan')):.4g}, loss "
           f"{last.get('loss', float('nan')):.4g}; files in {run_dir}")
-    return {"done": 0, "target": 0, "nan": 1, "interrupted": 130}[result["stopped"]]
+    if result["stopped"] == "interrupted":
+        return 143 if result["signal"] == "SIGTERM" else 130
+    return {"done": 0, "target": 0, "nan": 1}[result["stopped"]]
 
 
 def cmd_eval(args) -> int:
     import json
 
+    from .argcheck import check_memory, check_run_folder
     from .checkpoint import atomic_write_text
     from .runs import load_run
     from .train import evaluate
 
-    cfg, task, params = load_run(args.run, backend=args.backend)
+    cfg, task, params = load_run(check_run_folder(args.run), backend=args.backend)
     lengths = args.T or [task.T]
+    for T in lengths:
+        check_memory(cfg, task.at_length(T).length(), 0, args.batch)
     rows = []
     print(f"| T | held-out loss | {task.metric_name} |\n|---|---|---|")
     for T in lengths:
@@ -244,17 +244,23 @@ def cmd_eval(args) -> int:
         rows.append({"T": T, **ev})
         print(f"| {T}{' (trained)' if T == task.T else ''} | {ev['loss']:.4f} | "
               f"{ev[task.metric_name]:.4f} |")
-    atomic_write_text(os.path.join(args.run, "eval.json"), json.dumps(rows, indent=2) + "\n")
+    try:
+        atomic_write_text(os.path.join(args.run, "eval.json"), json.dumps(rows, indent=2) + "\n")
+    except PermissionError:         # e.g. another user's run: the table above is the result
+        print(f"note: eval.json not written: {args.run!r} is not writable", file=sys.stderr)
     return 0
 
 
 def cmd_compare(args) -> int:
+    from .argcheck import check_run_options
     from .runs import PRESETS, compare_table, run_compare, seeds_table
 
     parts = {"task": ("T", "n_digits", "n_symbols", "mask"),
              "model": ("hidden_size", "k_trunc", "k_top", "k_att", "dtype"),
              "train": ("steps", "batch", "lr", "clip", "seed", "forget_bias", "eval_every",
                        "eval_batch", "target")}
+    check_run_options(args)
+    args.name = args.name or f"copy-{args.preset}"
     given = vars(args)            # options left out are absent (argparse.SUPPRESS)
     over = {part: {k: given[k] for k in keys if k in given} for part, keys in parts.items()}
     task = {**PRESETS[args.preset]["task"], **over["task"]}
@@ -265,8 +271,9 @@ def cmd_compare(args) -> int:
     t0 = time.perf_counter()
     rows = run_compare(args.preset, args.runs_dir, args.name, over, backend=args.backend,
                        progress=not args.no_progress, overwrite=args.overwrite,
-                       log=lambda m: print(m, file=sys.stderr), seeds=args.seeds,
-                       jobs=args.jobs, scheduler=args.scheduler)
+                       log=lambda m: print(m, file=sys.stderr), resume=args.resume,
+                       allow_changes=args.allow_changes, seeds=args.seeds, jobs=args.jobs,
+                       scheduler=args.scheduler)
     print(compare_table(rows, "accuracy"))
     if args.seeds is not None and len(args.seeds) > 1:
         print("\n" + seeds_table(rows, "accuracy"))
@@ -297,9 +304,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--input-size", type=int, default=3, help="I")
     g.add_argument("--output-size", type=int, default=3, help="C")
     g.add_argument("--loss", default="xent", choices=LOSSES)
-    g.add_argument("--batch", type=int, default=2, help="B")
-    g.add_argument("--steps", type=int, default=10, help="T")
-    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--batch", type=_positive_int, default=2, help="B")
+    g.add_argument("--steps", type=_positive_int, default=10, help="T")
+    g.add_argument("--seed", type=seed_int, default=0)
     g.set_defaults(func=cmd_gradcheck)
 
     t = sub.add_parser("train", help="train one model on one task (runs/<name>/)",
@@ -307,8 +314,6 @@ def build_parser() -> argparse.ArgumentParser:
     add_task_args(t)
     add_model_args(t, hidden_size=64, attn_size=32, k_att=1, dtype="float32")
     add_train_args(t)
-    t.add_argument("--resume", action="store_true",
-                   help="continue runs/<name>/ from its checkpoint (give the same options)")
     t.set_defaults(func=cmd_train)
 
     e = sub.add_parser("eval", help="evaluate a run, also at other sequence lengths (transfer)",
@@ -364,8 +369,10 @@ def add_parallel_args(p: argparse.ArgumentParser) -> None:
 
 
 def main(argv=None) -> int:
+    from .argcheck import os_error_text
     from .backend import BackendError
     from .checkpoint import CheckpointError
+    from .faults import Terminated, handle_sigterm
     from .optim import OptimError
     from .tasks import TaskError
     from .threads import use_threads
@@ -373,14 +380,20 @@ def main(argv=None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
+    previous = handle_sigterm()     # a job scheduler's SIGTERM stops training like Ctrl-C
     try:
         with use_threads(args.threads):
             return args.func(args)
     except (ConfigError, TaskError, OptimError, TrainError, CheckpointError, BackendError) as e:
         parser.exit(2, f"{parser.prog} {args.command}: error: {e}\n")
-    except KeyboardInterrupt:
-        print("\ninterrupted", file=sys.stderr)
-        return 130
+    except OSError as e:        # a full disk, a folder that cannot be written: no traceback
+        parser.exit(2, f"{parser.prog} {args.command}: error: {os_error_text(e)}\n")
+    except KeyboardInterrupt as e:
+        print(f"\ninterrupted ({'SIGTERM' if isinstance(e, Terminated) else 'SIGINT'}); "
+              "files already written are complete", file=sys.stderr)
+        return 143 if isinstance(e, Terminated) else 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)     # main() may run inside another program
 
 
 if __name__ == "__main__":

@@ -41,6 +41,34 @@ def check_mask(mask, shape):
     return n
 
 
+def check_targets(y, targets, loss: str) -> None:
+    """Refuse targets a loss cannot use (a ValueError naming ``targets`` and what it accepts).
+
+    Cross-entropy targets out of range would match no class and give a loss of 0 without a
+    word; they must be integers in [0, C) shaped (B, T). Mean-squared-error targets must be
+    shaped like ``y``. ``y`` must hold at least one position (B, T >= 1).
+    """
+    xp = namespace(y)
+    if y.ndim != 3 or y.shape[0] * y.shape[1] == 0:
+        raise ValueError(f"y has shape {tuple(y.shape)}: accepted are (B, T, C) with B, T >= 1")
+    C = y.shape[2]
+    if loss == "mse":
+        if tuple(targets.shape) != tuple(y.shape):
+            raise ValueError(f"invalid targets of shape {tuple(targets.shape)} for mse: accepted "
+                             f"are values shaped like y, {tuple(y.shape)}")
+        return
+    if tuple(targets.shape) != tuple(y.shape[:2]):
+        raise ValueError(f"invalid targets of shape {tuple(targets.shape)} for xent: accepted "
+                         f"are class indices shaped (B, T) = {tuple(y.shape[:2])}")
+    if not xp.isdtype(targets.dtype, "integral"):
+        raise ValueError(f"invalid targets of dtype {targets.dtype} for xent: accepted are "
+                         f"integer class indices in [0, {C})")
+    lo, hi = int(to_float(xp.min(targets))), int(to_float(xp.max(targets)))
+    if lo < 0 or hi >= C:
+        raise ValueError(f"invalid targets: class indices from {lo} to {hi}; accepted are "
+                         f"integers in [0, C) = [0, {C})")
+
+
 def _weights(y, mask):
     """Per-position weights mask/N (B, T): every counted position weighs 1/N."""
     xp = namespace(y)
@@ -56,6 +84,7 @@ def xent_forward(y, targets, mask=None):
     L = (1/N) Σ_{mask=1} −log softmax(y)[target]. Returns ``(L, cache)``.
     """
     xp = namespace(y)
+    check_targets(y, targets, "xent")
     C = y.shape[-1]
     onehot = astype(targets[:, :, None] == arange(C, like=targets)[None, None, :], y.dtype)
     shifted = y - xp.max(y, axis=2, keepdims=True)
@@ -78,6 +107,7 @@ def mse_forward(y, targets, mask=None):
     y, targets (B, T, C); mask (B, T). Returns ``(L, cache)``.
     """
     xp = namespace(y)
+    check_targets(y, targets, "mse")
     diff = y - targets
     w = _weights(y, mask)
     loss = xp.sum(w * xp.mean(diff * diff, axis=2))

@@ -17,6 +17,7 @@ progress bars of several processes would overwrite each other).
 """
 from __future__ import annotations
 
+import importlib.machinery
 import os
 import sys
 import time
@@ -50,6 +51,22 @@ def _call(index: int, fn: Callable, item, threads: int):
         return index, fn(item)
 
 
+def _send_by_value_if_needed(fn) -> None:
+    """A function whose module a fresh worker cannot import by name (a script loaded from its
+    path under another name, as tests and notebooks do) is sent by value instead: cloudpickle,
+    which joblib and Dask use, sends ``__main__``'s functions by value already."""
+    name = getattr(fn, "__module__", None)
+    if not name or name == "__main__" or "." in name or name not in sys.modules:
+        return
+    if importlib.machinery.PathFinder.find_spec(name, sys.path) is not None:
+        return                                                  # importable from sys.path
+    try:
+        import cloudpickle                      # what joblib's loky and Dask pickle with
+    except ImportError:                         # plain pickle then: nothing to register
+        return
+    cloudpickle.register_pickle_by_value(sys.modules[name])
+
+
 def run_all(fn: Callable, items: Iterable, jobs: Optional[int] = None, scheduler=None,
             threads=None, describe: Callable = str, log: Optional[Callable] = None
             ) -> Iterator[tuple]:
@@ -60,6 +77,7 @@ def run_all(fn: Callable, items: Iterable, jobs: Optional[int] = None, scheduler
     (default: stderr; ``log=False``: silent). ``threads``: BLAS threads of every run.
     """
     items = list(items)
+    _send_by_value_if_needed(fn)
     n = resolve_threads(threads)
     jobs = check_jobs(jobs)
     say = (lambda m: print(m, file=sys.stderr, flush=True)) if log is None else (log or None)

@@ -24,16 +24,18 @@ import tracemalloc
 
 import numpy as np
 
+from .argcheck import check_memory
 from .backend import get_backend, host_rng, to_host
 from .checkpoint import (CheckpointError, atomic_write, atomic_write_text, check_matches,
-                         load_checkpoint)
+                         load_checkpoint, remove_temporary_files)
 from .config import Config
+from .faults import Terminated
 from .parallel import check_jobs, run_all
 from .params import check_params, params_from_host, params_to_host
 from .sab import forward, loss_and_grads
 from .tasks import Task, make_task
 from .threads import resolve_threads, with_threads
-from .train import CHECKPOINT, CONFIG, TrainConfig, TrainError, train
+from .train import CHECKPOINT, CONFIG, TrainConfig, TrainError, check_resumable, train
 
 PRESETS = {
     # Measured on a 2-core laptop-class CPU: about 6 minutes for the three runs (README).
@@ -74,15 +76,25 @@ def write_config(run_dir, cfg: Config, task: Task, tc: TrainConfig, backend: str
 
 
 def read_config(run_dir) -> dict:
+    """``config.json`` of a run, with its ``model`` and ``task`` sections (a clear
+    ``TrainError`` for a missing, unreadable or damaged file)."""
     path = os.path.join(run_dir, CONFIG)
     try:
         with open(path, encoding="utf-8") as f:
-            return json.load(f)
+            d = json.load(f)
     except FileNotFoundError:
         raise TrainError(f"run folder {os.fspath(run_dir)!r} has no {CONFIG}: give the folder "
                          "of a run made by 'python -m minisab train' or 'compare'") from None
-    except json.JSONDecodeError as e:
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise TrainError(f"{path!r} is not valid JSON ({e})") from None
+    except OSError as e:
+        raise TrainError(f"{path!r} cannot be read ({e.strerror})") from None
+    missing = [k for k in ("model", "task") if not isinstance(d, dict)
+               or not isinstance(d.get(k), dict)]
+    if missing:
+        raise TrainError(f"{path!r} is damaged: it has no {' or '.join(map(repr, missing))} "
+                         "section; a resumed 'train' writes it again from its options")
+    return d
 
 
 def load_run(run_dir, backend=None, text_file=None):
@@ -92,7 +104,11 @@ def load_run(run_dir, backend=None, text_file=None):
     spec = dict(d["task"])
     spec.pop("vocab", None)
     tf = spec.pop("text_file", None)
-    task = make_task(spec.pop("name"), spec.pop("T"), text_file=text_file or tf, **spec)
+    try:
+        task = make_task(spec.pop("name"), spec.pop("T"), text_file=text_file or tf, **spec)
+    except (KeyError, TypeError) as e:
+        raise TrainError(f"the task section of {os.path.join(run_dir, CONFIG)!r} is damaged "
+                         f"({type(e).__name__}: {e})") from None
     path = os.path.join(run_dir, CHECKPOINT)
     ck = load_checkpoint(path)
     check_matches(ck["meta"], cfg.to_dict(), task.spec(), path)   # e.g. the text file changed
@@ -147,6 +163,36 @@ def save_figures(run_dir, runs: dict, metric: str, attn_model=None) -> list:
         atomic_write(path, lambda f: fig.savefig(f, format="png"))
         saved.append(path)
     return saved
+
+
+def heatmap_model(result: dict, cfg: Config, task: Task, run_dir, be):
+    """What the attention heat map is drawn from: after a NaN stop the last good checkpoint,
+    never the NaN parameters; None for a model without attention."""
+    if not cfg.uses_attention:
+        return None
+    if result["stopped"] != "nan":
+        return result["params"], cfg, task
+    ck = load_checkpoint(os.path.join(run_dir, CHECKPOINT))
+    return params_from_host(ck["params"], cfg, be), cfg, task
+
+
+def _check_compare_folder(top, dirs: dict, overwrite: bool, resume: bool) -> list:
+    """The labels whose run folder holds a checkpoint; refuses a folder that holds a comparison
+    unless ``resume`` or ``overwrite`` (which deletes the checkpoints), and ``resume`` of none."""
+    held = [label for label, d in dirs.items() if os.path.exists(os.path.join(d, CHECKPOINT))]
+    if held and not (resume or overwrite):
+        raise TrainError(f"{os.fspath(top)!r} already holds a comparison: continue it with "
+                         "--resume, pick another --name, or --overwrite to train it again")
+    if resume and not held:
+        raise TrainError(f"--resume: {os.fspath(top)!r} holds no checkpoint of a comparison; "
+                         "start it without --resume")
+    if overwrite:
+        for label in held:
+            os.remove(os.path.join(dirs[label], CHECKPOINT))
+        return []
+    for name in remove_temporary_files(top):
+        print(f"note: removed {name}, left in {top} by an interrupted write", file=sys.stderr)
+    return held
 
 
 def _max_rss_mib():
@@ -222,7 +268,7 @@ def seeds_table(rows: list, metric: str) -> str:
 
 def _compare_run(job: dict):
     """One run of a comparison, in this process or a worker: train it, write its figures and
-    summary. Returns ``(row, records, host parameters)``."""
+    summary. Returns ``(row, records, host parameters, the signal that stopped it or None)``."""
     label, cfg, task, tc, run_dir = (job[k] for k in ("label", "cfg", "task", "tc", "run_dir"))
     be = get_backend(job["backend"])
     log = job.get("log") or (lambda m: print(m, file=sys.stderr, flush=True))
@@ -230,9 +276,13 @@ def _compare_run(job: dict):
     log(f"[{job['title']}] attention={cfg.attention} method={cfg.method} k_trunc={cfg.k_trunc}"
         + (f" detach_scores={cfg.detach_scores}" if cfg.uses_attention else ""))
     t0 = time.perf_counter()
-    result = train(cfg, task, tc, run_dir, backend=be, progress=job["progress"], log=log)
-    wall = time.perf_counter() - t0
+    result = train(cfg, task, tc, run_dir, backend=be, progress=job["progress"], log=log,
+                   resume=job["resume"], allow_changes=job["allow_changes"])
+    wall = result["elapsed"] if job["resume"] else time.perf_counter() - t0
     last = result["records"][-1]
+    if result["stopped"] == "interrupted":          # checkpoint saved; the caller stops
+        return ({"label": label, "seed": tc.seed, "stopped": "interrupted"}, result["records"],
+                None, result.get("signal"))
     peak = peak_step_memory(result["params"], cfg, task, tc.batch, be)
     row = {"label": label, "seed": tc.seed,
            "k_trunc": cfg.k_trunc if cfg.method != "bptt" else "none",
@@ -244,25 +294,30 @@ def _compare_run(job: dict):
     log(f"[{job['title']}] {task.metric_name} {last[task.metric_name]:.3f} after "
         f"{result['step']} steps, {wall:.1f} s ({result['stopped']}); figures: "
         f"{', '.join(run_figs)}")
-    return row, result["records"], params_to_host(result["params"])
+    return row, result["records"], params_to_host(result["params"]), result.get("signal")
 
 
 @with_threads
 def run_compare(preset: str, runs_dir: str, name: str, overrides: dict, backend=None,
-                progress: bool = True, overwrite: bool = False, log=print, seeds=None,
+                progress: bool = True, overwrite: bool = False, log=print,
+                resume: bool = False, allow_changes: bool = False, seeds=None,
                 jobs: int = 1, scheduler=None) -> list:
     """Train every method of ``METHODS`` under ``preset`` (with ``overrides`` of its fields).
 
-    ``overrides`` maps "task", "model", "train" to dicts of fields. ``seeds``: train each method
-    at each of these seeds (default: the training seed alone); with several, run folders are
-    ``<name>/seed<s>/<label>``. ``jobs``: runs trained side by side in worker processes
-    (``minisab.parallel``; results are bit-identical to ``jobs=1``), ``scheduler``: a Dask
-    scheduler instead. Returns one dict per run (by seed, then method): label, seed,
-    k_trunc, step, the metric, loss, time (s), peak_mib, stopped.
+    ``overrides`` maps "task", "model", "train" to dicts of fields. ``resume`` continues an
+    interrupted comparison: runs with a checkpoint resume (a finished one just reloads), the
+    others start. ``seeds``: train each method at each of these seeds (default: the training
+    seed alone); with several, run folders are ``<name>/seed<s>/<label>``. ``jobs``: runs
+    trained side by side in worker processes (``minisab.parallel``; results are bit-identical
+    to ``jobs=1``), ``scheduler``: a Dask scheduler instead. Returns one dict per run (by
+    seed, then method): label, seed, k_trunc, step, the metric, loss, time (s, the run's
+    training time, summed over resumes), peak_mib, stopped.
     """
     p = {part: {**PRESETS[preset][part], **overrides.get(part, {})}
          for part in ("task", "model", "train")}
     spec = dict(p["task"])
+    if spec["name"] != PRESETS[preset]["task"]["name"]:     # another task: not the preset's
+        spec = dict(overrides["task"])                      # copy options (make_task refuses)
     task = make_task(spec.pop("name"), spec.pop("T"), **spec)
     tc = TrainConfig(**p["train"])
     seeds = [tc.seed] if seeds is None else list(seeds)
@@ -278,21 +333,24 @@ def run_compare(preset: str, runs_dir: str, name: str, overrides: dict, backend=
                                      label.replace(" ", "-")),
              "title": label + (f" seed {s}" if len(seeds) > 1 else ""), "name": name,
              "backend": backend, "progress": progress and jobs == 1 and scheduler is None,
-             "log": log if jobs == 1 and scheduler is None else None}
+             "log": log if jobs == 1 and scheduler is None else None,
+             "resume": False, "allow_changes": allow_changes}
             for s in seeds for label, cfg in cfgs.items()]
+    for cfg in cfgs.values():                       # an absurd --T: refused up front
+        check_memory(cfg, task.length(), tc.batch, tc.eval_batch)
+    held = _check_compare_folder(top, {run["title"]: run["run_dir"] for run in runs},
+                                 overwrite, resume)
     for run in runs:                                # refuse before spending minutes training
-        if os.path.exists(os.path.join(run["run_dir"], CHECKPOINT)):
-            if not overwrite:
-                raise TrainError(f"{os.fspath(top)!r} already holds a comparison: pick another "
-                                 "--name, or --overwrite to train it again")
-            os.remove(os.path.join(run["run_dir"], CHECKPOINT))
+        if run["title"] in held:
+            check_resumable(run["run_dir"], run["cfg"], task, run["tc"], allow_changes)
+            run["resume"] = True
     done = {}
-    for run, (row, records, host_params) in run_all(
+    for run, (row, records, host_params, signal) in run_all(
             _compare_run, runs, jobs=jobs, scheduler=scheduler, describe=lambda r: r["title"],
             log=log if (jobs > 1 or scheduler is not None) else False):
         done[run["title"]] = (row, records, host_params)
-        if row["stopped"] == "interrupted":          # Ctrl-C: its checkpoint is saved; stop
-            raise KeyboardInterrupt
+        if row["stopped"] == "interrupted":          # train saved; stop the comparison
+            raise Terminated() if signal == "SIGTERM" else KeyboardInterrupt()
     rows = [done[run["title"]][0] for run in runs]                # a fixed order, not finish order
     curves = {run["title"]: done[run["title"]][1] for run in runs}
     sab = next(run for run in runs if run["cfg"].uses_attention)     # the first seed's SAB

@@ -1,4 +1,6 @@
-"""The tasks, generated in code (nothing is downloaded): copy, adding, character-level text.
+"""The tasks, generated in code or read offline (nothing is downloaded): copy, adding,
+character-level text, and pixel-by-pixel image classification (``digits``, ``pdigits``,
+``fashion``: minisab/datasets.py).
 
 Every task draws a batch from a host ``numpy.random.Generator`` and returns host arrays
 ``(x, targets, mask)``:
@@ -26,14 +28,20 @@ metric is the accuracy on the last ``n`` steps (chance ``1 / n_symbols``). ``mas
 """
 from __future__ import annotations
 
+import functools
 import math
+import os
 from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
 
+from . import datasets
+from .datasets import DataError
+
 MASKS = ("all", "recall")
-TASKS = ("copy", "adding", "text")
+TASKS = ("copy", "adding", "text", "digits", "pdigits", "fashion")
+IMAGE_TASKS = ("digits", "pdigits", "fashion")     # one step a pixel, fixed T (datasets.py)
 
 
 class TaskError(ValueError):
@@ -58,11 +66,7 @@ def copy_batch(rng: np.random.Generator, batch: int, T: int, n_digits: int = 10,
     Returns ``x`` (B, T+2n, n_symbols+2), ``targets`` (B, T+2n) int64, ``mask`` (B, T+2n).
     """
     _need_int(batch, "batch", 1)
-    _need_int(T, "T", 1)
-    _need_int(n_digits, "n_digits", 1)
-    _need_int(n_symbols, "n_symbols", 1)
-    if mask not in MASKS:
-        raise TaskError(f"invalid mask={mask!r}: accepted values are {', '.join(map(repr, MASKS))}")
+    _check_copy(T, n_digits, n_symbols, mask)
     n = n_digits
     total = T + 2 * n
     digits = rng.integers(1, n_symbols + 1, size=(batch, n))           # (B, n)
@@ -75,6 +79,14 @@ def copy_batch(rng: np.random.Generator, batch: int, T: int, n_digits: int = 10,
     if mask == "recall":
         m[:, :T + n] = 0.0
     return one_hot(ids, n_symbols + 2), targets, m
+
+
+def _check_copy(T, n_digits, n_symbols, mask):
+    _need_int(T, "T", 1)
+    _need_int(n_digits, "n_digits", 1)
+    _need_int(n_symbols, "n_symbols", 1)
+    if mask not in MASKS:
+        raise TaskError(f"invalid mask={mask!r}: accepted values are {', '.join(map(repr, MASKS))}")
 
 
 def recall_accuracy(logits, targets, n_digits: int) -> float:
@@ -125,7 +137,7 @@ def corpus_from_text(text: str, valid_fraction: float = 0.1, source: str = "<tex
         raise TaskError(f"invalid valid_fraction={valid_fraction!r}: accepted values are in (0, 1)")
     if len(text) == 0:
         raise TaskError(f"text file {source} is empty: give a UTF-8 text of a few thousand "
-                        "characters, or use the built-in corpus (--text-file none)")
+                        "characters, or leave out --text-file for the default corpus")
     vocab = "".join(sorted(set(text)))
     lookup = {ch: i for i, ch in enumerate(vocab)}
     ids = np.array([lookup[ch] for ch in text], dtype=np.int64)
@@ -176,6 +188,15 @@ def builtin_text(n_records: int = 400, seed: int = 0) -> str:
     return "".join(lines)
 
 
+@functools.lru_cache(maxsize=1)
+def stdlib_corpus() -> Corpus:
+    """The default corpus: ``pydoc_data.topics`` (datasets.py), its last 10% held out."""
+    try:
+        return corpus_from_text(datasets.stdlib_text(), source="<pydoc_data.topics>")
+    except DataError as e:
+        raise TaskError(str(e)) from None
+
+
 def text_batch(rng: np.random.Generator, batch: int, T: int, ids: np.ndarray, vocab_size: int):
     """Random windows of ``T + 1`` characters: input chars [0, T), targets chars [1, T+1)."""
     _need_int(batch, "batch", 1)
@@ -220,9 +241,16 @@ class Task:
     def metric(self, logits, targets, mask, loss: float) -> float:
         return self._metric(logits, targets, mask, loss)
 
+    def length(self) -> int:
+        """Steps of one sequence: ``T + 2 * n_digits`` for copy, ``T`` otherwise."""
+        return self.T + 2 * self.options["n_digits"] if self.name == "copy" else self.T
+
     def at_length(self, T: int) -> "Task":
         """The same task at another sequence length (transfer)."""
         _need_int(T, "T", 2 if self.name == "adding" else 1)
+        if self.name in IMAGE_TASKS and T != self.T:
+            raise TaskError(f"invalid T={T!r} for task {self.name!r}: accepted values are "
+                            f"{self.T} (an image has a fixed number of pixels)")
         return replace(self, T=T)
 
     def spec(self) -> dict:
@@ -230,11 +258,43 @@ class Task:
         return {"name": self.name, "T": self.T, **self.options}
 
 
-def make_task(name: str, T: int, n_digits: int = 10, n_symbols: int = 8, mask: str = "all",
-              text_file=None, corpus: Corpus | None = None) -> Task:
-    """Build a task by name: "copy", "adding" or "text" (``text_file=None``: built-in corpus)."""
+def make_task(name: str, T: int | None, n_digits: int | None = None,
+              n_symbols: int | None = None, mask: str | None = None, text_file=None,
+              corpus: Corpus | None = None, data_dir=None, image_size: int | None = None) -> Task:
+    """Build a task by name: "copy", "adding", "text", "digits", "pdigits" or "fashion".
+
+    ``n_digits`` (default 10), ``n_symbols`` (default 8) and ``mask`` (default "all") belong to
+    the copy task; ``text_file`` and ``corpus`` to the text task (``text_file=None`` reads the
+    default corpus, the standard library's ``pydoc_data.topics``; ``corpus`` gives one
+    directly, e.g. ``corpus_from_text(builtin_text())``, the generated demo); ``data_dir`` and
+    ``image_size`` to fashion. Given to another task they are refused rather than ignored.
+    Image tasks (datasets.py): ``T`` is the number of pixels (``None`` takes it); fashion reads
+    ``data_dir`` (default the Debian path) at ``image_size`` 14 (T=196, the default), 7 (T=49)
+    or 28 (T=784).
+    """
+    if name not in TASKS:
+        raise TaskError(f"invalid task={name!r}: accepted values are "
+                        f"{', '.join(map(repr, TASKS))}")
+    owners = {"n_digits": "copy", "n_symbols": "copy", "mask": "copy", "text_file": "text",
+              "corpus": "text", "data_dir": "fashion", "image_size": "fashion"}
+    given = {"n_digits": n_digits, "n_symbols": n_symbols, "mask": mask, "text_file": text_file,
+             "corpus": corpus, "data_dir": data_dir, "image_size": image_size}
+    own = [k for k, task in owners.items() if task == name]
+    foreign = [k for k, v in given.items() if v is not None and k not in own]
+    if foreign:
+        raise TaskError(f"invalid {foreign[0]}={given[foreign[0]]!r} for task={name!r}: "
+                        f"{name!r} accepts " + (", ".join(own) if own else "no options")
+                        + f" ({foreign[0]} belongs to the {owners[foreign[0]]} task)")
+    if name in IMAGE_TASKS:
+        try:
+            return _image_task(name, T, data_dir, 14 if image_size is None else image_size)
+        except DataError as e:
+            raise TaskError(str(e)) from None
     if name == "copy":
-        copy_batch(np.random.default_rng(0), 1, T, n_digits, n_symbols, mask)   # validates
+        n_digits = 10 if n_digits is None else n_digits
+        n_symbols = 8 if n_symbols is None else n_symbols
+        mask = "all" if mask is None else mask
+        _check_copy(T, n_digits, n_symbols, mask)
         V = n_symbols + 2
         return Task("copy", T, V, V, "xent", "accuracy", True, 1.0 / n_symbols,
                     {"n_digits": n_digits, "n_symbols": n_symbols, "mask": mask},
@@ -246,8 +306,7 @@ def make_task(name: str, T: int, n_digits: int = 10, n_symbols: int = 8, mask: s
                     adding_batch, lambda y, tg, m, loss: loss)
     if name == "text":
         if corpus is None:
-            corpus = (corpus_from_text(builtin_text(), source="<built-in>") if text_file is None
-                      else load_text(text_file))
+            corpus = stdlib_corpus() if text_file is None else load_text(text_file)
         V = len(corpus.vocab)
         text_batch(np.random.default_rng(0), 1, T, corpus.valid, V)      # validates T
         return Task("text", T, V, V, "xent", "bpc", False, math.log2(V),
@@ -258,3 +317,26 @@ def make_task(name: str, T: int, n_digits: int = 10, n_symbols: int = 8, mask: s
                     lambda rng, B, T_: text_batch(rng, B, T_, corpus.valid, V))
     raise TaskError(f"invalid task={name!r}: accepted values are {', '.join(map(repr, TASKS))}")
 
+
+
+# ------------------------------------------------------------------------- image tasks
+def _image_task(name: str, T, data_dir, image_size: int) -> Task:
+    """``digits``, ``pdigits`` or ``fashion``: one pixel a step, the class at the last step
+    (the data, splits and layout: minisab/datasets.py)."""
+    if name in ("digits", "pdigits"):
+        xtr, ytr, xte, yte = datasets.digits_split()
+        options, what = {}, "8×8 pixels"
+    else:
+        data_dir = datasets.FASHION_DIR if data_dir is None else os.fspath(data_dir)
+        xtr, ytr, xte, yte = datasets.load_fashion(data_dir, image_size)
+        options = {"data_dir": data_dir, "image_size": image_size}
+        what = f"{image_size}×{image_size} pixels (image_size={image_size})"
+    n_pixels = xtr.shape[1] * xtr.shape[2]
+    if T is not None and T != n_pixels:
+        raise TaskError(f"invalid T={T!r} for task {name!r}: accepted values are {n_pixels} "
+                        f"(one step a pixel, {what}) or None (leave --T out)")
+    order = datasets.pixel_permutation(n_pixels) if name == "pdigits" else None
+    return Task(name, n_pixels, 1, 10, "xent", "accuracy", True, 0.1, options,
+                lambda rng, B, T_: datasets.image_batch(rng, B, xtr, ytr, order),
+                lambda y, tg, m, loss: datasets.last_step_accuracy(y, tg),
+                lambda rng, B, T_: datasets.image_batch(rng, B, xte, yte, order, replace=False))

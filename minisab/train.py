@@ -14,14 +14,21 @@ batches (a host Generator seeded ``[seed, 0]``, whose state is checkpointed) and
 batch (seeded ``[seed, 1]``, drawn once). A resumed run therefore replays exactly
 the batches and updates of an uninterrupted one and ends at the same bits.
 
-A training step is committed in one assignment (``state = new``); Ctrl-C between two
-assignments saves the last committed step. A NaN or infinite loss or gradient norm stops the
-run without touching the checkpoint on disk (the last good one).
+A training step is committed in one assignment (``state = new``); Ctrl-C (or SIGTERM, see
+``faults.py``) between two assignments saves the last committed step. A NaN or infinite loss or
+gradient norm stops the run without touching the checkpoint on disk (the last good one).
+
+The checkpoint is the truth about a run. On resume, rows of ``metrics.jsonl`` after its step
+are dropped (also a torn last line, what a crash during an append leaves), and if the
+checkpoint's step is an evaluation step whose row is missing (the run was stopped inside the
+evaluation), the evaluation is done first, with the training loss it would have had. Leftover
+temporary files of a killed write are removed. A resume with other training options than the
+checkpoint's is refused, unless ``allow_changes``; the change is then recorded in
+``changes.jsonl``.
 """
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import os
 import sys
@@ -32,20 +39,20 @@ from typing import Callable, NamedTuple, Optional
 import numpy as np
 
 from .backend import get_backend, host_rng, to_float, to_host
-from .checkpoint import (CheckpointError, atomic_write_text, check_matches, load_checkpoint,
+from .checkpoint import (CheckpointError, load_checkpoint, remove_temporary_files,
                          save_checkpoint)
 from .config import Config
+from .faults import Terminated, fault_point
 from .optim import Optimizer
 from .params import check_params, init_params, params_from_host, params_to_host
+# The run record (metrics.jsonl, changes.jsonl, the resume check) lives in runrecord.py; its
+# names are also importable from here, as they were before it was split off.
+from .runrecord import (CHANGES, CHECKPOINT, CONFIG, METRICS, TrainError,  # noqa: F401
+                        append_metric as _append_metric, changed_options, check_resumable,
+                        read_metrics, record_changes, write_metrics as _write_metrics)
 from .sab import forward, loss_and_grads, loss_forward
 from .tasks import Task
 from .threads import with_threads
-
-CHECKPOINT, METRICS, CONFIG = "checkpoint.npz", "metrics.jsonl", "config.json"
-
-
-class TrainError(ValueError):
-    """A training option or a run folder that cannot be used as asked."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,16 @@ class TrainConfig:
             v = getattr(self, name)
             if not (isinstance(v, int) and not isinstance(v, bool) and v >= 1):
                 raise TrainError(f"invalid {name}={v!r}: accepted values are integers >= 1")
+        if not (isinstance(self.seed, int) and not isinstance(self.seed, bool)
+                and 0 <= self.seed < 2 ** 63):
+            raise TrainError(f"invalid seed={self.seed!r}: accepted values are integers "
+                             "from 0 to 2**63 - 1")
+        for name in ("forget_bias", "momentum") + (("target",) if self.target is not None
+                                                   else ()):
+            v = getattr(self, name)
+            if not (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)):
+                raise TrainError(f"invalid {name}={v!r}: accepted values are finite numbers"
+                                 + (" or None (no early stop)" if name == "target" else ""))
         try:
             self.optimizer_obj()                                    # validates lr, clip, ...
         except ValueError as e:
@@ -126,34 +143,17 @@ def reached(task: Task, value: float, target: Optional[float]) -> bool:
     return value >= target if task.higher_is_better else value <= target
 
 
-def read_metrics(run_dir) -> list:
-    """The records of ``metrics.jsonl`` (an empty list if there is none)."""
-    path = os.path.join(run_dir, METRICS)
-    if not os.path.exists(path):
-        return []
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
-
-
-def _write_metrics(run_dir, records) -> None:
-    atomic_write_text(os.path.join(run_dir, METRICS),
-                      "".join(json.dumps(r) + "\n" for r in records))
-
-
-def _append_metric(run_dir, record) -> None:
-    with open(os.path.join(run_dir, METRICS), "a", encoding="utf-8") as f:
-        f.write(json.dumps(record) + "\n")
-
-
 @with_threads
 def train(cfg: Config, task: Task, tc: TrainConfig, run_dir, backend=None, resume: bool = False,
-          progress: bool = True, callback: Optional[Callable] = None, log=None) -> dict:
+          progress: bool = True, callback: Optional[Callable] = None, log=None,
+          allow_changes: bool = False) -> dict:
     """Train ``cfg`` on ``task`` under ``tc``, writing into ``run_dir``.
 
     ``resume=True`` continues from ``run_dir/checkpoint.npz`` (same model and task; ``tc.steps``
-    may be larger). ``callback(step, loss)`` is called after every committed step (tests use it
-    to interrupt). Returns ``{"params", "step", "records", "stopped", "elapsed"}`` where
-    ``stopped`` is "done", "target", "nan" or "interrupted".
+    may be larger; other training options only with ``allow_changes``). ``callback(step, loss)``
+    is called after every committed step (tests use it to interrupt). Returns ``{"params",
+    "step", "records", "stopped", "elapsed", "grad_norm", "signal"}`` where ``stopped`` is
+    "done", "target", "nan" or "interrupted" (by ``signal`` "SIGINT" or "SIGTERM").
     """
     log = log or (lambda msg: print(msg, file=sys.stderr))
     be = get_backend(backend)
@@ -163,29 +163,41 @@ def train(cfg: Config, task: Task, tc: TrainConfig, run_dir, backend=None, resum
                          f"({task.input_size}, {task.output_size}, {task.loss!r})")
     opt = tc.optimizer_obj()
     os.makedirs(run_dir, exist_ok=True)
+    for name in remove_temporary_files(run_dir):
+        log(f"note: removed {name}, left in {run_dir} by an interrupted write")
     ckpt_path = os.path.join(run_dir, CHECKPOINT)
     model_d, task_d = cfg.to_dict(), task.spec()
     eval_data = task.sample_eval(host_rng([tc.seed, 1]), tc.eval_batch)   # drawn once, fixed
     rng = host_rng([tc.seed, 0])          # training batches; init_params draws from host_rng(seed)
     if resume:
-        ck = load_checkpoint(ckpt_path)
-        check_matches(ck["meta"], model_d, task_d, ckpt_path)
+        ck = check_resumable(run_dir, cfg, task, tc, allow_changes)
         meta = ck["meta"]
         try:
             params = params_from_host(ck["params"], cfg, be)
+            check_params(params, cfg)
             opt_state = {k: (v if k == "t" else be.asarray(v, dtype=cfg.dtype))
                          for k, v in ck["opt_state"].items()}
-            if sorted(opt_state) != sorted(opt.init_state(params)):
+            fresh = opt.init_state(params)
+            if sorted(opt_state) != sorted(fresh):
                 raise ValueError(f"optimiser slots {sorted(opt_state)} do not fit "
                                  f"optimizer={opt.name!r}")
+            for k, v in fresh.items():                              # no silent broadcasting
+                if k != "t" and tuple(opt_state[k].shape) != tuple(v.shape):
+                    raise ValueError(f"optimiser slot {k!r} has shape "
+                                     f"{tuple(opt_state[k].shape)}, expected {tuple(v.shape)}")
             rng.bit_generator.state = meta["rng_state"]
-            check_params(params, cfg)
+            step, elapsed = int(meta["step"]), float(meta.get("elapsed", 0.0))
+            loss_sum, loss_n = float(meta.get("loss_sum", 0.0)), int(meta.get("loss_n", 0))
+            grad_norm = meta.get("grad_norm")
         except (ValueError, TypeError, KeyError) as e:
             raise CheckpointError(f"checkpoint {ckpt_path!r} does not fit this run: {e}") from None
-        step, elapsed = int(meta["step"]), float(meta.get("elapsed", 0.0))
-        loss_sum, loss_n = float(meta.get("loss_sum", 0.0)), int(meta.get("loss_n", 0))
-        records = [r for r in read_metrics(run_dir) if r["step"] <= step]
+        records = [r for r in read_metrics(run_dir, log) if r["step"] <= step]
         _write_metrics(run_dir, records)                            # drop what came after it
+        changes = changed_options(meta.get("train", {}), tc)
+        if changes:
+            record_changes(run_dir, step, changes)
+            log(f"note: training options changed at step {step}, recorded in "
+                f"{os.path.join(run_dir, CHANGES)}")
         log(f"resuming {run_dir} at step {step}")
     else:
         if os.path.exists(ckpt_path):
@@ -195,34 +207,43 @@ def train(cfg: Config, task: Task, tc: TrainConfig, run_dir, backend=None, resum
         params = init_params(cfg, seed=tc.seed, backend=be, forget_bias=tc.forget_bias)
         opt_state = opt.init_state(params)
         step, elapsed, loss_sum, loss_n, records = 0, 0.0, 0.0, 0, []
+        grad_norm = None
         _write_metrics(run_dir, records)
     # The committed state, replaced whole (one assignment) after each finished step.
-    state = _State(step, params, opt_state, rng.bit_generator.state, loss_sum, loss_n)
+    state = _State(step, params, opt_state, rng.bit_generator.state, loss_sum, loss_n, grad_norm)
 
-    def save(st, elapsed_now):
+    def save(st, elapsed_now, point="checkpoint-write"):
         save_checkpoint(ckpt_path, params_to_host(st.params),
                         {k: (v if k == "t" else to_host(v)) for k, v in st.opt_state.items()},
                         {"step": st.step, "rng_state": st.rng_state, "model": model_d,
                          "task": task_d, "train": tc.to_dict(), "elapsed": elapsed_now,
-                         "loss_sum": st.loss_sum, "loss_n": st.loss_n})
+                         "loss_sum": st.loss_sum, "loss_n": st.loss_n,
+                         "grad_norm": st.grad_norm},
+                        during_write=lambda: fault_point(point, st.step))
 
-    def do_eval(st, grad_norm, elapsed_now):
+    def do_eval(st, elapsed_now):
         ev = evaluate(st.params, cfg, task, eval_data, be)
+        fault_point("eval", st.step)
         rec = {"step": st.step, "loss": ev["loss"], task.metric_name: ev[task.metric_name],
                "train_loss": st.loss_sum / st.loss_n if st.loss_n else None,
-               "grad_norm": grad_norm, "time": round(elapsed_now, 3)}
-        records.append(rec)
+               "grad_norm": st.grad_norm, "time": round(elapsed_now, 3)}
         _append_metric(run_dir, rec)
+        records.append(rec)
+        fault_point("metrics-append", st.step)
         return rec
 
     bar = _progress(tc.steps, step, task.metric_name, progress)
-    stopped, grad_norm, t0 = "done", None, time.perf_counter() - elapsed
+    stopped, signame, t0 = "done", None, time.perf_counter() - elapsed
     last = records[-1] if records else None
     try:
         if not resume:
-            last = do_eval(state, None, 0.0)
-            save(state, 0.0)
-            bar.show(last)
+            save(state, 0.0)        # first, so that a run stopped from here on can resume
+        if state.step % tc.eval_every == 0 or state.step == tc.steps:
+            if not (records and records[-1]["step"] == state.step):
+                # A new run, or one stopped inside this step's evaluation: evaluate it now.
+                last = do_eval(state, time.perf_counter() - t0)
+                bar.show(last)
+            state = state._replace(loss_sum=0.0, loss_n=0)
         while state.step < tc.steps:
             if last is not None and reached(task, last[task.metric_name], tc.target):
                 stopped = "target"
@@ -249,30 +270,31 @@ def train(cfg: Config, task: Task, tc: TrainConfig, run_dir, backend=None, resum
                        f"tighter gradient clipping (now --clip {tc.clip:g})."))
                 break
             state = _State(state.step + 1, new_params, new_opt_state, rng.bit_generator.state,
-                           state.loss_sum + loss_f, state.loss_n + 1)
+                           state.loss_sum + loss_f, state.loss_n + 1, grad_norm)
             bar.update(loss_f)
+            fault_point("step", state.step)
             if callback is not None:
                 callback(state.step, loss_f)
             if state.step % tc.eval_every == 0 or state.step == tc.steps:
                 now = time.perf_counter() - t0
-                last = do_eval(state, grad_norm, now)
+                last = do_eval(state, now)
                 state = state._replace(loss_sum=0.0, loss_n=0)
                 save(state, now)
                 bar.show(last)
         else:
             if last is not None and reached(task, last[task.metric_name], tc.target):
                 stopped = "target"
-    except KeyboardInterrupt:
-        stopped = "interrupted"
-        save(state, time.perf_counter() - t0)
-        log(f"\ninterrupted: checkpoint at step {state.step} written to {ckpt_path}; "
-            "continue with the same command and --resume")
+    except KeyboardInterrupt as e:
+        stopped, signame = "interrupted", "SIGTERM" if isinstance(e, Terminated) else "SIGINT"
+        save(state, time.perf_counter() - t0, point="interrupt-write")
+        log(f"\ninterrupted ({signame}): checkpoint at step {state.step} written to "
+            f"{ckpt_path}; continue with the same command and --resume")
     finally:
         bar.close()
     if stopped == "target":
         save(state, time.perf_counter() - t0)
     return {"params": state.params, "step": state.step, "records": records, "stopped": stopped,
-            "elapsed": time.perf_counter() - t0, "grad_norm": grad_norm}
+            "elapsed": time.perf_counter() - t0, "grad_norm": state.grad_norm, "signal": signame}
 
 
 class _State(NamedTuple):
@@ -283,6 +305,7 @@ class _State(NamedTuple):
     rng_state: dict          # numpy Generator bit_generator.state after the step's batch
     loss_sum: float          # training loss summed since the last evaluation
     loss_n: int
+    grad_norm: Optional[float]  # of the step's update (None before the first step)
 
 
 def _saved_step(path):

@@ -40,8 +40,25 @@ def test_help_shows_defaults(command, capsys):
     (["train", "--task", "text", "--text-file", "/no/such/file.txt"], "does not exist"),
     (["compare", "--preset", "gpu"], "argument --preset: invalid choice: 'gpu'"),
     (["compare", "--k-trunc", "0"], "argument --k-trunc"),
-    (["eval", "/no/such/run"], "has no config.json"),
+    (["eval", "/no/such/run"], "invalid run='/no/such/run': it does not exist"),
     (["frobnicate"], "invalid choice: 'frobnicate'"),
+    (["train", "--seed", "-1"], "argument --seed: expected an integer from 0 to 2**63 - 1"),
+    (["compare", "--seed", "-1"], "argument --seed: expected an integer from 0"),
+    (["gradcheck", "--seed", "-1"], "argument --seed: expected an integer from 0"),
+    (["gradcheck", "--steps", "0"], "argument --steps: expected an integer >= 1"),
+    (["gradcheck", "--steps", "-1"], "argument --steps: expected an integer >= 1"),
+    (["gradcheck", "--batch", "-2"], "argument --batch: expected an integer >= 1"),
+    (["gradcheck", "--batch", "0"], "argument --batch: expected an integer >= 1"),
+    (["train", "--forget-bias", "nan"], "argument --forget-bias: expected a finite number"),
+    (["train", "--T", "10000000"], "invalid --T: sequences of 10000020 steps need at least"),
+    (["train", "--task", "adding", "--mask", "recall"], "invalid mask='recall' for task='adding'"),
+    (["train", "--text-file", "x.txt"], "invalid text_file="),
+    (["train", "--name", "../../x"], "invalid --name='../../x': accepted values are one folder"),
+    (["compare", "--name", ".."], "invalid --name='..'"),
+    (["compare", "--T", "10000000"], "invalid --T: sequences of 10000006 steps need at least"),
+    (["train", "--allow-changes"], "invalid --allow-changes without --resume"),
+    (["compare", "--resume"], "holds no checkpoint of a comparison"),
+    (["eval", "/dev/null"], "invalid run='/dev/null': it is a file"),
 ])
 def test_bad_input_exits_2_without_traceback(argv, words, capsys, tmp_path):
     code, out, err = run(argv + ["--runs-dir", str(tmp_path)] if argv[0] in ("train", "compare")
@@ -123,55 +140,85 @@ def test_compare_tiny(tmp_path, capsys):
     model = json.loads((top / "sab" / "config.json").read_text())["model"]
     assert model["k_trunc"] == 2 and model["hidden_size"] == 5 and model["k_att"] == 1
     code, _, err = run(["compare", "--runs-dir", str(tmp_path), "--name", "c"], capsys)
-    assert code == 2 and "--overwrite" in err                   # nothing is lost
+    assert code == 2 and "--overwrite" in err and "--resume" in err    # nothing is lost
+    same = ["compare", "--runs-dir", str(tmp_path), "--name", "c", "--T", "3", "--n-digits",
+            "2", "--n-symbols", "3", "--hidden-size", "5", "--k-trunc", "2", "--steps", "3",
+            "--eval-every", "3", "--eval-batch", "4", "--batch", "2", "--no-progress", "--resume"]
+    code, out, err = run(same, capsys)
+    assert code == 0 and [json.loads(x)["step"] for x in (top / "sab" / "metrics.jsonl")
+                          .read_text().splitlines()] == [0, 3]    # a finished one: reloaded
+    code, _, err = run(same + ["--lr", "0.5"], capsys)
+    assert code == 2 and "changed training options (lr: 0.01 in the run, 0.5 now)" in err
+    code, _, err = run(["compare", "--runs-dir", str(tmp_path), "--name", "c", "--resume"],
+                       capsys)
+    assert code == 2 and "belongs to another model" in err and "Traceback" not in err
 
 
-def test_gradcheck_still_works(capsys):
-    code, out, _ = run(["gradcheck", "--steps", "4"], capsys)
-    assert code == 0 and "W_x" in out
+def test_runs_dir_that_is_a_file_or_read_only(tmp_path, capsys, monkeypatch):
+    (tmp_path / "f").write_text("x")
+    code, _, err = run(["train", *TINY, "--runs-dir", str(tmp_path / "f")], capsys)
+    assert code == 2 and "it is a file" in err and "Traceback" not in err
+    (tmp_path / "ro").mkdir(mode=0o500)
+    import minisab.argcheck       # root may write anywhere: ask os.access as a user would
+    monkeypatch.setattr(minisab.argcheck.os, "access", lambda path, mode: False)
+    code, _, err = run(["train", *TINY, "--runs-dir", str(tmp_path / "ro" / "runs")], capsys)
+    assert code == 2 and "/ro' cannot be written" in err and "Traceback" not in err
 
 
-def test_ctrl_c_writes_a_checkpoint_and_exits_cleanly(tmp_path):
-    """A real SIGINT to a training process: exit status 130, a loadable checkpoint, no traceback."""
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    from minisab.checkpoint import load_checkpoint
-
-    env = dict(os.environ, OMP_NUM_THREADS="1")
-    proc = subprocess.Popen([sys.executable, "-m", "minisab", "train", *TINY, "--steps",
-                             "1000000", "--eval-every", "50", "--runs-dir", str(tmp_path),
-                             "--name", "r"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env=env,
-                            # A shell's background jobs inherit SIGINT ignored, and Python then
-                            # keeps ignoring it: give the child the default disposition, as a
-                            # terminal's foreground process has.
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    metrics = tmp_path / "r" / "metrics.jsonl"
-    deadline = time.time() + 60
-    while time.time() < deadline and not (metrics.exists() and metrics.read_text().count("\n") >= 2):
-        time.sleep(0.05)                  # wait until training is under way (step 50 evaluated)
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err.decode()
-    assert "Traceback" not in err.decode() and "--resume" in err.decode()
-    ck = load_checkpoint(tmp_path / "r" / "checkpoint.npz")
-    assert ck["meta"]["step"] >= 50
-    assert not [f for f in os.listdir(tmp_path / "r") if f.startswith(".tmp")]
+def test_a_full_disk_exits_2_with_advice(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("MINISAB_FAULT", "checkpoint-write@2:ENOSPC")
+    code, _, err = run(["train", *TINY, "--steps", "4", "--eval-every", "2", "--runs-dir",
+                        str(tmp_path), "--name", "r"], capsys)
+    assert code == 2 and "No space left on device" in err and "--resume" in err
+    assert "Traceback" not in err and not list((tmp_path / "r").glob(".tmp-*"))
 
 
-def test_eval_refuses_a_changed_text_file(tmp_path, capsys):
-    path = tmp_path / "book.txt"
-    path.write_text("the quick brown fox jumps over the lazy dog. " * 20, encoding="utf-8")
-    code, _, err = run(["train", "--task", "text", "--text-file", str(path), "--T", "8",
+def test_config_json_without_a_section_is_refused_by_eval(tmp_path, capsys):
+    assert run(["train", *TINY, "--steps", "2", "--runs-dir", str(tmp_path), "--name", "r"],
+               capsys)[0] == 0
+    path = tmp_path / "r" / "config.json"
+    d = json.loads(path.read_text())
+    del d["model"]
+    path.write_text(json.dumps(d))
+    code, _, err = run(["eval", str(tmp_path / "r")], capsys)
+    assert code == 2 and "has no 'model' section" in err and "Traceback" not in err
+
+
+def test_relative_text_file_and_eval_from_elsewhere(tmp_path, capsys, monkeypatch):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "book.txt").write_text("the quick brown fox jumps. " * 40)
+    monkeypatch.chdir(tmp_path / "a")
+    code, _, err = run(["train", "--task", "text", "--text-file", "book.txt", "--T", "8",
                         "--attention", "none", "--method", "tbptt", "--hidden-size", "4",
                         "--steps", "2", "--eval-batch", "2", "--batch", "2", "--no-progress",
-                        "--runs-dir", str(tmp_path), "--name", "t"], capsys)
+                        "--runs-dir", str(tmp_path / "runs"), "--name", "t"], capsys)
     assert code == 0, err
-    code, out, err = run(["eval", str(tmp_path / "t"), "--T", "8", "16", "--batch", "4"], capsys)
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(["eval", str(tmp_path / "runs" / "t"), "--batch", "2"], capsys)
     assert code == 0 and "bpc" in out, err
-    path.write_text("a different text, with other characters: 0123456789! " * 20)
-    code, _, err = run(["eval", str(tmp_path / "t")], capsys)
-    assert code == 2 and "another task" in err and "Traceback" not in err
+
+
+def test_compare_paper_preset_gets_its_own_folder(tmp_path, capsys, monkeypatch):
+    import minisab.runs
+    seen = {}
+    monkeypatch.setattr(minisab.runs, "run_compare",
+                        lambda preset, runs_dir, name, *a, **kw: seen.update(name=name) or [])
+    run(["compare", "--preset", "paper", "--runs-dir", str(tmp_path), "--no-progress"], capsys)
+    assert seen["name"] == "copy-paper"
+
+
+def test_after_a_nan_stop_the_heat_map_uses_the_last_good_checkpoint(tmp_path, capsys):
+    from minisab.backend import get_backend, to_host
+    from minisab.checkpoint import load_checkpoint
+    from minisab.runs import heatmap_model, load_run
+    assert run(["train", *TINY, "--steps", "2", "--runs-dir", str(tmp_path), "--name", "r"],
+               capsys)[0] == 0
+    cfg, task, params = load_run(tmp_path / "r")
+    nan = {k: v * np.nan for k, v in params.items()}
+    be = get_backend("numpy")
+    for stopped, finite in (("nan", True), ("done", False)):
+        drawn = heatmap_model({"stopped": stopped, "params": nan}, cfg, task, tmp_path / "r", be)
+        assert all(np.isfinite(to_host(v)).all() for v in drawn[0].values()) == finite
+    good = load_checkpoint(tmp_path / "r" / "checkpoint.npz")["params"]
+    drawn = heatmap_model({"stopped": "nan", "params": nan}, cfg, task, tmp_path / "r", be)[0]
+    assert all(np.array_equal(to_host(drawn[k]), good[k]) for k in good)

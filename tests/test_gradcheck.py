@@ -41,3 +41,17 @@ def test_gradcheck_refuses_bad_arguments(capsys):
         main(["gradcheck", "--dtype", "float32"])
     assert e.value.code == 2
     assert "float64" in capsys.readouterr().err
+
+
+def test_check_model_refuses_an_empty_batch():
+    """``--batch 0`` once printed PASS on all-zero gradients: an empty batch checks nothing."""
+    import numpy as np
+
+    from minisab.config import Config
+    from minisab.gradcheck import check_model
+    from minisab.params import init_params
+    cfg = Config(input_size=3, hidden_size=4, output_size=3, attn_size=3, k_top=2, k_att=2,
+                 k_trunc=3)
+    params = init_params(cfg, seed=0)
+    with pytest.raises(ValueError, match="B, T >= 1"):
+        check_model(params, np.zeros((0, 5, 3)), np.zeros((0, 5), dtype=np.int64), cfg)

@@ -77,3 +77,23 @@ def test_output_layer_backward(backend, B, T, H, with_s, seed):
         assert_close_fd(ds, f, s)
     assert_close_fd(g["W_y"], f, W_y)
     assert_close_fd(g["b_y"], f, b_y)
+
+
+@pytest.mark.parametrize("targets, words", [
+    (np.array([[0, 3]]), "from 0 to 3; accepted are integers in \\[0, C\\) = \\[0, 3\\)"),
+    (np.array([[-1, 0]]), "from -1 to 0"),
+    (np.array([[0.0, 1.0]]), "dtype .*float64 for xent"),
+    (np.array([0, 1]), "shape \\(2,\\) for xent"),
+])
+def test_xent_refuses_targets_it_cannot_use(backend, targets, words):
+    """Out-of-range, negative or non-integer targets once gave a loss of -0.0 without a word."""
+    y = backend.asarray(np.zeros((1, 2, 3)))
+    with pytest.raises(ValueError, match=f"invalid targets.*{words}"):
+        xent_forward(y, backend.asarray(targets))
+
+
+def test_losses_refuse_empty_batches_and_misshapen_targets(backend):
+    with pytest.raises(ValueError, match="B, T >= 1"):
+        xent_forward(backend.asarray(np.zeros((0, 2, 3))), backend.asarray(np.zeros((0, 2), int)))
+    with pytest.raises(ValueError, match="invalid targets of shape .* for mse"):
+        mse_forward(backend.asarray(np.zeros((1, 2, 3))), backend.asarray(np.zeros((1, 2, 1))))

@@ -133,3 +133,20 @@ def test_at_length_transfer():
     assert x.shape == (2, 44, 5) and longer.spec()["T"] == 40 and task.T == 10
     with pytest.raises(TaskError):
         task.at_length(0)
+
+
+@pytest.mark.parametrize("name, kw, words", [
+    ("adding", {"mask": "all"}, "invalid mask='all' for task='adding'"),
+    ("adding", {"n_digits": 3}, "invalid n_digits=3 for task='adding'"),
+    ("copy", {"text_file": "book.txt"}, "invalid text_file='book.txt' for task='copy'"),
+    ("text", {"n_symbols": 4}, "invalid n_symbols=4 for task='text'"),
+    ("mnist", {}, "invalid task='mnist': accepted values are 'copy', 'adding', 'text'"),
+])
+def test_options_of_another_task_are_refused_not_ignored(name, kw, words):
+    with pytest.raises(TaskError, match=words):
+        make_task(name, 5, **kw)
+
+
+def test_task_length():
+    assert make_task("copy", 5, n_digits=3).length() == 11
+    assert make_task("adding", 5).length() == 5

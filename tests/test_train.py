@@ -143,7 +143,97 @@ def test_checkpoint_with_wrong_optimizer_state(tmp_path):
     train(_cfg(), TASK, TC, tmp_path / "run", progress=False)
     sgd = TrainConfig(steps=14, batch=3, optimizer="sgd", eval_every=4, eval_batch=8)
     with pytest.raises(CheckpointError, match="optimi"):
-        train(_cfg(), TASK, sgd, tmp_path / "run", progress=False, resume=True)
+        train(_cfg(), TASK, sgd, tmp_path / "run", progress=False, resume=True,
+              allow_changes=True)
+
+
+def test_resume_refuses_changed_training_options_unless_allowed(tmp_path):
+    """The run record stays true: another lr, batch or seed is refused by name, with both
+    values; allowed explicitly, the run continues and ``changes.jsonl`` records the change."""
+    train(_cfg(), TASK, TC, tmp_path / "run", progress=False)
+    for field, value in (("lr", 1e-3), ("batch", 4), ("seed", 1), ("eval_batch", 9)):
+        changed = TrainConfig(**{**TC.to_dict(), "steps": 16, field: value})
+        with pytest.raises(TrainError, match=f"{field}: .* in the run, {value!r} now"):
+            train(_cfg(), TASK, changed, tmp_path / "run", progress=False, resume=True)
+    assert not (tmp_path / "run" / "changes.jsonl").exists()
+    changed = TrainConfig(**{**TC.to_dict(), "steps": 16, "lr": 1e-3})
+    r = train(_cfg(), TASK, changed, tmp_path / "run", progress=False, resume=True,
+              allow_changes=True, log=lambda m: None)
+    assert r["step"] == 16
+    rows = [json.loads(x) for x in (tmp_path / "run" / "changes.jsonl").read_text().splitlines()]
+    assert rows[0]["step"] == 12 and rows[0]["changed"] == {"lr": {"old": 1e-2, "new": 1e-3}}
+    more = TrainConfig(**{**changed.to_dict(), "steps": 20})   # steps alone is no change
+    train(_cfg(), TASK, more, tmp_path / "run", progress=False, resume=True, log=lambda m: None)
+
+
+def test_optimizer_moment_of_the_wrong_shape_is_refused(tmp_path):
+    train(_cfg(), TASK, TC, tmp_path / "run", progress=False)
+    path = tmp_path / "run" / "checkpoint.npz"
+    ck = load_checkpoint(path)
+    ck["opt_state"]["m/W_y"] = ck["opt_state"]["m/W_y"][:1]     # would broadcast
+    save_checkpoint(path, ck["params"], ck["opt_state"], ck["meta"])
+    with pytest.raises(CheckpointError, match="m/W_y.* shape"):
+        train(_cfg(), TASK, TC, tmp_path / "run", progress=False, resume=True)
+
+
+@pytest.mark.parametrize("where", ["inside", "after"])
+def test_interrupt_in_the_evaluation_loses_no_row(tmp_path, monkeypatch, where):
+    """Ctrl-C inside the evaluation of step 8 (before its row is written) or just after it:
+    the resumed run writes the same rows, with the same training losses, as one run."""
+    import minisab.train as tr
+    full = train(_cfg(), TASK, TC, tmp_path / "full", progress=False)
+    real = tr.evaluate if where == "inside" else tr._append_metric
+
+    def stop_at_8(*args, **kw):
+        out = real(*args, **kw)
+        step = args[1]["step"] if where == "after" else None
+        if where == "inside" and len(read_metrics(tmp_path / "part")) == 2:
+            raise KeyboardInterrupt                             # rows 0 and 4 are written
+        if step == 8:
+            raise KeyboardInterrupt
+        return out
+    monkeypatch.setattr(tr, "evaluate" if where == "inside" else "_append_metric", stop_at_8)
+    part = train(_cfg(), TASK, TC, tmp_path / "part", progress=False, log=lambda m: None)
+    monkeypatch.undo()
+    assert part["stopped"] == "interrupted" and part["step"] == 8
+    train(_cfg(), TASK, TC, tmp_path / "part", progress=False, resume=True, log=lambda m: None)
+    strip = [[{k: v for k, v in r.items() if k != "time"} for r in read_metrics(tmp_path / d)]
+             for d in ("full", "part")]
+    assert strip[0] == strip[1] and [r["step"] for r in strip[0]] == [0, 4, 8, 12]
+    assert _same(load_checkpoint(tmp_path / "full" / "checkpoint.npz")["params"],
+                 load_checkpoint(tmp_path / "part" / "checkpoint.npz")["params"])
+
+
+def test_torn_last_metrics_line_is_dropped_on_resume(tmp_path):
+    train(_cfg(), TASK, TC, tmp_path / "run", progress=False)
+    metrics = tmp_path / "run" / "metrics.jsonl"
+    good = metrics.read_text()
+    metrics.write_text(good + '{"step": 16, "lo')
+    notes = []
+    assert read_metrics(tmp_path / "run", notes.append) == read_metrics(tmp_path / "run")
+    assert "torn" in notes[0]
+    more = TrainConfig(**{**TC.to_dict(), "steps": 16})
+    train(_cfg(), TASK, more, tmp_path / "run", progress=False, resume=True, log=notes.append)
+    assert [r["step"] for r in read_metrics(tmp_path / "run")] == [0, 4, 8, 12, 16]
+    metrics.write_text('{"step": 0}\nnot json\n{"step": 4}\n')     # damage inside: refused
+    with pytest.raises(TrainError, match="line 2 is damaged"):
+        read_metrics(tmp_path / "run")
+
+
+def test_files_honour_the_umask_and_leftovers_are_removed(tmp_path):
+    old = os.umask(0o022)
+    try:
+        (tmp_path / "run").mkdir()
+        (tmp_path / "run" / ".tmp-abc-checkpoint.npz").write_bytes(b"half")
+        train(_cfg(), TASK, TC, tmp_path / "run", progress=False, log=lambda m: None)
+        modes = {p.name: p.stat().st_mode & 0o777 for p in (tmp_path / "run").iterdir()}
+        assert modes["checkpoint.npz"] == modes["metrics.jsonl"] == 0o644
+        assert not [n for n in modes if n.startswith(".tmp")]
+        os.umask(0o077)
+        atomic_write(tmp_path / "private", lambda f: f.write(b"x"))
+        assert (tmp_path / "private").stat().st_mode & 0o777 == 0o600
+    finally:
+        os.umask(old)
 
 
 def test_atomic_write_keeps_the_old_file(tmp_path):
@@ -187,7 +277,10 @@ def test_text_task_trains(tmp_path):
 
 
 @pytest.mark.parametrize("kw, field", [({"steps": 0}, "steps"), ({"batch": -1}, "batch"),
-                                       ({"lr": -1.0}, "lr"), ({"optimizer": "rms"}, "optimizer")])
+                                       ({"lr": -1.0}, "lr"), ({"optimizer": "rms"}, "optimizer"),
+                                       ({"seed": -1}, "seed"),
+                                       ({"forget_bias": float("nan")}, "forget_bias"),
+                                       ({"target": float("inf")}, "target")])
 def test_invalid_train_config(kw, field):
     with pytest.raises(TrainError, match=f"invalid {field}="):
         TrainConfig(**kw)

@@ -1,0 +1,66 @@
+"""The real-data and paper-scale experiment scripts, at tiny sizes (``--smoke``): each writes
+results.json, table.md and its figure, and continues an interrupted grid instead of starting it
+again (experiments/paper_copy.py, transfer_long.py, digits.py)."""
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
+
+
+def _script(name):
+    spec = importlib.util.spec_from_file_location(f"_exp_{name}", EXPERIMENTS / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod          # so that worker processes can unpickle its functions
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _rows(out):
+    return json.loads((out / "results.json").read_text())["runs"]
+
+
+def test_paper_copy_resumes_and_transfer_reads_its_models(tmp_path, capsys):
+    pc, tl = _script("paper_copy"), _script("transfer_long")
+    out = tmp_path / "pc"
+    common = ["--smoke", "--out", str(out), "--methods", "sab", "tbptt", "--jobs", "2"]
+    assert pc.main(common + ["--steps", "2"]) == 0
+    first = {(r["method"]): r for r in _rows(out)}
+    assert set(first) == {"sab", "tbptt"} and all(r["steps"] == 2 for r in first.values())
+    # asking for more steps continues each run from its checkpoint: the curve keeps its start
+    assert pc.main(common + ["--steps", "4"]) == 0
+    for r in _rows(out):
+        assert r["steps"] == 4 and [c[0] for c in r["curve"]] == [0, 2, 4]
+        assert r["curve"][:2] == first[r["method"]]["curve"]
+        assert {"step_0.5", "time_0.9", "step_0.99"} <= set(r)
+    assert (out / "learning_curves.png").stat().st_size > 0
+    assert "| 6 | sab | 0 | 4 |" in (out / "table.md").read_text()
+    # other settings in the same folder are refused, not silently retrained
+    with pytest.raises(SystemExit, match="other settings"):
+        pc.main(common + ["--steps", "4", "--hidden-size", "6", "--jobs", "1"])
+
+    tout = tmp_path / "tl"
+    targs = ["--smoke", "--runs", str(out / "runs" / "T6"), "--out", str(tout), "--jobs", "1"]
+    assert tl.main(targs) == 0
+    rows = _rows(tout)
+    assert sorted((r["method"], r["T"]) for r in rows) == [
+        ("sab", 8), ("sab", 12), ("tbptt", 8), ("tbptt", 12)]
+    assert all(r["trained_T"] == 6 and r["peak_mib_per_chunk"] > 0 for r in rows)
+    assert (tout / "transfer.png").exists() and "T=12" in (tout / "table.md").read_text()
+    capsys.readouterr()
+    assert tl.main(targs) == 0                                   # nothing left to evaluate
+    assert "eval " not in capsys.readouterr().err
+
+
+def test_digits_script(tmp_path):
+    dg = _script("digits")
+    out = tmp_path / "dg"
+    assert dg.main(["--smoke", "--out", str(out), "--tasks", "pdigits", "--jobs", "1"]) == 0
+    rows = _rows(out)
+    assert sorted(r["method"] for r in rows) == ["bptt", "sab", "tbptt"]
+    assert all(r["task"] == "pdigits" and r["metric"] == "accuracy" and r["chance"] == 0.1
+               for r in rows)
+    assert (out / "learning_curves.png").exists() and "pdigits" in (out / "table.md").read_text()
