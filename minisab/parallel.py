@@ -51,6 +51,25 @@ def _call(index: int, fn: Callable, item, threads: int):
         return index, fn(item)
 
 
+def _call_shipped(index: int, fn_bytes: bytes, item, threads: int, path: list):
+    """``_call`` in a worker process that may have started before the parent extended its
+    ``sys.path`` (a script's folder, for its helper modules): the worker takes the parent's
+    entries first, then unpickles the function."""
+    import pickle
+    for entry in path:
+        if entry not in sys.path:
+            sys.path.append(entry)
+    return _call(index, pickle.loads(fn_bytes), item, threads)
+
+
+def _ship(fn: Callable) -> bytes:
+    try:
+        import cloudpickle                      # what joblib's loky and Dask pickle with
+    except ImportError:
+        import pickle as cloudpickle
+    return cloudpickle.dumps(fn)
+
+
 def _send_by_value_if_needed(fn) -> None:
     """A function whose module a fresh worker cannot import by name (a script loaded from its
     path under another name, as tests and notebooks do) is sent by value instead: cloudpickle,
@@ -104,7 +123,8 @@ def run_all(fn: Callable, items: Iterable, jobs: Optional[int] = None, scheduler
                 f"{n} BLAS thread{'s' * (n > 1)} each")
         with Parallel(n_jobs=min(jobs, len(items)), backend="loky",
                       return_as="generator_unordered") as parallel:
-            for i, result in parallel(delayed(_call)(i, fn, item, n)
+            shipped, path = _ship(fn), list(sys.path)
+            for i, result in parallel(delayed(_call_shipped)(i, shipped, item, n, path)
                                       for i, item in enumerate(items)):
                 yield finished(i, result)
 
