@@ -1,9 +1,9 @@
 """Shared set-up for the benchmark scripts: threads, backends, timing and machine load.
 
 Threads (issue 11): both libraries run with the same number of threads, by default ONE, set
-after the arguments are parsed by ``set_threads``: ``threadpoolctl`` limits NumPy's BLAS (and
-any OpenMP pool), ``torch.set_num_threads`` PyTorch's intra-op pool. ``--threads 0`` leaves
-every library at its own default.
+after the arguments are parsed by ``set_threads``: NumPy's BLAS (and any OpenMP pool) through
+``minisab.threads`` (threadpoolctl), PyTorch's intra-op pool with ``torch.set_num_threads``.
+``--threads 0`` leaves every library at its own default.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import sys
 import time
 
 import numpy as np
-from threadpoolctl import threadpool_info, threadpool_limits
+from threadpoolctl import threadpool_info
 
 try:
     import torch
@@ -25,15 +25,13 @@ try:
 except ImportError:     # run from a plain checkout
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from minisab.backend import get_backend, to_host  # noqa: E402
-
-_limits = None      # the threadpoolctl limiter in force (kept alive for the whole run)
+from minisab.threads import set_threads as _set_minisab_threads  # noqa: E402
 
 
 def set_threads(n: int) -> None:
-    """Run NumPy's BLAS and PyTorch with ``n`` threads each (0: leave the defaults)."""
-    global _limits
+    """Run NumPy's BLAS (minisab.threads) and PyTorch with ``n`` threads each (0: defaults)."""
     if n > 0:
-        _limits = threadpool_limits(limits=n)
+        _set_minisab_threads(n)
         if torch is not None:
             torch.set_num_threads(n)
 

@@ -12,9 +12,10 @@ its checkpoint (``train(resume=True)``: the same batches and updates as an unint
 a run folder made with other settings is an error unless ``fresh``, so no compute is thrown
 away silently. Results files are written atomically by the parent process alone.
 
-Parallelism: ``parallel_map`` runs the points in ``jobs`` worker processes with one BLAS
-thread each (``OMP_NUM_THREADS`` and friends are set before NumPy is imported). It is the one
-place to change to use ``minisab/threads.py`` (or a cluster) once that exists.
+Parallelism: ``parallel_map`` runs the points in ``jobs`` worker processes (joblib, through
+``minisab.parallel.run_all``) with minisab's BLAS thread count (``minisab/threads.py``: one by
+default), or on a Dask cluster when ``MINISAB_SCHEDULER`` holds a scheduler's address
+(docs/parallel.md).
 """
 from __future__ import annotations
 
@@ -23,8 +24,6 @@ import os
 import sys
 import time
 
-for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_v, "1")           # one BLAS thread per worker, before NumPy
 import numpy as np  # noqa: E402
 
 from minisab.checkpoint import atomic_write, atomic_write_text, load_checkpoint  # noqa: E402
@@ -92,29 +91,16 @@ def train_point(point: dict, fresh: bool = False) -> dict:
     return row
 
 
-def _worker_init():
-    # Workers ignore Ctrl-C: the parent stops the pool; every run keeps its last checkpoint.
-    import signal
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def parallel_map(fn, items, jobs: int, on_result):
+def parallel_map(fn, items, jobs: int, on_result, scheduler=None, threads=None):
     """``on_result(fn(item))`` for every item, ``jobs`` worker processes at a time (``jobs=1``:
-    in this process). Results arrive in completion order."""
-    if jobs <= 1:
-        for item in items:
-            on_result(fn(item))
-        return
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init) as pool:
-        futures = [pool.submit(fn, item) for item in items]
-        try:
-            for fut in as_completed(futures):
-                on_result(fut.result())
-        except KeyboardInterrupt:
-            for f in futures:
-                f.cancel()
-            raise
+    in this process), or on the Dask scheduler ``scheduler`` (default: ``$MINISAB_SCHEDULER``).
+    Results arrive in completion order. On Ctrl-C the parent stops the workers; every run keeps
+    its last checkpoint (written atomically)."""
+    from minisab.parallel import run_all
+    scheduler = scheduler or os.environ.get("MINISAB_SCHEDULER") or None
+    for _, result in run_all(fn, items, jobs=max(1, jobs), scheduler=scheduler, threads=threads,
+                             log=False):
+        on_result(result)
 
 
 class Results:

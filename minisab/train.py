@@ -52,6 +52,7 @@ from .runrecord import (CHANGES, CHECKPOINT, CONFIG, METRICS, TrainError,  # noq
                         read_metrics, record_changes, write_metrics as _write_metrics)
 from .sab import forward, loss_and_grads, loss_forward
 from .tasks import Task
+from .threads import with_threads
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,7 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
 
+@with_threads
 def evaluate(params, cfg: Config, task: Task, batch, backend=None, chunk: int = 256) -> dict:
     """Held-out loss and metric on a host batch ``(x, targets, mask)`` (or a size to draw,
     with a fixed seed). Works at any length ``task.T`` (transfer).
@@ -141,6 +143,7 @@ def reached(task: Task, value: float, target: Optional[float]) -> bool:
     return value >= target if task.higher_is_better else value <= target
 
 
+@with_threads
 def train(cfg: Config, task: Task, tc: TrainConfig, run_dir, backend=None, resume: bool = False,
           progress: bool = True, callback: Optional[Callable] = None, log=None,
           allow_changes: bool = False) -> dict:

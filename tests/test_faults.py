@@ -56,7 +56,7 @@ TINY = ["--T", "3", "--n-digits", "2", "--n-symbols", "3", "--hidden-size", "5",
         "--eval-batch", "4", "--no-progress", "--steps", "12", "--eval-every", "4"]
 COMPARE = ["--T", "3", "--n-digits", "2", "--n-symbols", "3", "--hidden-size", "5",
            "--k-trunc", "2", "--steps", "6", "--eval-every", "3", "--eval-batch", "4",
-           "--batch", "2", "--no-progress"]
+           "--batch", "2", "--no-progress", "--jobs", "1"]   # its runs one after another
 ARGS = {"train": TINY, "compare": COMPARE}
 
 

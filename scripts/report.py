@@ -1,0 +1,172 @@
+"""Writes the measured numbers into the READMEs from their committed results files (issue 11).
+
+A number in a README is only as good as the file it came from, so none is typed by hand: each
+block between ``<!-- results:NAME -->`` and ``<!-- /results:NAME -->`` is generated here from a
+results file, and ``tests/test_report.py`` fails when a committed README differs from what this
+script generates (a number edited by hand, or a results file re-measured without running it)::
+
+    python scripts/report.py            # rewrite the blocks
+    python scripts/report.py --check    # exit 1 and show the difference if a block is stale
+
+Blocks and their files:
+
+- README.md ``main-job``: ``experiments/results/main_job/results.json``, made by
+  ``python -m minisab compare --seeds 0 1 2 --runs-dir experiments/results --name main_job
+  --overwrite``;
+- README.md ``main-job-time`` and benchmarks/README.md ``bench-load``:
+  ``benchmarks/results/bench_load.json`` (``python benchmarks/bench_load.py``);
+- benchmarks/README.md ``bench-threads``: ``benchmarks/results/bench_threads.json``
+  (``python benchmarks/bench_threads.py``).
+"""
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import os
+import re
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MAIN_JOB = "experiments/results/main_job/results.json"
+MAIN_JOB_MEASURED = "experiments/results/main_job/measured.json"    # date, load, wall time
+BENCH_LOAD = "benchmarks/results/bench_load.json"
+BENCH_THREADS = "benchmarks/results/bench_threads.json"
+BLOCK = re.compile(r"(<!-- results:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /results:(?P=name) -->)",
+                   re.S)
+
+
+def _load(rel):
+    with open(os.path.join(ROOT, rel), encoding="utf-8") as f:
+        return json.load(f)
+
+
+def _num(v: float) -> str:
+    """As the comparison table writes it (minisab.runs._num)."""
+    return f"{v:.3f}" if v == 0 or abs(v) >= 0.01 else f"{v:.2e}"
+
+
+def _mean_range(vals, fmt) -> str:
+    return f"{fmt(sum(vals) / len(vals))} ({fmt(min(vals))}–{fmt(max(vals))})"
+
+
+def main_job() -> str:
+    rows = _load(MAIN_JOB)
+    seeds = sorted({r["seed"] for r in rows})
+    names = {"lstm bptt": "LSTM, full BPTT", "lstm tbptt": "LSTM, truncated BPTT", "sab": "SAB"}
+    out = [f"| run | k_trunc | recall accuracy (chance 0.125): mean (range) | held-out loss: "
+           f"mean (range) | training time (s): mean |", "|---|---|---|---|---|"]
+    for label in dict.fromkeys(r["label"] for r in rows):
+        rs = [r for r in rows if r["label"] == label]
+        acc = _mean_range([r["accuracy"] for r in rs], lambda v: f"{v:.3f}")
+        out.append(f"| {names.get(label, label)} | {rs[0]['k_trunc']} | {acc} | "
+                   f"{_mean_range([r['loss'] for r in rs], _num)} | "
+                   f"{sum(r['time'] for r in rs) / len(rs):.0f} |")
+    solved = [r for r in rows if r["label"] == "sab" and r["accuracy"] >= 0.99]
+    m = _load(MAIN_JOB_MEASURED)
+    out += ["", f"Seeds {', '.join(map(str, seeds))}: {len(rows)} runs (`{MAIN_JOB}`, with "
+            f"`summary.md`, every run's learning curves and SAB's attention at seed {seeds[0]} "
+            "beside it). SAB reaches a recall "
+            f"accuracy of at least 0.99 on {len(solved)} of {len(seeds)} seeds. Measured on "
+            f"{m['date']} with the default settings, {m['wall_s']:.0f} s for the {len(rows)} "
+            f"runs; the machine was shared (load average {m['load_average_start']:.1f} at the "
+            f"start, {m['load_average_end']:.1f} at the end), which lengthens the training "
+            "times but does not change the accuracies."]
+    return "\n".join(out) + "\n"
+
+
+def main_job_time() -> str:
+    doc = _load(BENCH_LOAD)
+    s = doc["summary"]["main job (python -m minisab compare)"]
+    loads = [r["load_before"] for r in doc["runs"] if r["case"].startswith("main job")
+             and r["condition"] == "alone"]
+    st = doc["settings"]
+    return (f"Time, measured on {doc['date']} on a {doc['machine']['cores']}-core machine with "
+            f"the default settings ({st['default_jobs']} runs side by side, "
+            f"{st['default_threads']} BLAS thread each): `python -m minisab compare` takes "
+            f"**{s['alone_median_s']:.0f} s** (median of {st['repeats']}; load average "
+            f"{min(loads):.1f}–{max(loads):.1f} from other work when it started), and "
+            f"**{s['loaded_median_s']:.0f} s** beside {st['busy_processes']} busy processes "
+            f"({s['ratio_median']:.1f}× as long; `{BENCH_LOAD}`, "
+            "`python benchmarks/bench_load.py`).\n")
+
+
+def bench_load() -> str:
+    doc = _load(BENCH_LOAD)
+    lines = ["| run | alone (s, median) | beside 2 busy processes (s, median) | ratio "
+             "(target <= 2.5) |", "|---|---|---|---|"]
+    for case, s in doc["summary"].items():
+        lines.append(f"| {case} | {s['alone_median_s']:.1f} | {s['loaded_median_s']:.1f} | "
+                     f"{s['ratio_median']:.2f} |")
+    la = [r["load_before"] for r in doc["runs"]]
+    m = doc["machine"]
+    lines += ["", f"Measured {doc['date']}: {m['cores']} cores, Python {m['python']}, NumPy "
+              f"{m['numpy']}; default settings ({doc['settings']['default_jobs']} worker "
+              f"processes, {doc['settings']['default_threads']} BLAS thread each), "
+              f"{doc['settings']['repeats']} alternating pairs; load average "
+              f"{min(la):.1f}–{max(la):.1f} at the start of a timing (the machine is shared)."]
+    return "\n".join(lines) + "\n"
+
+
+def bench_threads() -> str:
+    doc = _load(BENCH_THREADS)
+    ns = doc["threads"]
+    lines = ["| training step | " + " | ".join(f"{n} thread{'s' * (n > 1)}: min / median (ms)"
+                                              for n in ns)
+             + f" | {ns[-1]} vs {ns[0]}: min / median |", "|---" * (len(ns) + 2) + "|"]
+    for row in doc["rows"]:
+        cells = " | ".join(f"{row[str(n)]['min_ms']:.2f} / {row[str(n)]['median_ms']:.2f}"
+                           for n in ns)
+        a, b = row[str(ns[0])], row[str(ns[-1])]
+        lines.append(f"| {row['case']} | {cells} | {b['min_ms'] / a['min_ms']:.2f}x / "
+                     f"{b['median_ms'] / a['median_ms']:.2f}x |")
+    lines += ["", f"Measured {doc['date']}, load average {doc['load'][0]:.1f} before and "
+              f"{doc['load'][1]:.1f} after, {doc['repeats']} alternating repeats."]
+    return "\n".join(lines) + "\n"
+
+
+RENDERERS = {"main-job": main_job, "main-job-time": main_job_time, "bench-load": bench_load,
+             "bench-threads": bench_threads}
+FILES = ["README.md", "benchmarks/README.md"]
+
+
+def regenerate(text: str) -> str:
+    """``text`` with every results block rewritten from its file."""
+    def sub(m):
+        name = m.group("name")
+        if name not in RENDERERS:
+            raise SystemExit(f"unknown results block {name!r}: known are {sorted(RENDERERS)}")
+        return m.group(1) + RENDERERS[name]() + m.group(4)
+    return BLOCK.sub(sub, text)
+
+
+def blocks(text: str) -> list:
+    return [m.group("name") for m in BLOCK.finditer(text)]
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--check", action="store_true", help="only compare; exit 1 if stale")
+    args = p.parse_args(argv)
+    stale = 0
+    for rel in FILES:
+        path = os.path.join(ROOT, rel)
+        with open(path, encoding="utf-8") as f:
+            old = f.read()
+        new = regenerate(old)
+        if new == old:
+            continue
+        if args.check:
+            stale += 1
+            sys.stdout.writelines(difflib.unified_diff(old.splitlines(True), new.splitlines(True),
+                                                       rel, rel + " (regenerated)"))
+        else:
+            sys.path.insert(0, ROOT)
+            from minisab.checkpoint import atomic_write_text
+            atomic_write_text(path, new)
+            print(f"updated {rel}")
+    return 1 if stale else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
