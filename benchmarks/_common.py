@@ -1,7 +1,7 @@
 """Shared set-up for the benchmark scripts: threads, backends, timing and machine load.
 
-Import this module FIRST in every script: BLAS reads its thread count when NumPy is imported,
-so the environment variables must be set before that (issue 5: 2 threads for both libraries).
+Threads: both libraries get ``minisab.threads``' count (``set_threads``: default 1, issue 11;
+``BENCH_THREADS=N`` or ``MINISAB_THREADS=N`` to change it), set with threadpoolctl.
 """
 from __future__ import annotations
 
@@ -10,23 +10,24 @@ import statistics
 import sys
 import time
 
-THREADS = int(os.environ.get("BENCH_THREADS", "2"))
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = str(THREADS)
-
-import numpy as np  # noqa: E402  (after the thread variables)
-
-try:
-    import torch  # noqa: E402
-    torch.set_num_threads(THREADS)
-except ImportError:     # the PyTorch columns are simply left out
-    torch = None
+import numpy as np  # noqa: E402
 
 try:
     import minisab  # noqa: E402,F401  (installed, e.g. `pip install -e .`)
 except ImportError:     # run from a plain checkout
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from minisab.backend import get_backend, to_host  # noqa: E402
+from minisab.threads import set_threads  # noqa: E402
+
+# BLAS threads through minisab's own setting (minisab.threads: default 1, the fastest at these
+# sizes; BENCH_THREADS or MINISAB_THREADS to change it); PyTorch gets the same count.
+THREADS = set_threads(os.environ.get("BENCH_THREADS") or None)
+
+try:
+    import torch  # noqa: E402
+    torch.set_num_threads(THREADS)
+except ImportError:     # the PyTorch columns are simply left out
+    torch = None
 
 
 def add_common_args(parser):

@@ -13,7 +13,7 @@ and writes, under ``--out`` (default ``experiments/results/adding``):
 
 Methods are those of ``make_sab_learn.py``. Runs that finished are not trained again.
 
-    python experiments/adding.py                 # T=100, 4 methods, 3 seeds, 2 at a time
+    python experiments/adding.py                 # T=100, 4 methods, 3 seeds, --jobs at a time
 """
 from __future__ import annotations
 
@@ -23,12 +23,12 @@ import os
 import sys
 import time
 
-os.environ.setdefault("OMP_NUM_THREADS", "1")     # one BLAS thread per worker, set before NumPy
-import numpy as np  # noqa: E402
+import numpy as np
 
-from make_sab_learn import COLORS, METHODS  # noqa: E402
+from make_sab_learn import COLORS, METHODS, add_parallel_args  # noqa: E402
 from minisab.checkpoint import atomic_write, atomic_write_text, load_checkpoint  # noqa: E402
 from minisab.config import Config  # noqa: E402
+from minisab.parallel import run_all  # noqa: E402
 from minisab.runs import write_config  # noqa: E402
 from minisab.tasks import make_task  # noqa: E402
 from minisab.train import CHECKPOINT, TrainConfig, read_metrics, train  # noqa: E402
@@ -55,7 +55,7 @@ def parse_args(argv=None):
     p.add_argument("--eval-batch", type=int, default=512)
     p.add_argument("--solved", type=float, default=0.01, help="MSE that counts as solved")
     p.add_argument("--dtype", default="float32", choices=["float32", "float64"])
-    p.add_argument("--jobs", type=int, default=2, help="runs trained side by side")
+    add_parallel_args(p)
     p.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                                  "results", "adding"))
     return p.parse_args(argv)
@@ -78,7 +78,6 @@ def run_one(args, label, seed) -> dict:
     else:
         if os.path.exists(ckpt):
             os.remove(ckpt)                                   # unfinished or different: again
-        print(f"== adding T={args.T} {label} seed={seed}", file=sys.stderr, flush=True)
         write_config(run_dir, cfg, task, tc, "numpy")
         t0 = time.perf_counter()
         recs = train(cfg, task, tc, run_dir, progress=False,
@@ -132,15 +131,15 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
     rows = []
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        futures = [pool.submit(_run_point, (args, m, s)) for s in args.seeds for m in args.methods]
-        for fut in as_completed(futures):
-            rows.append(fut.result())
-            doc = {"settings": vars(args), "runs": rows}
-            atomic_write_text(os.path.join(args.out, "results.json"), json.dumps(doc, indent=1))
-            atomic_write_text(os.path.join(args.out, "table.md"), table(args, rows))
-            plot(args, rows)
+    points = [(args, m, s) for s in args.seeds for m in args.methods]
+    settings = {k: v for k, v in vars(args).items() if k not in ("jobs", "threads", "scheduler")}
+    for _, row in run_all(_run_point, points, jobs=args.jobs, scheduler=args.scheduler,
+                          threads=args.threads, describe=lambda p: f"adding {p[1]} seed={p[2]}"):
+        rows.append(row)
+        doc = {"settings": settings, "runs": rows}
+        atomic_write_text(os.path.join(args.out, "results.json"), json.dumps(doc, indent=1))
+        atomic_write_text(os.path.join(args.out, "table.md"), table(args, rows))
+        plot(args, rows)
     print(table(args, rows))
     return 0
 

@@ -21,7 +21,7 @@ that docs/make_sab_learn.md recommends), ``sab-detach-hhat`` the same writing ĥ
 (``memory_write="h_hat"``); also available: ``sab-hhat``, ``sab-tanh``.
 
 The grid of issue 6 (T = 50 and 100, the six default methods, 3 seeds, 2000 steps, two grid
-points at a time) is the default; about an hour on 2 cores::
+points at a time on 2 cores) is the default; about an hour on 2 cores::
 
     python experiments/make_sab_learn.py
 """
@@ -34,13 +34,13 @@ import os
 import sys
 import time
 
-os.environ.setdefault("OMP_NUM_THREADS", "1")     # one BLAS thread per worker, set before NumPy
-import numpy as np  # noqa: E402
+import numpy as np
 
 from minisab.backend import get_backend, host_rng
 from minisab.checkpoint import atomic_write, atomic_write_text, load_checkpoint
 from minisab.config import Config
 from minisab.diagnose import diagnose, summarize
+from minisab.parallel import default_jobs, run_all
 from minisab.runs import write_config
 from minisab.tasks import make_task
 from minisab.train import CHECKPOINT, TrainConfig, evaluate, read_metrics, train
@@ -88,7 +88,7 @@ def parse_args(argv=None):
     p.add_argument("--target", type=float, default=None,
                    help="stop a run once its recall accuracy reaches this")
     p.add_argument("--dtype", default="float32", choices=["float32", "float64"])
-    p.add_argument("--jobs", type=int, default=2, help="grid points trained side by side")
+    add_parallel_args(p)
     p.add_argument("--transfer", type=int, nargs="+", default=[2, 4],
                    help="after training at T, test recall accuracy at these multiples of T")
     p.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -96,6 +96,18 @@ def parse_args(argv=None):
     p.add_argument("--fresh", action="store_true", help="retrain runs that already finished")
     p.add_argument("--plot-only", action="store_true", help="only redraw from results.json")
     return p.parse_args(argv)
+
+
+def add_parallel_args(p) -> None:
+    """--jobs, --threads, --scheduler (minisab.parallel, minisab.threads)."""
+    p.add_argument("--jobs", type=int, default=default_jobs(),
+                   help="grid points trained side by side in worker processes (default: the "
+                        "number of cores); results do not depend on it")
+    p.add_argument("--threads", type=int, default=None,
+                   help="BLAS threads per run (default: $MINISAB_THREADS or 1)")
+    p.add_argument("--scheduler", default=os.environ.get("MINISAB_SCHEDULER"),
+                   help="address of a Dask scheduler to run the grid on (default: "
+                        "$MINISAB_SCHEDULER; none: this machine); docs/parallel.md")
 
 
 def model_config(args, task, label) -> Config:
@@ -185,10 +197,14 @@ def run_one(args, T, steps, label, seed) -> dict:
 
 
 def _run_point(point):
-    """One grid point in a worker process: (args, T, steps, label, seed) -> row."""
-    args, T, steps, label, seed = point
-    print(f"== T={T} {label} seed={seed}", file=sys.stderr, flush=True)
-    return run_one(args, T, steps, label, seed)
+    """One grid point, in a worker process or on a Dask worker: (args, T, steps, label, seed)
+    -> row."""
+    return run_one(*point)
+
+
+def _describe(point) -> str:
+    _, T, steps, label, seed = point
+    return f"T={T} {label} seed={seed}"
 
 
 def load_results(path) -> list:
@@ -199,7 +215,8 @@ def load_results(path) -> list:
 
 
 def save_results(args, rows) -> None:
-    doc = {"settings": {k: v for k, v in vars(args).items() if k not in ("fresh", "plot_only")},
+    skip = ("fresh", "plot_only", "jobs", "threads", "scheduler")     # they change no result
+    doc = {"settings": {k: v for k, v in vars(args).items() if k not in skip},
            "runs": rows}
     atomic_write_text(os.path.join(args.out, "results.json"), json.dumps(doc, indent=1) + "\n")
     atomic_write_text(os.path.join(args.out, "table.md"), table(rows))
@@ -286,20 +303,17 @@ def main(argv=None) -> int:
     # Seeds outermost, so that a grid cut short still has every method at the first seeds.
     points = [(args, T, steps_for[T], label, seed)
               for seed in args.seeds for T in args.T for label in args.methods]
-    # Worker processes train grid points side by side (one thread each); this process alone
+    # Worker processes (or a Dask cluster) train grid points side by side; this process alone
     # writes results.json, after every finished point.
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        futures = [pool.submit(_run_point, p) for p in points]
-        for fut in as_completed(futures):
-            row = fut.result()
-            key = (row["T"], row["method"], row["seed"])
-            rows = [r for r in rows if (r["T"], r["method"], r["seed"]) != key]
-            rows.append(row)
-            save_results(args, rows)
-            print(f"   T={key[0]} {key[1]} seed={key[2]}: final acc {row['final_acc']:.3f} "
-                  f"best {row['best_acc']:.3f} steps {row['steps']} wall {row['wall_s']} s "
-                  f"stopped {row['stopped']} spikes {row['spikes']}", file=sys.stderr, flush=True)
+    for _, row in run_all(_run_point, points, jobs=args.jobs, scheduler=args.scheduler,
+                          threads=args.threads, describe=_describe):
+        key = (row["T"], row["method"], row["seed"])
+        rows = [r for r in rows if (r["T"], r["method"], r["seed"]) != key]
+        rows.append(row)
+        save_results(args, rows)
+        print(f"   final acc {row['final_acc']:.3f} best {row['best_acc']:.3f} steps "
+              f"{row['steps']} wall {row['wall_s']} s stopped {row['stopped']} spikes "
+              f"{row['spikes']}", file=sys.stderr, flush=True)
     print(table(rows))
     return 0
 

@@ -2,9 +2,11 @@
 # Regenerates every table and figure of docs/make_sab_learn.md and docs/reproduction.md.
 # About 1.5 hours on 2 cores; each script skips the runs it finished before, so an interrupted
 # call continues where it stopped. Run from the repository root: bash experiments/reproduce.sh
+# The grids run --jobs runs side by side (default: one per core), one BLAS thread each
+# (minisab/threads.py). On a Dask cluster whose workers share this file system:
+#   MINISAB_SCHEDULER=tcp://host:8786 bash experiments/reproduce.sh      (docs/parallel.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export OMP_NUM_THREADS=1          # two runs side by side, one BLAS thread each
 
 # 1. Why MODEL.md's SAB spikes: one training run traced, the gradient split by path.
 python -m minisab.diagnose --T 50 --n-digits 3 --hidden-size 64 --attn-size 32 --k-top 5 \

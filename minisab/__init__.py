@@ -3,7 +3,8 @@ from .backend import get_backend, to_host
 from .config import Config, ConfigError
 from .params import init_params, param_shapes
 from .sab import backward, forward, loss_and_grads, loss_only
+from .threads import set_threads, use_threads
 
 __version__ = "0.1.0"
 __all__ = ["Config", "ConfigError", "get_backend", "to_host", "init_params", "param_shapes",
-           "forward", "backward", "loss_and_grads", "loss_only"]
+           "forward", "backward", "loss_and_grads", "loss_only", "set_threads", "use_threads"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 
 from .config import LOSSES, METHODS, SCORERS, Config, ConfigError
 
@@ -248,7 +249,7 @@ def cmd_eval(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from .runs import PRESETS, compare_table, run_compare
+    from .runs import PRESETS, compare_table, run_compare, seeds_table
 
     parts = {"task": ("T", "n_digits", "n_symbols", "mask"),
              "model": ("hidden_size", "k_trunc", "k_top", "k_att", "dtype"),
@@ -259,11 +260,18 @@ def cmd_compare(args) -> int:
     task = {**PRESETS[args.preset]["task"], **over["task"]}
     print(f"compare (preset {args.preset}): lstm bptt, lstm tbptt, sab on {task}",
           file=sys.stderr)
+    if args.seeds is not None and "seed" in over["train"]:
+        raise ConfigError("invalid combination --seed with --seeds: accepted is one of them")
+    t0 = time.perf_counter()
     rows = run_compare(args.preset, args.runs_dir, args.name, over, backend=args.backend,
                        progress=not args.no_progress, overwrite=args.overwrite,
-                       log=lambda m: print(m, file=sys.stderr))
+                       log=lambda m: print(m, file=sys.stderr), seeds=args.seeds,
+                       jobs=args.jobs, scheduler=args.scheduler)
     print(compare_table(rows, "accuracy"))
-    print(f"\ntotal {sum(r['time'] for r in rows):.1f} s; results, figures and summary in "
+    if args.seeds is not None and len(args.seeds) > 1:
+        print("\n" + seeds_table(rows, "accuracy"))
+    print(f"\nwall time {time.perf_counter() - t0:.1f} s (training time summed over runs "
+          f"{sum(r['time'] for r in rows):.1f} s); results, figures and summary in "
           f"{os.path.join(args.runs_dir, args.name)}")
     return 0
 
@@ -331,8 +339,28 @@ def build_parser() -> argparse.ArgumentParser:
                    help="float type of parameters and states")
     m.add_argument("--backend", default=None, choices=["numpy", "cupy", "strict"])
     add_train_args(c, preset=True)
+    c.add_argument("--seeds", type=int, nargs="+", default=None,
+                   help="train every method at each of these seeds; the table gives the mean "
+                        "and range (default: --seed alone)")
+    add_parallel_args(c)
     c.set_defaults(func=cmd_compare)
+    for command in sub.choices.values():            # every command: BLAS threads per process
+        command.add_argument("--threads", type=_positive_int, default=None,
+                             help="BLAS threads per process (default: $MINISAB_THREADS, or "
+                                  "1: the fastest at minisab's sizes; minisab/threads.py)")
     return parser
+
+
+def add_parallel_args(p: argparse.ArgumentParser) -> None:
+    """--jobs and --scheduler: independent runs side by side (minisab/parallel.py)."""
+    from .parallel import default_jobs
+    g = p.add_argument_group("parallel runs (minisab/parallel.py)")
+    g.add_argument("--jobs", type=_positive_int, default=default_jobs(),
+                   help="runs trained side by side in worker processes (default: the number "
+                        f"of cores, here {default_jobs()}; results do not depend on it)")
+    g.add_argument("--scheduler", default=None,
+                   help="address of a Dask scheduler (tcp://host:8786) to run on instead "
+                        "(needs the 'cluster' extra; docs/parallel.md)")
 
 
 def main(argv=None) -> int:
@@ -340,12 +368,14 @@ def main(argv=None) -> int:
     from .checkpoint import CheckpointError
     from .optim import OptimError
     from .tasks import TaskError
+    from .threads import use_threads
     from .train import TrainError
 
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.func(args)
+        with use_threads(args.threads):
+            return args.func(args)
     except (ConfigError, TaskError, OptimError, TrainError, CheckpointError, BackendError) as e:
         parser.exit(2, f"{parser.prog} {args.command}: error: {e}\n")
     except KeyboardInterrupt:

@@ -11,6 +11,7 @@ import numpy as np
 
 from .backend import to_float, to_host
 from .sab import base_point_constants, forward, loss_and_grads, loss_forward
+from .threads import with_threads
 
 
 def numerical_gradient(f, arr, h: float = 1e-6):
@@ -58,6 +59,7 @@ def tie_gaps(scores, n_mem, k_top: int) -> dict:
     return gaps
 
 
+@with_threads
 def check_model(params, x, targets, cfg, mask=None, h: float = 1e-6) -> list:
     """Analytic against numerical gradient for every parameter of a model.
 

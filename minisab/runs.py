@@ -12,6 +12,7 @@ remembered for 23 steps, more than four times ``k_trunc = 5``.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import platform
@@ -25,9 +26,11 @@ from .backend import get_backend, host_rng, to_host
 from .checkpoint import (CheckpointError, atomic_write, atomic_write_text, check_matches,
                          load_checkpoint)
 from .config import Config
-from .params import check_params, params_from_host
+from .parallel import check_jobs, run_all
+from .params import check_params, params_from_host, params_to_host
 from .sab import forward, loss_and_grads
 from .tasks import Task, make_task
+from .threads import resolve_threads, with_threads
 from .train import CHECKPOINT, CONFIG, TrainConfig, TrainError, train
 
 PRESETS = {
@@ -186,76 +189,129 @@ def _num(v: float) -> str:
 
 
 def compare_table(rows: list, metric: str) -> str:
-    """A Markdown table of compare results (also printed)."""
-    head = (f"| run | k_trunc | steps | {metric} | loss | wall time (s) | ms/step "
-            "| peak step memory (MiB) |")
-    out = [head, "|" + "---|" * 8]
+    """A Markdown table of compare results (also printed); a seed column when there are
+    several seeds."""
+    seeds = len({r.get("seed") for r in rows}) > 1
+    head = (f"| run |{' seed |' if seeds else ''} k_trunc | steps | {metric} | loss "
+            "| wall time (s) | ms/step | peak step memory (MiB) |")
+    out = [head, "|" + "---|" * (9 if seeds else 8)]
     for r in rows:
-        out.append(f"| {r['label']} | {r['k_trunc']} | {r['step']} | {_num(r[metric])} | "
+        seed = f" {r.get('seed')} |" if seeds else ""
+        out.append(f"| {r['label']} |{seed} {r['k_trunc']} | {r['step']} | {_num(r[metric])} | "
                    f"{_num(r['loss'])} | {r['time']:.1f} | {1000 * r['time'] / max(r['step'], 1):.1f} "
                    f"| {r['peak_mib']:.1f} |")
     return "\n".join(out)
 
 
+def seeds_table(rows: list, metric: str) -> str:
+    """Mean and range (min–max) over seeds of each method's final metric, loss and time."""
+    def stat(vals, fmt):
+        lo, hi = min(vals), max(vals)
+        return f"{fmt(sum(vals) / len(vals))} ({fmt(lo)}–{fmt(hi)})"
+    out = [f"| run | k_trunc | seeds | {metric}: mean (range) | loss: mean (range) "
+           "| wall time (s): mean (range) |", "|" + "---|" * 6]
+    for label in dict.fromkeys(r["label"] for r in rows):
+        rs = [r for r in rows if r["label"] == label]
+        out.append(f"| {label} | {rs[0]['k_trunc']} | {', '.join(str(r['seed']) for r in rs)} | "
+                   f"{stat([r[metric] for r in rs], _num)} | {stat([r['loss'] for r in rs], _num)} "
+                   f"| {stat([r['time'] for r in rs], lambda v: f'{v:.1f}')} |")
+    return "\n".join(out)
+
+
+def _compare_run(job: dict):
+    """One run of a comparison, in this process or a worker: train it, write its figures and
+    summary. Returns ``(row, records, host parameters)``."""
+    label, cfg, task, tc, run_dir = (job[k] for k in ("label", "cfg", "task", "tc", "run_dir"))
+    be = get_backend(job["backend"])
+    log = job.get("log") or (lambda m: print(m, file=sys.stderr, flush=True))
+    write_config(run_dir, cfg, task, tc, be.name)
+    log(f"[{job['title']}] attention={cfg.attention} method={cfg.method} k_trunc={cfg.k_trunc}"
+        + (f" detach_scores={cfg.detach_scores}" if cfg.uses_attention else ""))
+    t0 = time.perf_counter()
+    result = train(cfg, task, tc, run_dir, backend=be, progress=job["progress"], log=log)
+    wall = time.perf_counter() - t0
+    last = result["records"][-1]
+    peak = peak_step_memory(result["params"], cfg, task, tc.batch, be)
+    row = {"label": label, "seed": tc.seed,
+           "k_trunc": cfg.k_trunc if cfg.method != "bptt" else "none",
+           "step": result["step"], task.metric_name: last[task.metric_name],
+           "loss": last["loss"], "time": wall, "peak_mib": peak, "stopped": result["stopped"]}
+    run_figs = save_figures(run_dir, {label: result["records"]}, task.metric_name)
+    atomic_write_text(os.path.join(run_dir, "summary.md"),
+                      run_summary(f"{job['name']}/{job['title']}", cfg, task, tc, result))
+    log(f"[{job['title']}] {task.metric_name} {last[task.metric_name]:.3f} after "
+        f"{result['step']} steps, {wall:.1f} s ({result['stopped']}); figures: "
+        f"{', '.join(run_figs)}")
+    return row, result["records"], params_to_host(result["params"])
+
+
+@with_threads
 def run_compare(preset: str, runs_dir: str, name: str, overrides: dict, backend=None,
-                progress: bool = True, overwrite: bool = False, log=print) -> list:
+                progress: bool = True, overwrite: bool = False, log=print, seeds=None,
+                jobs: int = 1, scheduler=None) -> list:
     """Train every method of ``METHODS`` under ``preset`` (with ``overrides`` of its fields).
 
-    ``overrides`` maps "task", "model", "train" to dicts of fields. Returns one dict per run:
-    label, k_trunc, step, the metric, loss, time (s), peak_mib, stopped.
+    ``overrides`` maps "task", "model", "train" to dicts of fields. ``seeds``: train each method
+    at each of these seeds (default: the training seed alone); with several, run folders are
+    ``<name>/seed<s>/<label>``. ``jobs``: runs trained side by side in worker processes
+    (``minisab.parallel``; results are bit-identical to ``jobs=1``), ``scheduler``: a Dask
+    scheduler instead. Returns one dict per run (by seed, then method): label, seed,
+    k_trunc, step, the metric, loss, time (s), peak_mib, stopped.
     """
     p = {part: {**PRESETS[preset][part], **overrides.get(part, {})}
          for part in ("task", "model", "train")}
     spec = dict(p["task"])
     task = make_task(spec.pop("name"), spec.pop("T"), **spec)
     tc = TrainConfig(**p["train"])
+    seeds = [tc.seed] if seeds is None else list(seeds)
+    if not seeds or len(set(seeds)) != len(seeds) or not all(
+            isinstance(s, int) and not isinstance(s, bool) for s in seeds):
+        raise TrainError(f"invalid seeds={seeds!r}: accepted values are distinct integers")
+    jobs = check_jobs(jobs)
     be = get_backend(backend)
     cfgs = {label: config_for(task, m, **p["model"]) for label, m in METHODS.items()}
     top = os.path.join(runs_dir, name)
-    dirs = {label: os.path.join(top, label.replace(" ", "-")) for label in cfgs}
-    for run_dir in dirs.values():                   # refuse before spending minutes training
-        if os.path.exists(os.path.join(run_dir, CHECKPOINT)):
+    runs = [{"label": label, "cfg": cfg, "task": task, "tc": dataclasses.replace(tc, seed=s),
+             "run_dir": os.path.join(top, *([f"seed{s}"] if len(seeds) > 1 else []),
+                                     label.replace(" ", "-")),
+             "title": label + (f" seed {s}" if len(seeds) > 1 else ""), "name": name,
+             "backend": backend, "progress": progress and jobs == 1 and scheduler is None,
+             "log": log if jobs == 1 and scheduler is None else None}
+            for s in seeds for label, cfg in cfgs.items()]
+    for run in runs:                                # refuse before spending minutes training
+        if os.path.exists(os.path.join(run["run_dir"], CHECKPOINT)):
             if not overwrite:
                 raise TrainError(f"{os.fspath(top)!r} already holds a comparison: pick another "
                                  "--name, or --overwrite to train it again")
-            os.remove(os.path.join(run_dir, CHECKPOINT))
-    rows, curves, sab_model = [], {}, None
-    for label, cfg in cfgs.items():
-        run_dir = dirs[label]
-        write_config(run_dir, cfg, task, tc, be.name)
-        log(f"[{label}] attention={cfg.attention} method={cfg.method} k_trunc={cfg.k_trunc}"
-            + (f" detach_scores={cfg.detach_scores}" if cfg.uses_attention else ""))
-        t0 = time.perf_counter()
-        result = train(cfg, task, tc, run_dir, backend=be, progress=progress, log=log)
-        wall = time.perf_counter() - t0
-        last = result["records"][-1]
-        peak = peak_step_memory(result["params"], cfg, task, tc.batch, be)
-        rows.append({"label": label, "k_trunc": cfg.k_trunc if cfg.method != "bptt" else "none",
-                     "step": result["step"], task.metric_name: last[task.metric_name],
-                     "loss": last["loss"], "time": wall, "peak_mib": peak,
-                     "stopped": result["stopped"]})
-        curves[label] = result["records"]
-        run_figs = save_figures(run_dir, {label: result["records"]}, task.metric_name)
-        atomic_write_text(os.path.join(run_dir, "summary.md"),
-                          run_summary(f"{name}/{label}", cfg, task, tc, result))
-        log(f"[{label}] {task.metric_name} {last[task.metric_name]:.3f} after {result['step']} "
-            f"steps, {wall:.1f} s ({result['stopped']}); figures: {', '.join(run_figs)}")
-        if result["stopped"] == "interrupted":
+            os.remove(os.path.join(run["run_dir"], CHECKPOINT))
+    done = {}
+    for run, (row, records, host_params) in run_all(
+            _compare_run, runs, jobs=jobs, scheduler=scheduler, describe=lambda r: r["title"],
+            log=log if (jobs > 1 or scheduler is not None) else False):
+        done[run["title"]] = (row, records, host_params)
+        if row["stopped"] == "interrupted":          # Ctrl-C: its checkpoint is saved; stop
             raise KeyboardInterrupt
-        if cfg.uses_attention:
-            sab_model = (result["params"], cfg, task)
+    rows = [done[run["title"]][0] for run in runs]                # a fixed order, not finish order
+    curves = {run["title"]: done[run["title"]][1] for run in runs}
+    sab = next(run for run in runs if run["cfg"].uses_attention)     # the first seed's SAB
+    sab_model = (params_from_host(done[sab["title"]][2], sab["cfg"], be), sab["cfg"], task)
     table = compare_table(rows, task.metric_name)
+    if len(seeds) > 1:
+        table += "\n\nOver seeds " + ", ".join(map(str, seeds)) + ":\n\n" + seeds_table(
+            rows, task.metric_name)
     save_figures(top, curves, task.metric_name, sab_model)
     total = sum(r["time"] for r in rows)
-    rss = _max_rss_mib()
+    rss = _max_rss_mib() if jobs == 1 and scheduler is None else None   # else: workers' RSS
     summary = "\n".join([
         f"# Comparison `{name}` (preset `{preset}`)", "",
         f"Task: {task.name} {json.dumps(task.spec())}; chance {task.metric_name} = "
         f"{task.chance:.3f}.", f"Model: {json.dumps(p['model'])}.",
         "Methods: " + "; ".join(f"{k}: {json.dumps(v)}" for k, v in METHODS.items()) + ".",
-        f"Training: {json.dumps(p['train'])}, backend {be.name}.", "", table, "",
-        f"Total wall time {total:.1f} s. Peak step memory: one forward + backward, traced with "
-        "tracemalloc after training"
+        f"Training: {json.dumps(p['train'])}, backend {be.name}, {resolve_threads()} BLAS "
+        f"thread(s) per run, {min(jobs, len(runs)) if scheduler is None else 'Dask'} "
+        "run(s) at a time.", "", table, "",
+        f"Training time summed over runs {total:.1f} s. Peak step memory: one forward + "
+        "backward, traced with tracemalloc after training"
         + ("." if rss is None else f"; peak resident memory of the whole process: {rss:.0f} MiB."),
         "",
         "Figures: `learning_curves.png`, `attention.png` (SAB's attention on one held-out "

@@ -39,6 +39,7 @@ from .optim import Optimizer
 from .params import check_params, init_params, params_from_host, params_to_host
 from .sab import forward, loss_and_grads, loss_forward
 from .tasks import Task
+from .threads import with_threads
 
 CHECKPOINT, METRICS, CONFIG = "checkpoint.npz", "metrics.jsonl", "config.json"
 
@@ -96,6 +97,7 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
 
+@with_threads
 def evaluate(params, cfg: Config, task: Task, batch, backend=None, chunk: int = 256) -> dict:
     """Held-out loss and metric on a host batch ``(x, targets, mask)`` (or a size to draw,
     with a fixed seed). Works at any length ``task.T`` (transfer).
@@ -143,6 +145,7 @@ def _append_metric(run_dir, record) -> None:
         f.write(json.dumps(record) + "\n")
 
 
+@with_threads
 def train(cfg: Config, task: Task, tc: TrainConfig, run_dir, backend=None, resume: bool = False,
           progress: bool = True, callback: Optional[Callable] = None, log=None) -> dict:
     """Train ``cfg`` on ``task`` under ``tc``, writing into ``run_dir``.
