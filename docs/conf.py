@@ -22,6 +22,18 @@ notebooks run at small sizes (seconds each). ``MINISAB_DOCS_EXECUTE`` chooses:
 A notebook that raises fails the build. ``MINISAB_DOCS_TIMEOUT`` (seconds, default 900) bounds
 each cell's execution.
 
+The published site is built with every tutorial executed, at full size::
+
+    MINISAB_DOCS_EXECUTE=force python -m sphinx -E -W --keep-going -b html docs docs/_build/html
+
+Offline: MathJax comes from PyPI (``sphinx-mathjax-offline``, in the ``docs`` and ``dev`` extras)
+and is copied into ``_static/mathjax``, so no page loads anything from a CDN.
+``_static/minisab.css`` makes long display equations and wide tables scroll inside the content
+column. The two pictures of the method are drawn by ``minisab.diagrams`` into ``_generated/`` at
+every build; a notebook's title is shown without TeX (``plain_title``). ``tests/test_site.py``
+checks all of this in headless Chromium. The numbers marked ``<!-- generated: ... -->`` in the
+pages are written by ``docs/_generate.py`` from the results files.
+
 Nothing here reads outside the repository: the model contract is the copy in ``docs/model.md``.
 """
 from __future__ import annotations
@@ -29,6 +41,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import io
+import json
 import keyword
 import os
 import pkgutil
@@ -37,6 +50,7 @@ import shutil
 import sys
 import textwrap
 import tokenize
+import unicodedata
 from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent
@@ -57,13 +71,15 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.napoleon",
     "sphinx.ext.mathjax",
+    "sphinx-mathjax-offline",       # MathJax 3 from PyPI, copied into _static: no CDN, works offline
     "sphinx.ext.viewcode",
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}
 root_doc = "index"
 # _tutorials/ is the build's copy of ../tutorials: only its top-level notebooks are pages.
-exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "**.ipynb_checkpoints", "_tutorials/*/**"]
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "**.ipynb_checkpoints", "_tutorials/*/**",
+                    "_generated"]
 
 # --- MyST -------------------------------------------------------------------------------------
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist"]
@@ -99,7 +115,8 @@ try:
 except ImportError:                         # the default theme works too, just plainer
     html_theme = "alabaster"
 html_title = f"minisab {release}"
-html_static_path: list[str] = []
+html_static_path = ["_static"]
+html_css_files = ["minisab.css"]       # display maths and wide tables scroll inside the column
 
 # The API page lists the modules in the order of the layer table in docs/design.md (the pieces
 # before what is built from them; tests/test_docs.py checks the imports against that table). A
@@ -165,6 +182,62 @@ def sync_tutorials(app) -> None:
     for md in TUTORIALS_DST.rglob("*.md"):      # plain markdown next to the notebooks stays out
         if md.with_suffix(".ipynb").exists() or not _FRONT.match(md.read_text(encoding="utf-8")):
             md.unlink()
+    for nb in TUTORIALS_DST.glob("*.ipynb"):
+        plain_notebook_title(nb)
+
+
+# A page title is plain text (browser tab, prev/next links, search): TeX in a notebook's "# "
+# heading would show raw there. The build's copy gets the heading with each $...$ written as a
+# literal (``$k_\text{top}$`` -> ``k_top``); the notebook itself is not changed.
+_INLINE_MATH = re.compile(r"\$([^$]+)\$")
+_TEX_WRAPPER = re.compile(r"\\(?:text|mathrm|mathit|mathbf|operatorname)\{([^{}]*)\}")
+_ACCENTS = {"hat": "\u0302", "tilde": "\u0303", "bar": "\u0304"}      # ĥ, ã, ā (combining)
+_ACCENT = re.compile(r"\\(hat|tilde|bar)\s*\{?\s*([A-Za-z])\}?")
+_GREEK = {"alpha": "α", "delta": "δ", "varepsilon": "ε", "epsilon": "ε", "sigma": "σ",
+          "tau": "τ", "odot": "⊙", "to": "→", "le": "≤", "ge": "≥", "cdot": "·", "sum": "Σ"}
+
+
+def plain_title(line: str) -> str:
+    """``# A $k_\\text{top}$ title`` -> ``# A `k_top` title`` (headings only; other lines as given)."""
+    if not line.startswith("#"):
+        return line
+
+    def literal(m: re.Match) -> str:
+        tex = _TEX_WRAPPER.sub(r"\1", m.group(1))
+        tex = _ACCENT.sub(lambda a: a.group(2) + _ACCENTS[a.group(1)], tex)
+        tex = re.sub(r"\\([A-Za-z]+)\s*", lambda c: _GREEK.get(c.group(1), c.group(1)), tex)
+        tex = unicodedata.normalize("NFC", tex.replace("{", "").replace("}", "").strip())
+        return f"`{tex}`"
+    return _INLINE_MATH.sub(literal, line)
+
+
+def plain_notebook_title(path: Path) -> None:
+    """Rewrite the first heading of a notebook copy with :func:`plain_title`."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "markdown":
+            continue
+        src = cell["source"] if isinstance(cell["source"], list) else cell["source"].splitlines(True)
+        for k, line in enumerate(src):
+            if line.startswith("# "):
+                new = plain_title(line)
+                if new != line:
+                    src[k] = new
+                    cell["source"] = src
+                    path.write_text(json.dumps(nb, ensure_ascii=False, indent=1) + "\n",
+                                    encoding="utf-8")
+                return
+
+
+# The pictures of the method (one SAB step, the credit paths) are drawn by minisab.diagrams at
+# every build, into docs/_generated/ (ignored by git): they cannot fall behind the code, and no
+# PNG is committed. The pages show them as ``_generated/<name>.png``.
+GENERATED = DOCS / "_generated"
+
+
+def draw_figures(app) -> None:
+    from minisab.diagrams import save_all
+    save_all(GENERATED)
 
 
 def tutorials_toctree() -> str:
@@ -360,6 +433,7 @@ def always_reread(app, env, added, changed, removed) -> list[str]:
 
 def setup(app):
     app.connect("builder-inited", sync_tutorials)
+    app.connect("builder-inited", draw_figures)
     app.connect("source-read", fill_markers)
     app.connect("env-get-outdated", always_reread)
     app.connect("autodoc-process-docstring", _process_docstring, priority=600)
