@@ -102,14 +102,16 @@ def _host(a, name, ndim):
 
 # ----------------------------------------------------------------------------- training
 def learning_curves(runs, metric: str = "accuracy", x: str = "step",
-                    log_loss: bool = True) -> Figure:
+                    log_loss: bool = True, chance=None, chance_label: str = "chance") -> Figure:
     """Loss and ``metric`` against ``x`` ("step", or "time" in seconds) for several runs.
 
     ``runs`` maps a label to a list of records (dicts with "step", "loss", and optionally the
     metric, e.g. "accuracy" or "bpc", and "time"). Records without the metric (a run that does
     not measure it, or steps between evaluations) are left out of the metric panel only. If no
     run has the metric, the figure has the loss panel alone. The loss axis is logarithmic when
-    ``log_loss`` and every loss is positive.
+    ``log_loss`` and every loss is positive. ``chance`` (e.g. ``Task.chance``): the metric of a
+    model that guesses, drawn dotted grey on the metric panel (labelled ``chance_label``), so a
+    curve is read against what costs nothing.
     """
     if not runs:
         raise ValueError("runs is empty: expected a dict label -> list of metric records")
@@ -142,8 +144,11 @@ def learning_curves(runs, metric: str = "accuracy", x: str = "step",
     style_axes(ax_loss, "held-out loss", xlabel, "loss (held-out batch)")
     _legend(ax_loss)
     if has_metric:
+        if chance is not None:
+            axes[0, 1].axhline(float(chance), color="gray", linestyle=":", linewidth=1.1,
+                               label=f"{chance_label} ({float(chance):.3g})")
         style_axes(axes[0, 1], f"held-out {metric}", xlabel, metric)
-        _legend(axes[0, 1])
+        _legend(axes[0, 1], loc="best")
     return fig
 
 
