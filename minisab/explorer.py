@@ -71,7 +71,7 @@ class CreditExplorer:
         fields = {"method": cut, "k_trunc": None if cut == "bptt" else int(k_trunc),
                   "k_top": int(k_top), "k_att": int(k_att)}
         if method == "tbptt":
-            fields["attention"] = None
+            fields.update(attention=None, detach_scores=False)     # no scores to detach
         return self.cfg.replace(**fields)
 
     def credit(self, **settings):

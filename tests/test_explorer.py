@@ -36,6 +36,16 @@ def test_tbptt_stops_at_the_chunk_and_sab_hops_past_it(explorer):
     assert np.all(G_b[11, :12] > 0)
 
 
+def test_minisabs_sab_works_in_every_method():
+    from minisab.runs import sab_method
+    cfg = Config(input_size=3, hidden_size=4, output_size=3, attn_size=4, k_top=2, k_att=2,
+                 k_trunc=3, **sab_method())
+    ex = CreditExplorer(init_params(cfg, seed=0), cfg, np.ones((1, 8, 3)))
+    for method in ("sab", "tbptt", "bptt"):
+        G, _ = ex.credit(method=method)
+        assert G.shape == (8, 8) and G[7, 7] > 0
+
+
 def test_settings_change_only_the_backward_or_the_selection(explorer):
     a, _ = explorer.credit(method="sab", k_top=1)
     b, _ = explorer.credit(method="sab", k_top=4)
