@@ -358,15 +358,21 @@ def selection_history_plot(history, title=None) -> Figure:
     fig, axes = new_figure(1, 2, size=(2 * PANEL_SIZE[0] + 0.8, PANEL_SIZE[1]))
     ax = axes[0, 0]
     d_max = max(int(np.nonzero(lag.any(axis=0))[0].max(initial=1)) + 1, 2)
+    # A log scale: the snapshot at initialisation keeps only recent memories, and its few large
+    # shares would otherwise wash out the small ones that matter (the long lags of a recall).
+    vmax = max(lag.max(), 1e-12)
+    pos = lag[lag > 0]
+    norm = LogNorm(vmin=max(pos.min() if pos.size else vmax * 1e-3, vmax * 1e-3), vmax=vmax,
+                   clip=True)
     im = ax.imshow(np.ma.masked_equal(lag[:, :d_max].T, 0.0), aspect="auto",
                    interpolation="nearest", origin="lower", cmap=_cmap(CMAP_WEIGHTS),
-                   norm=Normalize(0.0, max(lag.max(), 1e-12)),
-                   extent=(-0.5, K - 0.5, -0.5, d_max - 0.5))
-    ticks = np.arange(K) if K <= 12 else np.unique(np.linspace(0, K - 1, 8).round().astype(int))
+                   norm=norm, extent=(-0.5, K - 0.5, -0.5, d_max - 0.5))
+    stride = max(1, -(-K // 8))                    # every stride-th snapshot: regular labels
+    ticks = np.arange(0, K, stride)
     ax.set_xticks(ticks, [str(steps[k]) for k in ticks])
     style_axes(ax, "distance of the kept memories", "training step (snapshot)",
                "lag d = t − write step", grid=False)
-    _colorbar(fig, im, ax, "share of kept memories")
+    _colorbar(fig, im, ax, "share of kept memories (log; white: none)")
     ax2 = axes[0, 1]
     ax2.plot(steps, history["null_share"], color="black", marker="o", markersize=3,
              linewidth=1.3, label="kept slots on the null memory")
