@@ -18,6 +18,7 @@ from matplotlib import colormaps
 from matplotlib.colors import LogNorm, Normalize
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
 
 from .backend import to_host
 from .flow import REACH_THRESHOLD, credit_by_lag, credit_reach
@@ -176,6 +177,8 @@ def attention_heatmap(attn, n_mem, batch_index: int = 0, title=None, k_att=None)
                    extent=(-0.5, n_max - 0.5, T - 0.5, -0.5))
     style_axes(ax, title or f"attention weights (sequence {batch_index})",
                "memory j (0 = null memory)", "reading step t", grid=False)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))      # memories and steps are whole
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     if k_att:
         _written_axis(ax, k_att)
     _colorbar(fig, im, ax, "weight α (grey: not yet written)")
