@@ -68,6 +68,7 @@ def test_needs_an_attention_model():
 
 
 def test_widgets_follow_their_controls(explorer):
+    pytest.importorskip("ipywidgets")
     box = explorer.widget()
     box.controls["method"].value = "tbptt"
     box.controls["loss_step"].value = 5
