@@ -123,11 +123,9 @@ class CreditExplorer:
                 ax2.axvline(c - 0.5, color="#D55E00", linestyle="--", linewidth=0.8)
         zero = [v for v in range(t + 1) if row[v] == 0]
         if zero:
-            ax2.plot(zero, [norm.vmin] * len(zero), "x", color="#999999", markersize=4,
-                     label="exactly 0")
-            ax2.legend(fontsize=8, frameon=False, loc="upper left")
-        style_axes(ax2, f"credit from the loss at step {t} (dashed: cut edges)", "state s",
-                   "||∂L_t/∂h_s||  (log)")
+            ax2.plot(zero, [norm.vmin] * len(zero), "x", color="#999999", markersize=4)
+        style_axes(ax2, f"credit from the loss at step {t} (dashed: cut edges)",
+                   "state s   (×: exactly 0)", "||∂L_t/∂h_s||  (log)")
         cfg = self.config(**s)
         knobs = (f"k_trunc={s['k_trunc']}" if s["method"] != "bptt" else "nothing cut") + (
             f", k_top={s['k_top']}, k_att={s['k_att']}" if cfg.uses_attention else
