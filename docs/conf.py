@@ -98,6 +98,9 @@ nb_execution_mode = _EXEC_MODES[_exec]
 nb_execution_timeout = int(os.environ.get("MINISAB_DOCS_TIMEOUT", "900"))
 nb_execution_raise_on_error = True          # a tutorial that fails fails the build
 nb_execution_show_tb = True
+# The site is offline (no widget JavaScript from a CDN), so a widget would render as nothing:
+# drop the widget view, and outputs that carry both (minisab.explorer) show their static PNG.
+nb_mime_priority_overrides = [("*", "application/vnd.jupyter.widget-view+json", None)]
 nb_merge_streams = True
 
 # --- autodoc ----------------------------------------------------------------------------------

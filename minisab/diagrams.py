@@ -145,13 +145,16 @@ def credit_paths(T: int = 12, k_trunc: int = 4, reader: int = 9, kept=(1, 5),
                  threshold: int = 3) -> Figure:
     """Where one backward sends the credit of a loss at step T-1 (MODEL.md §4).
 
-    One row per method: ``bptt``, ``tbptt``, ``sab`` and ``sab`` with ``detach_scores``. A
+    One row per method: ``bptt``, ``tbptt``, the variant of ``sab`` with mental updates
+    (``detach_scores=False``) and minisab's ``sab`` (``runs.sab_method()``: ``detach_scores``). A
     step's node is filled when credit reaches it. ``reader`` is a step that read the memories
     ``kept`` (states written as memories) and had ``threshold`` as its (k_top+1)-th score."""
     rows = [("bptt: nothing is cut", "bptt"),
             (f"tbptt (k_trunc = {k_trunc}): recurrent edges cut", "tbptt"),
-            ("sab: the same cuts, plus the memory paths", "sab"),
-            ("sab with detach_scores (no mental updates): read path only", "detach")]
+            ("variant, sab with mental updates (MODEL.md's, detach_scores=False): "
+             "the same cuts, read and score paths", "sab"),
+            ("sab (minisab's, detach_scores=True: no mental updates): the same cuts, "
+             "read path only", "detach")]
     gap = 3.0                                            # vertical space per row
     fig, ax = _canvas(12.5, 9.6, (-1.6, T + 1.2), (-1.4, 3 * gap + 1.6))
     cut = {t for t in range(1, T) if t % k_trunc == 0}

@@ -18,6 +18,7 @@ from matplotlib import colormaps
 from matplotlib.colors import LogNorm, Normalize
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
 
 from .backend import to_host
 from .flow import REACH_THRESHOLD, credit_by_lag, credit_reach
@@ -102,14 +103,16 @@ def _host(a, name, ndim):
 
 # ----------------------------------------------------------------------------- training
 def learning_curves(runs, metric: str = "accuracy", x: str = "step",
-                    log_loss: bool = True) -> Figure:
+                    log_loss: bool = True, chance=None, chance_label: str = "chance") -> Figure:
     """Loss and ``metric`` against ``x`` ("step", or "time" in seconds) for several runs.
 
     ``runs`` maps a label to a list of records (dicts with "step", "loss", and optionally the
     metric, e.g. "accuracy" or "bpc", and "time"). Records without the metric (a run that does
     not measure it, or steps between evaluations) are left out of the metric panel only. If no
     run has the metric, the figure has the loss panel alone. The loss axis is logarithmic when
-    ``log_loss`` and every loss is positive.
+    ``log_loss`` and every loss is positive. ``chance`` (e.g. ``Task.chance``): the metric of a
+    model that guesses, drawn dotted grey on the metric panel (labelled ``chance_label``), so a
+    curve is read against what costs nothing.
     """
     if not runs:
         raise ValueError("runs is empty: expected a dict label -> list of metric records")
@@ -142,8 +145,11 @@ def learning_curves(runs, metric: str = "accuracy", x: str = "step",
     style_axes(ax_loss, "held-out loss", xlabel, "loss (held-out batch)")
     _legend(ax_loss)
     if has_metric:
+        if chance is not None:
+            axes[0, 1].axhline(float(chance), color="gray", linestyle=":", linewidth=1.1,
+                               label=f"{chance_label} ({float(chance):.3g})")
         style_axes(axes[0, 1], f"held-out {metric}", xlabel, metric)
-        _legend(axes[0, 1])
+        _legend(axes[0, 1], loc="best")
     return fig
 
 
@@ -171,6 +177,8 @@ def attention_heatmap(attn, n_mem, batch_index: int = 0, title=None, k_att=None)
                    extent=(-0.5, n_max - 0.5, T - 0.5, -0.5))
     style_axes(ax, title or f"attention weights (sequence {batch_index})",
                "memory j (0 = null memory)", "reading step t", grid=False)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))      # memories and steps are whole
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     if k_att:
         _written_axis(ax, k_att)
     _colorbar(fig, im, ax, "weight α (grey: not yet written)")
@@ -353,15 +361,21 @@ def selection_history_plot(history, title=None) -> Figure:
     fig, axes = new_figure(1, 2, size=(2 * PANEL_SIZE[0] + 0.8, PANEL_SIZE[1]))
     ax = axes[0, 0]
     d_max = max(int(np.nonzero(lag.any(axis=0))[0].max(initial=1)) + 1, 2)
+    # A log scale: the snapshot at initialisation keeps only recent memories, and its few large
+    # shares would otherwise wash out the small ones that matter (the long lags of a recall).
+    vmax = max(lag.max(), 1e-12)
+    pos = lag[lag > 0]
+    norm = LogNorm(vmin=max(pos.min() if pos.size else vmax * 1e-3, vmax * 1e-3), vmax=vmax,
+                   clip=True)
     im = ax.imshow(np.ma.masked_equal(lag[:, :d_max].T, 0.0), aspect="auto",
                    interpolation="nearest", origin="lower", cmap=_cmap(CMAP_WEIGHTS),
-                   norm=Normalize(0.0, max(lag.max(), 1e-12)),
-                   extent=(-0.5, K - 0.5, -0.5, d_max - 0.5))
-    ticks = np.arange(K) if K <= 12 else np.unique(np.linspace(0, K - 1, 8).round().astype(int))
+                   norm=norm, extent=(-0.5, K - 0.5, -0.5, d_max - 0.5))
+    stride = max(1, -(-K // 8))                    # every stride-th snapshot: regular labels
+    ticks = np.arange(0, K, stride)
     ax.set_xticks(ticks, [str(steps[k]) for k in ticks])
     style_axes(ax, "distance of the kept memories", "training step (snapshot)",
                "lag d = t − write step", grid=False)
-    _colorbar(fig, im, ax, "share of kept memories")
+    _colorbar(fig, im, ax, "share of kept memories (log; white: none)")
     ax2 = axes[0, 1]
     ax2.plot(steps, history["null_share"], color="black", marker="o", markersize=3,
              linewidth=1.3, label="kept slots on the null memory")

@@ -61,6 +61,17 @@ METHODS = {"lstm bptt": {"attention": None, "method": "bptt"},
            "sab": {"attention": "topk", "method": "sab", "detach_scores": True}}
 
 
+SAB = "sab"     # the label of the one SAB the notebooks, the README and compare train
+
+
+def sab_method() -> dict:
+    """The model fields of THE SAB (a copy of ``METHODS["sab"]``): every tutorial builds its SAB
+    from this, so changing the method's settings here changes them everywhere at once. A
+    variant (e.g. MODEL.md's SAB with mental updates, ``detach_scores=False``) is this dict
+    with one field changed, and is named as a variant where it appears."""
+    return dict(METHODS[SAB])
+
+
 def config_for(task: Task, method: dict, **model) -> Config:
     """The model config of one method on ``task`` (sizes from the task)."""
     return Config(input_size=task.input_size, output_size=task.output_size, loss=task.loss,
@@ -141,11 +152,13 @@ def peak_step_memory(params, cfg: Config, task: Task, batch: int, backend=None) 
     return peak / 2 ** 20
 
 
-def save_figures(run_dir, runs: dict, metric: str, attn_model=None) -> list:
-    """Learning curves of ``runs`` and, given ``(params, cfg, task)``, an attention heat map."""
+def save_figures(run_dir, runs: dict, metric: str, attn_model=None, chance=None) -> list:
+    """Learning curves of ``runs`` (with the task's ``chance`` level) and, given
+    ``(params, cfg, task)``, an attention heat map."""
     from .plots import attention_heatmap, learning_curves
     saved = []
-    fig = learning_curves(runs, metric=metric)
+    fig = learning_curves(runs, metric=metric, chance=chance,
+                          chance_label="chance" if metric != "mse" else "always the mean")
     path = os.path.join(run_dir, "learning_curves.png")
     atomic_write(path, lambda f: fig.savefig(f, format="png"))
     saved.append(path)
@@ -288,7 +301,8 @@ def _compare_run(job: dict):
            "k_trunc": cfg.k_trunc if cfg.method != "bptt" else "none",
            "step": result["step"], task.metric_name: last[task.metric_name],
            "loss": last["loss"], "time": wall, "peak_mib": peak, "stopped": result["stopped"]}
-    run_figs = save_figures(run_dir, {label: result["records"]}, task.metric_name)
+    run_figs = save_figures(run_dir, {label: result["records"]}, task.metric_name,
+                            chance=task.chance)
     atomic_write_text(os.path.join(run_dir, "summary.md"),
                       run_summary(f"{job['name']}/{job['title']}", cfg, task, tc, result))
     log(f"[{job['title']}] {task.metric_name} {last[task.metric_name]:.3f} after "
@@ -359,7 +373,7 @@ def run_compare(preset: str, runs_dir: str, name: str, overrides: dict, backend=
     if len(seeds) > 1:
         table += "\n\nOver seeds " + ", ".join(map(str, seeds)) + ":\n\n" + seeds_table(
             rows, task.metric_name)
-    save_figures(top, curves, task.metric_name, sab_model)
+    save_figures(top, curves, task.metric_name, sab_model, chance=task.chance)
     total = sum(r["time"] for r in rows)
     rss = _max_rss_mib() if jobs == 1 and scheduler is None else None   # else: workers' RSS
     summary = "\n".join([

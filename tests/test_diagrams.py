@@ -37,7 +37,8 @@ def test_sab_step_shows_the_weights_of_topk_forward():
 def test_credit_paths_has_one_row_per_method_and_both_memory_paths():
     fig = diagrams.credit_paths(T=12, k_trunc=4)
     text = " ".join(_texts(fig))
-    for row in ("bptt:", "tbptt (k_trunc = 4)", "sab: the same cuts", "detach_scores"):
+    for row in ("bptt:", "tbptt (k_trunc = 4)", "sab with mental updates",
+                "sab (minisab's, detach_scores=True"):
         assert row in text
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert any("read path" in l for l in labels) and any("score path" in l for l in labels)

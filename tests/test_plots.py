@@ -164,3 +164,11 @@ def test_method_colour_survives_punctuation():
     from minisab.plots import method_color
     for label in ("sab, k_top=5", "sab (detach)", "SAB: T=50"):
         assert method_color(label, 3) == method_color("sab", 0)
+
+
+def test_learning_curves_draw_the_chance_line():
+    fig = plots.learning_curves({"sab": records(6, "accuracy")}, chance=0.125)
+    lines = {ln.get_label(): ln for ln in fig.axes[1].get_lines()}
+    assert "chance (0.125)" in lines and set(lines["chance (0.125)"].get_ydata()) == {0.125}
+    assert not any("chance" in ln.get_label() for ln in fig.axes[0].get_lines())
+    render(fig)

@@ -50,6 +50,11 @@ def test_notebook_runs(path, monkeypatch):
         client.execute()
     except CellExecutionError as e:
         pytest.fail(f"{path.relative_to(ROOT)} failed in smoke mode:\n{e}", pytrace=False)
+    for cell in nb.cells:          # the credit explorer: a widget, and a PNG where none renders
+        if cell.cell_type == "code" and "CreditExplorer(" in cell.source:
+            shown = [o for o in cell.outputs if o.output_type == "execute_result"]
+            assert shown and "image/png" in shown[0]["data"], f"{path.name}: no static explorer"
+            assert "application/vnd.jupyter.widget-view+json" in shown[0]["data"], path.name
     for i, cell in enumerate(nb.cells):       # a checker cell prints its verdict, shows no value
         if cell.cell_type == "code" and ".check_" in cell.source:
             shown = [o for o in cell.outputs if o.output_type == "execute_result"]

@@ -1,0 +1,177 @@
+"""Do the tutorials run in their stated compute time on a busy machine? Run by hand, not a test.
+
+Executes every tutorial notebook (``tutorials/0*.ipynb``) top to bottom in a fresh Jupyter
+kernel, one after another, at its default size, while ``--busy`` other processes (default 2)
+spin on the CPU beside it: the situation of a student's 2-core laptop that is doing something
+else too. Each notebook sets its own BLAS threads through ``minisab.threads`` (its first code
+cell after the setup); the kernels get no ``OMP_NUM_THREADS`` and no ``MINISAB_THREADS`` from
+here, so what is measured is what the notebook's own line does (``--threads N`` passes
+``MINISAB_THREADS=N`` to test another count).
+
+Writes a Markdown table — notebook, the compute time the syllabus states, the measured wall
+time, whether it held, and the first error if any — to ``benchmarks/results/bench_tutorials.md``
+(``bench_tutorials_smoke.md`` with ``--smoke``), and, with ``--readme``, into the block of
+``tutorials/README.md`` between the markers below, so the syllabus shows the measured table
+and nobody types it.
+
+A stated time "< X" holds when the measured time is at most X; "about X" when it is at most
+1.25 X (an estimate, not a bound).
+
+    python benchmarks/bench_tutorials.py --readme            # default sizes: about 20-30 min
+    python benchmarks/bench_tutorials.py --smoke --readme    # MINISAB_SMOKE=1: proves the script
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from minisab.checkpoint import atomic_write_text  # noqa: E402
+
+START, END = "<!-- bench_tutorials:start -->", "<!-- bench_tutorials:end -->"
+SPIN = "while True: pass"
+
+
+def stated_times(readme: Path) -> dict:
+    """notebook file name -> the syllabus's compute-time cell (e.g. "about 3 min")."""
+    out = {}
+    for line in readme.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 6 and cells[1].startswith("`0") and cells[1].endswith(".ipynb`"):
+            out[cells[1].strip("`")] = cells[4]
+    return out
+
+
+def bound_seconds(stated: str):
+    """Seconds a stated time allows ("< 20 s" -> 20, "about 3 min" -> 225), or None."""
+    m = re.search(r"(<|about|under)\s*([\d.]+)\s*(s|min|h)", stated or "")
+    if not m:
+        return None
+    value = float(m.group(2)) * {"s": 1, "min": 60, "h": 3600}[m.group(3)]
+    return value * (1.25 if m.group(1) == "about" else 1.0)
+
+
+def run_notebook(path: Path, env: dict, timeout: int):
+    """Execute one notebook in a fresh kernel (working folder: its own); (seconds, error)."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    nb = nbformat.read(path, as_version=4)
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)                   # the kernel inherits this process's environment
+    t0 = time.perf_counter()
+    try:
+        NotebookClient(nb, kernel_name="python3", timeout=timeout,
+                       resources={"metadata": {"path": str(path.parent)}}).execute()
+        error = None
+    except CellExecutionError as e:
+        error = str(e).strip().splitlines()[-1][:120]
+    except Exception as e:                   # a cell timeout, a dead kernel
+        error = f"{type(e).__name__}: {str(e).strip().splitlines()[0][:120] if str(e) else ''}"
+    finally:
+        seconds = time.perf_counter() - t0
+        os.environ.clear()
+        os.environ.update(saved)
+    return seconds, error
+
+
+def fmt_time(s: float) -> str:
+    return f"{s:.0f} s" if s < 90 else f"{s / 60:.1f} min"
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--smoke", action="store_true", help="MINISAB_SMOKE=1 (seconds per notebook)")
+    p.add_argument("--busy", type=int, default=2, help="busy processes beside the notebooks")
+    p.add_argument("--threads", type=int, default=None,
+                   help="MINISAB_THREADS for the kernels (default: the notebooks' own setting)")
+    p.add_argument("--only", default="0*.ipynb", help="glob of notebooks under tutorials/")
+    p.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
+    p.add_argument("--out", default=None, help="the table's file (default under "
+                                               "benchmarks/results/)")
+    p.add_argument("--readme", action="store_true",
+                   help="also write the table into tutorials/README.md between its markers")
+    args = p.parse_args(argv)
+    if args.busy < 0:
+        p.error(f"invalid --busy={args.busy}: accepted values are integers >= 0")
+
+    notebooks = sorted((ROOT / "tutorials").glob(args.only))
+    if not notebooks:
+        p.error(f"invalid --only={args.only!r}: no notebook under tutorials/ matches it")
+    readme = ROOT / "tutorials" / "README.md"
+    stated = stated_times(readme)
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                        "MINISAB_THREADS", "MINISAB_SMOKE")}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + ([os.environ["PYTHONPATH"]]
+                                                       if os.environ.get("PYTHONPATH") else []))
+    if args.smoke:
+        env["MINISAB_SMOKE"] = "1"
+    if args.threads is not None:
+        env["MINISAB_THREADS"] = str(args.threads)
+
+    load_before = os.getloadavg() if hasattr(os, "getloadavg") else None
+    busy = [subprocess.Popen([sys.executable, "-c", SPIN]) for _ in range(args.busy)]
+    rows = []
+    try:
+        for path in notebooks:
+            seconds, error = run_notebook(path, env, args.timeout)
+            bound = bound_seconds(stated.get(path.name))
+            held = ("—" if bound is None or args.smoke else
+                    ("yes" if seconds <= bound and error is None else "**no**"))
+            rows.append((path.name, stated.get(path.name, "—"), seconds, held, error))
+            print(f"{path.name}: {seconds:.1f} s" + (f"  ERROR {error}" if error else ""),
+                  flush=True)
+    finally:
+        for proc in busy:                      # only the processes this script started
+            proc.kill()
+            proc.wait()
+    load_after = os.getloadavg() if hasattr(os, "getloadavg") else None
+
+    mode = ("smoke mode (`MINISAB_SMOKE=1`: tiny sizes; these times say nothing about the "
+            "stated ones)" if args.smoke else "default sizes")
+    loads = ("" if load_before is None else
+             f" Load average (1 min) {load_before[0]:.1f} before, {load_after[0]:.1f} after.")
+    lines = [f"Measured by `python benchmarks/bench_tutorials.py{' --smoke' if args.smoke else ''}"
+             f"{f' --busy {args.busy}' if args.busy != 2 else ''}` on "
+             f"{datetime.date.today().isoformat()}: {mode}; each notebook in a fresh kernel, one "
+             f"after another, with {args.busy} busy process(es) spinning beside it; "
+             f"{os.cpu_count()} CPU core(s), Python {platform.python_version()}; BLAS threads "
+             + (f"MINISAB_THREADS={args.threads}" if args.threads else
+                "as each notebook sets them (`minisab.set_threads()`)") + f".{loads}",
+             "", "| notebook | stated compute time | measured | held | error |",
+             "|---|---|---|---|---|"]
+    for name, st, seconds, held, error in rows:
+        lines.append(f"| `{name}` | {st} | {fmt_time(seconds)} | {held} | {error or ''} |")
+    lines.append(f"\nTotal {fmt_time(sum(r[2] for r in rows))}. \"about X\" holds up to 1.25 X.")
+    table = "\n".join(lines) + "\n"
+    out = Path(args.out) if args.out else (
+        ROOT / "benchmarks" / "results" /
+        ("bench_tutorials_smoke.md" if args.smoke else "bench_tutorials.md"))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out, table)
+    print(f"\n{table}\nwritten to {out}")
+    if args.readme:
+        text = readme.read_text(encoding="utf-8")
+        if START not in text or END not in text:
+            print(f"{readme} has no {START} ... {END} block: README not changed", file=sys.stderr)
+            return 1
+        head, rest = text.split(START, 1)
+        _, tail = rest.split(END, 1)
+        atomic_write_text(readme, head + START + "\n" + table + END + tail)
+        print(f"table written into {readme}")
+    return 1 if any(r[4] for r in rows) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
