@@ -219,7 +219,7 @@ def cmd_train(args) -> int:
                    progress=not args.no_progress, allow_changes=args.allow_changes)
     if result["records"]:
         save_figures(run_dir, {f"{cfg.method}": result["records"]}, task.metric_name,
-                     heatmap_model(result, cfg, task, run_dir, be))
+                     heatmap_model(result, cfg, task, run_dir, be), chance=task.chance)
     from .checkpoint import atomic_write_text
     atomic_write_text(os.path.join(run_dir, "summary.md"), run_summary(name, cfg, task, tc, result))
     last = result["records"][-1] if result["records"] else {}

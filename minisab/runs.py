@@ -44,7 +44,7 @@ PRESETS = {
                       "dtype": "float32"},
             "train": {"steps": 2000, "batch": 32, "lr": 1e-2, "clip": 1.0, "forget_bias": 1.0,
                       "eval_every": 100, "eval_batch": 256}},
-    # The paper's copy task (hours on a CPU; CALIBRATION.md).
+    # The paper's copy task: 10 digits at T=100 (hours on a CPU; experiments/paper_copy.py).
     "paper": {"task": {"name": "copy", "T": 100, "n_digits": 10, "n_symbols": 8, "mask": "all"},
               "model": {"hidden_size": 128, "attn_size": 64, "k_top": 5, "k_att": 2,
                         "k_trunc": 5, "dtype": "float32"},
