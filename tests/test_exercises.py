@@ -1,4 +1,4 @@
-"""The checkers of tutorials 1-4 (minisab.exercises): each rejects wrong answers and recognises
+"""The checkers of tutorials 1-6 and 8 (minisab.exercises): each rejects wrong answers and recognises
 the common ones, with the hint that names the missing idea; the course commands (release, grade)
 work. Fast: no notebook is executed except one tiny one for ``grade --execute``."""
 from __future__ import annotations
@@ -8,7 +8,7 @@ import pytest
 
 from minisab import Config, loss_and_grads
 from minisab.attention import key_backward
-from minisab.exercises import course, t01, t02, t03, t04
+from minisab.exercises import course, t01, t02, t03, t04, t05, t06, t08
 from minisab.exercises.__main__ import main
 from minisab.lstm import lstm_step_backward, lstm_step_forward
 
@@ -28,7 +28,9 @@ def untouched(*args):
     t02.check_tbptt_max_lag, t02.check_bptt_loop, t02.check_tbptt_loop, t02.check_credit_reach,
     t03.check_topk, t03.check_topk_backward, t03.check_scores, t04.check_sab_like_bptt,
     t04.check_bptt_replay, t04.check_states_reached, t04.check_memory_credit,
-    t04.check_sab_in_one_screen], ids=lambda c: c.__name__)
+    t04.check_sab_in_one_screen, t05.check_blank_model, t05.check_digit_memory,
+    t06.check_memories_read, t06.check_h_bound, t08.check_refused_lines,
+    t08.check_mean_of_top_memories], ids=lambda c: c.__name__)
 def test_untouched_is_not_done(check, capsys):
     v = check(untouched)
     assert v.status == "not done" and not v
@@ -159,6 +161,70 @@ def test_tutorial04_hints():
              "gradient through the scores")
     # minisab's own gradient is right, but the exercise is to write it: refused by its source
     rejected(t04.check_sab_in_one_screen, _screen_via_minisab({"method": "sab"}), "no minisab")
+
+
+# ------------------------------------------------------------------------------ tutorial 5
+def test_tutorial05_predictions_and_hints():
+    import math
+    assert t05.check_blank_model(lambda T, n, V: ((T + n) / (T + 2 * n), 0.0), quiet=True)
+    rejected(t05.check_blank_model, lambda T, n, V: ((T + n) / (T + 2 * n), 1 / V),
+             "1 / n_symbols is chance for a model that guesses")
+    rejected(t05.check_blank_model, lambda T, n, V: ((T + n - 1) / (T + 2 * n), 0.0),
+             "the marker's step")                          # the marker's target is a blank too
+    rejected(t05.check_blank_model, lambda T, n, V: (0.0, 0.0), "most targets ARE blanks")
+    rejected(t05.check_blank_model, lambda T, n, V: (100 * (T + n) / (T + 2 * n), 0.0),
+             "percentages")
+    assert t05.check_digit_memory(lambda i, k: math.ceil((i + 1) / k), quiet=True)
+    rejected(t05.check_digit_memory, lambda i, k: i, "null memory")
+    rejected(t05.check_digit_memory, lambda i, k: (i + 1) // k, "round up")
+    rejected(t05.check_digit_memory, lambda i, k: i + 1, "only every k_att steps")
+
+
+# ------------------------------------------------------------------------------ tutorial 6
+def _memories_read(t, k_att, k_top, attention, null=1, threshold=0, softmax_k=False):
+    n_t = null + t // k_att
+    if attention == "topk" or softmax_k:
+        return min(n_t, k_top + threshold) if n_t > k_top else n_t
+    return n_t
+
+
+def test_tutorial06_predictions_and_hints():
+    assert t06.check_memories_read(_memories_read, quiet=True)
+    rejected(t06.check_memories_read, lambda *a: _memories_read(*a, null=0),
+             "the null memory counts")
+    rejected(t06.check_memories_read, lambda *a: _memories_read(*a, threshold=1),
+             "the threshold memory")
+    rejected(t06.check_memories_read, lambda t, k_att, k_top, att: k_top if att == "topk" else
+             1 + t // k_att, "every one is kept")
+    rejected(t06.check_memories_read, lambda *a: _memories_read(*a, softmax_k=True),
+             "a softmax has no k_top")
+    rejected(t06.check_memories_read, lambda t, k_att, k_top, att: 1 + t // k_att,
+             "exactly 0, however many")
+    written = lambda t, k: t // k                            # noqa: E731
+    rejected(t06.check_h_bound, lambda t, k, w: 1.0, "how large can a memory be")
+    rejected(t06.check_h_bound, lambda t, k, w: 1 + written(t, k), "not the least bound")
+    rejected(t06.check_h_bound, lambda t, k, w: 1 + ((t + 1) // k if w == "h" else
+                                                     min((t + 1) // k, 1)), "not the least bound")
+
+
+# ------------------------------------------------------------------------------ tutorial 8
+def test_tutorial08_predictions_and_hints():
+    from minisab.backend import gather_rows, namespace, to_host, topk_indices
+    assert t08.check_refused_lines(lambda: {2, 4, 5, 8, 9, 11}, quiet=True)
+    rejected(t08.check_refused_lines, lambda: {2, 4, 8, 9, 11}, "DEFAULT device")
+    rejected(t08.check_refused_lines, lambda: {2, 3, 4, 5, 8, 9, 11}, "Python scalar has no device")
+    rejected(t08.check_refused_lines, lambda: {2, 4, 5, 9, 11}, "an index ARRAY is data too")
+    rejected(t08.check_refused_lines, lambda: {12}, "there is no line 12")
+
+    def top_mean_numpy_only(a, M, k):                  # the tutorial's NumPy-only snippet
+        idx = np.argsort(-a, axis=1)[:, :k]
+        return M[np.arange(a.shape[0])[:, None], idx].mean(axis=1)
+
+    def top_mean_on_host(a, M, k):                     # right values, but left the device
+        return to_host(namespace(a).mean(gather_rows(M, topk_indices(a, k)), axis=1))
+
+    rejected(t08.check_mean_of_top_memories, top_mean_numpy_only, "NumPy-only call")
+    rejected(t08.check_mean_of_top_memories, top_mean_on_host, "host (NumPy) value")
 
 
 # ----------------------------------------------------------------------- release and grade

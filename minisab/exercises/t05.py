@@ -1,5 +1,6 @@
-"""Checkers of tutorial 5 (experiments): recall accuracy, steps to reach a threshold, and the
-open exercise (truncated BPTT that solves the copy task)."""
+"""Checkers of tutorial 5 (experiments): two predictions (what a model that outputs only blanks
+scores on the copy task; which memory first holds a digit), and the open exercise (truncated
+BPTT that solves the copy task)."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,97 +8,105 @@ import numpy as np
 from ..backend import to_host
 from ..config import Config
 from ..params import init_params
-from ._verdict import call as _call_plain, close as _close, exercise as _verdict
+from ._verdict import call as _call_plain, exercise as _verdict
 
 
 def _call(label, fn, *args, **kw):
     return _call_plain(fn, *args, **kw)
 
 
-def _t5_copy_problem(rng, T, n, V, B, p_recall, p_blank):
-    """A copy-task batch and logits that are right at a share ``p_recall`` of the recall steps
-    and ``p_blank`` of the other steps (so the recall, the first n and all steps differ)."""
+def _blank_logits(task, x):
+    """Logits of a model that outputs the blank (class 0) at every step."""
+    logits = np.zeros(x.shape[:2] + (task.output_size,))
+    logits[:, :, 0] = 1.0
+    return logits
+
+
+@_verdict("5.1 (predict: what a blank-only model scores)")
+def check_blank_model(blank_model_scores):
+    """``blank_model_scores(T, n_digits, n_symbols) -> (every_step, recall)``: the accuracy over
+    every step, and the copy task's metric (``Task.metric``, the recall accuracy), of a model
+    that outputs the blank at every step. Measured on copy-task batches."""
     from ..tasks import make_task
-    task = make_task("copy", T, n_digits=n, n_symbols=V)
-    x, targets, mask = task.sample(rng, B)
-    logits = rng.normal(size=targets.shape + (task.output_size,))
-    right = rng.random(targets.shape) < np.where(np.arange(targets.shape[1]) >= T + n,
-                                                 p_recall, p_blank)
-    np.put_along_axis(logits, targets[:, :, None], 6.0 * right[:, :, None], axis=2)
-    return task, logits, targets, mask
-
-
-@_verdict("5.1 (recall accuracy)")
-def check_recall_accuracy(my_recall_accuracy):
-    """``my_recall_accuracy(logits, targets, n_digits)`` -> float, against the copy task's
-    metric ``Task.metric`` (``tasks.recall_accuracy``) on batches where the recall steps, the
-    first ``n_digits`` steps and the whole sequence give different accuracies."""
     rng = np.random.default_rng(51)
-    for T, n, V, B, p_recall, p_blank in ((6, 3, 4, 5, 0.4, 0.9), (10, 2, 8, 7, 0.7, 0.2),
-                                          (3, 4, 5, 6, 0.5, 0.95), (5, 1, 3, 9, 0.3, 0.8)):
-        task, logits, targets, mask = _t5_copy_problem(rng, T, n, V, B, p_recall, p_blank)
-        want = task.metric(logits, targets, mask, 0.0)
-        pred = np.argmax(logits, axis=2)
-        got = _call("5.1", my_recall_accuracy, logits.copy(), targets.copy(), n)
-        where = f"T={T}, n_digits={n}, batch {B}"
-        assert got is not None, f"{where}: your function returned None"
-        assert np.ndim(got) == 0, (f"{where}: you returned an array of shape {np.shape(got)}; "
-                                   "return one number, the mean over sequences and recall steps")
-        got = float(got)
-        if abs(got - 100 * want) < 1e-9 and want > 0:
-            raise AssertionError(f"{where}: {got:g} looks like a percentage; return a fraction "
-                                 "in [0, 1]")
-        if abs(got - want) > 1e-9:
-            hint = "the recall steps are the last n_digits steps of each sequence"
-            if abs(got - float(np.mean(pred == targets))) < 1e-9:
-                hint = ("you counted every step, blanks included; the metric counts only the "
-                        "last n_digits steps (the recall)")
-            elif abs(got - float(np.mean(pred[:, :n] == targets[:, :n]))) < 1e-9:
-                hint = "you scored the first n_digits steps (the digits' input); score the last"
-            raise AssertionError(f"{where}: you returned {got:.4f}, expected {want:.4f} -> {hint}")
-    return "Same as the copy task's metric: the blanks do not count."
+    for T, n, V in ((20, 3, 8), (5, 2, 4), (40, 10, 8), (1, 1, 3)):
+        task = make_task("copy", T, n_digits=n, n_symbols=V)
+        x, targets, mask = task.sample(rng, 4)
+        logits = _blank_logits(task, x)
+        every = float(np.mean(np.argmax(logits, axis=2) == targets))
+        recall = float(task.metric(logits, targets, mask, 0.0))
+        got = _call("5.1", blank_model_scores, T, n, V)
+        where = f"T={T}, n_digits={n}, n_symbols={V}"
+        assert isinstance(got, (tuple, list)) and len(got) == 2, (
+            "return the pair (accuracy over every step, recall accuracy)")
+        got_every, got_recall = (float(v) for v in got)
+        if abs(got_every - 100 * every) < 1e-9 or abs(got_recall - 100 * recall) < 1e-9 < recall:
+            raise AssertionError(f"{where}: {got} look like percentages; return fractions in "
+                                 "[0, 1]")
+        if abs(got_recall - recall) > 1e-9:
+            hint = ("the recall steps' targets are digits, and the blank is never a digit: a "
+                    "model that always answers blank gets every recall wrong")
+            if abs(got_recall - 1 / V) < 1e-9:
+                hint = ("1 / n_symbols is chance for a model that guesses a digit at random; this "
+                        "one never outputs a digit at all, so " + hint[hint.index("a model"):])
+            raise AssertionError(f"{where}: recall accuracy {got_recall:.4g}, measured "
+                                 f"{recall:.4g} -> {hint}")
+        if abs(got_every - every) > 1e-9:
+            hint = ("count the steps whose target is the blank: the n digits' input steps, the "
+                    "T - 1 blanks AND the marker's step (its target is a blank too), out of "
+                    "T + 2n steps")
+            if abs(got_every - 0.0) < 1e-9:
+                hint = ("most targets ARE blanks (every step but the n recalls): " + hint)
+            raise AssertionError(f"{where}: accuracy over every step {got_every:.4g}, measured "
+                                 f"{every:.4g} -> {hint}")
+    return ("(T + n) / (T + 2n) of the steps, and 0 of the recalls: a loss over every step "
+            "rewards blanks, so the copy task is judged by the recall accuracy.")
 
 
-_T5_CURVE = [{"step": 0, "loss": 2.3, "accuracy": 0.12},
-             {"step": 100, "loss": 1.1, "accuracy": 0.4},
-             {"step": 150, "loss": 1.0},                                # no metric: skip it
-             {"step": 200, "loss": 0.4, "accuracy": 0.92},
-             {"step": 300, "loss": 0.5, "accuracy": 0.85},
-             {"step": 400, "loss": 0.2, "accuracy": 0.97}]
-_T5_MSE_CURVE = [{"step": 0, "loss": 1.1, "mse": 1.1}, {"step": 50, "loss": 0.16, "mse": 0.16},
-                 {"step": 100, "loss": 0.009, "mse": 0.009},
-                 {"step": 150, "loss": 0.02, "mse": 0.02},
-                 {"step": 200, "loss": 0.001, "mse": 0.001}]
+def _first_memory_holding(i, k_att, T=9):
+    """Measured: the first memory row that changes when the input at step ``i`` changes."""
+    from ..sab import forward
+    cfg = Config(input_size=2, hidden_size=3, output_size=2, attn_size=2, k_top=2, k_att=k_att,
+                 method="sab", k_trunc=3)
+    params = init_params(cfg, seed=5)
+    x = np.random.default_rng(i).normal(size=(1, T, 2))
+    x2 = x.copy()
+    x2[:, i] += 1.0
+    M1 = to_host(forward(params, x, cfg)[1]["mem"].M)
+    M2 = to_host(forward(params, x2, cfg)[1]["mem"].M)
+    changed = np.nonzero(np.max(np.abs(M1 - M2), axis=(0, 2)) > 0)[0]
+    return int(changed[0])
 
 
-@_verdict("5.2 (steps to reach a threshold)")
-def check_steps_to_reach(steps_to_reach):
-    """``steps_to_reach(records, metric, threshold, higher_is_better)`` -> the "step" of the
-    first record whose metric reaches the threshold (>= or <=), None if none does."""
-    cases = ((_T5_CURVE, "accuracy", 0.9, True, 200, "the FIRST record at or above the threshold, "
-              "even if a later one falls below it again"),
-             (_T5_CURVE, "accuracy", 0.4, True, 100, "reaching means >=: 0.4 reaches 0.4"),
-             (_T5_CURVE, "accuracy", 0.1, True, 0, "step 0 is an answer like any other (careful "
-              "with `if step:`, 0 is falsy)"),
-             (_T5_CURVE, "accuracy", 0.99, True, None, "never reached: return None"),
-             (_T5_CURVE, "loss", 0.45, False, 200, "lower is better: the first value <= threshold"),
-             (_T5_MSE_CURVE, "mse", 0.01, False, 100,
-              "lower is better: the first value <= threshold"),
-             (_T5_MSE_CURVE, "mse", 0.0001, False, None, "never reached: return None"),
-             ([], "accuracy", 0.5, True, None, "no records: return None"))
-    for records, metric, threshold, higher, want, hint in cases:
-        try:
-            got = _call("5.2", steps_to_reach, [dict(r) for r in records], metric, threshold,
-                        higher)
-        except KeyError as e:
-            raise AssertionError(f"your function raised KeyError: {e} -> some records lack the "
-                                 "metric (evaluations that did not measure it): skip them, e.g. "
-                                 "with `if metric in r`") from None
-        assert (got is None) == (want is None) and (want is None or got == want), (
-            f"steps_to_reach(records, {metric!r}, {threshold}, higher_is_better={higher}) = "
-            f"{got!r}, expected {want!r} -> {hint}. (Records: "
-            f"{[(r['step'], r.get(metric)) for r in records]})")
-    return "First crossing, in either direction, None when never."
+@_verdict("5.2 (predict: which memory first holds digit i)")
+def check_digit_memory(digit_memory):
+    """``digit_memory(i, k_att)``: the index j of the first memory that holds what was read at
+    step i (memory 0 is the null memory; memory j >= 1 is the state written after step
+    j k_att - 1). Measured on minisab's forward: the first memory row that changes when the
+    input at step i changes."""
+    for k_att in (1, 2, 3):
+        for i in range(5):
+            want = _first_memory_holding(i, k_att)
+            got = _call("5.2", digit_memory, i, k_att)
+            assert got is not None, f"digit_memory({i}, {k_att}) returned None: return an int"
+            got = int(got)
+            if got == want:
+                continue
+            hint = ("memory j >= 1 is h_t of step t = j k_att - 1, and it holds digit i only if "
+                    "it was written at or after step i")
+            if got == (i + 1) // k_att and got < want:
+                hint = ("memory (i + 1) // k_att was written before step i when k_att does not "
+                        "divide i + 1: round up, to the first memory written at or after step i")
+            elif got == i or (k_att == 1 and got == want - 1):
+                hint = ("memory 0 is the null memory (a zero vector, written before step 0), so "
+                        "the state after step t is memory t // k_att + 1 when it is written")
+            elif got == i + 1 and k_att > 1:
+                hint = ("a memory is written only every k_att steps (after steps k_att - 1, "
+                        "2 k_att - 1, ...): the state after step i is not a memory unless "
+                        "(i + 1) % k_att == 0")
+            raise AssertionError(f"digit_memory({i}, k_att={k_att}) = {got}, measured {want} "
+                                 f"-> {hint}")
+    return "Memory ceil((i + 1) / k_att): the first state written at or after step i."
 
 
 def changed_fields(base, new):

@@ -1,5 +1,5 @@
-"""Checkers of tutorial 6 (transfer): the size of the state along a sequence, its bound, and the
-open exercise (one change that bounds the state)."""
+"""Checkers of tutorial 6 (transfer): a prediction of how many memories a step reads (top-k
+against softmax), the bound of the state, and the open exercise (one change that bounds it)."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,7 +7,7 @@ import numpy as np
 from ..backend import to_host
 from ..config import Config
 from ..params import init_params
-from ._verdict import call as _call_plain, close as _close, exercise as _verdict
+from ._verdict import call as _call_plain, exercise as _verdict
 
 
 def _call(label, fn, *args, **kw):
@@ -22,28 +22,63 @@ def _transfer_problem(memory_write="h", k_att=1, seed=0, T=9):
     return cfg, init_params(cfg, seed=seed, forget_bias=1.0), x
 
 
-@_verdict("6.1 (the size of the state along a sequence)")
-def check_h_max_profile(h_max_profile):
-    """``h_max_profile(params, cfg, x) -> (T,)``: max over the batch and the units of |h_t|,
-    against ``minisab.diagnose.diagnose(...)["h_max"]``, for SAB and for a plain LSTM."""
-    from ..diagnose import diagnose
-    for memory_write, k_att, seed in (("h", 1, 0), ("h", 2, 1), ("h_hat", 1, 2), (None, 1, 3)):
-        cfg, params, x = _transfer_problem(memory_write or "h", k_att, seed)
-        what = f"SAB, memory_write={memory_write!r}, k_att={k_att}"
-        if memory_write is None:
-            cfg = Config(input_size=3, hidden_size=5, output_size=3, attention=None,
-                         method="bptt")
-            params, what = init_params(cfg, seed=seed), "a plain LSTM"
-        want = diagnose(params, cfg, x, np.zeros(x.shape[:2], dtype=np.int64))["h_max"]
-        got = _call("6.1", h_max_profile, params, cfg, x)
-        assert got is not None, "your function returned None: return one number per step"
-        got = np.asarray(to_host(got), dtype=float)
-        assert got.shape == want.shape, (
-            f"{what}: shape {got.shape}, expected {want.shape}: one number per step t (reduce "
-            "cache['hs'] (B, T, H) over the batch axis 0 and the unit axis 2)")
-        _close(f"max|h_t| per step, {what} (h_t is cache['hs'][:, t, :], the state after the "
-               "summary is added, not h_hat; and take the absolute value)", got, want, tol=1e-9)
-    return "Same as diagnose's h_max, for SAB with both memory writes and for a plain LSTM."
+def _weights_above_zero(attention, k_top, k_att, T=14, seed=0):
+    """Measured: per step, the number of memories with a weight > 0 (max over the batch)."""
+    from ..sab import forward
+    method = {"topk": "sab", "softmax": "bptt"}[attention]
+    cfg = Config(input_size=3, hidden_size=5, output_size=3, attn_size=4, k_top=k_top,
+                 k_att=k_att, attention=attention, method=method,
+                 k_trunc=3 if method == "sab" else None)
+    x = np.random.default_rng(61 + seed).normal(size=(3, T, 3))
+    _, cache = forward(init_params(cfg, seed=seed), x, cfg, record=True)
+    attn = np.asarray(to_host(cache["record"]["attn"]))                # (T, B, n_max)
+    return np.max(np.sum(attn > 0, axis=2), axis=1)                     # (T,)
+
+
+@_verdict("6.1 (predict: how many memories a step reads)")
+def check_memories_read(memories_read):
+    """``memories_read(t, k_att, k_top, attention)``: how many memories get a weight > 0 at
+    step t, for ``attention="topk"`` (SAB) and ``"softmax"`` (dense). Measured on minisab's
+    forward (``record["attn"]``) of small random models."""
+    for attention, k_top, k_att in (("topk", 3, 1), ("topk", 2, 2), ("topk", 4, 3),
+                                    ("softmax", 3, 1), ("softmax", 2, 2)):
+        want = [int(w) for w in _weights_above_zero(attention, k_top, k_att, seed=k_top + k_att)]
+        got = []
+        for t in range(len(want)):
+            g = _call("6.1", memories_read, t, k_att, k_top, attention)
+            assert g is not None, f"memories_read({t}, ...) returned None: return an int"
+            got.append(int(g))
+        if got == want:
+            continue
+        t = next(u for u in range(len(want)) if got[u] != want[u])
+        n = [1 + u // k_att for u in range(len(want))]             # memories at each step
+        n_t = n[t]
+        where = (f"memories_read(t={t}, k_att={k_att}, k_top={k_top}, {attention!r}) = {got[t]}, "
+                 f"measured {want[t]}")
+        hint = f"step t has n_t = 1 + t // k_att = {n_t} memories"
+        if attention == "softmax" and got == [min(m, k_top) for m in n]:
+            hint = ("a softmax has no k_top: it gives EVERY memory a weight "
+                    f"e^{{a_j}} / sum_i e^{{a_i}} > 0, all n_t = {n_t} of them")
+        elif got == [min(m - 1, k_top) if attention == "topk" else m - 1 for m in n]:
+            hint = ("the null memory counts: it is memory 0, a zero vector that every step "
+                    f"can read, so step t has n_t = 1 + t // k_att = {n_t} memories")
+        elif attention == "softmax":
+            hint = ("a softmax gives EVERY memory a weight e^{a_j} / sum_i e^{a_i} > 0, "
+                    f"however small: all n_t = {n_t}. That is why its read dilutes as the "
+                    "memories multiply")
+        elif got == n:
+            hint = ("top-k keeps only the k_top best scores when there are more memories: "
+                    "the others get weight exactly 0, however many there are")
+        elif got == [min(m, k_top + 1) for m in n]:
+            hint = ("the threshold memory (the (k_top+1)-th score) sets δ and gets weight "
+                    "exactly 0: it is touched by the backward, not read. k_top memories are "
+                    "read")
+        elif got[t] == k_top and n_t < k_top:
+            hint = (f"only {n_t} memories exist at step {t}: when n_t <= k_top every one is "
+                    "kept (δ is then below every score)")
+        raise AssertionError(f"{where} -> {hint}")
+    return ("SAB reads min(n_t, k_top) memories at any length; a softmax reads all "
+            "n_t = 1 + t // k_att, more and more thinly.")
 
 
 def _h_bound(t, k_att, memory_write):

@@ -85,7 +85,7 @@ def check_open_ablation(reference_cfg, my_run, my_steps, target=0.9):
     want = hits[0] if hits else None
     assert my_steps == want, (
         f"my_steps = {my_steps!r}, but the records first reach {target:.0%} at step {want!r} "
-        "(None: never). Read it from my_run['records'] (exercise 5.2's steps_to_reach)")
+        "(None: never). Read it from my_run['records'] (tutorial 5's steps_to_reach does it)")
     return (f"{changed[0]}={getattr(my_run['cfg'], changed[0])!r}: "
             + ("not reached" if want is None else f"{target:.0%} at step {want}")
             + ". Now explain it, and say how many seeds you would need to trust it.")

@@ -1,12 +1,10 @@
-"""Checkers of tutorial 8 (backends): comparing parameters across backends, a device-clean
-top-k read."""
+"""Checkers of tutorial 8 (backends): a prediction of what the strict backend refuses, and a
+device-clean top-k read."""
 from __future__ import annotations
 
 import numpy as np
 
 from ..backend import to_host
-from ..config import Config
-from ..params import init_params
 from ._verdict import call as _call_plain, close as _close, exercise as _verdict
 
 
@@ -43,36 +41,76 @@ def _call_on_device(label, where, fn, *args):
             "minisab.backend, and to_host for explicit copies to the host.") from None
 
 
-@_verdict("8.1 (compare parameters across backends)")
-def check_max_param_difference(max_param_difference):
-    """``max_param_difference(p, q)`` -> float: max over every parameter and entry of
-    |p - q|, for p and q on every pair of the backends present (NumPy, strict, CuPy)."""
-    from ..params import params_from_host, params_to_host
-    cfg = Config(input_size=3, hidden_size=4, output_size=3, attention="topk", attn_size=3)
-    host = params_to_host(init_params(cfg, seed=8))
-    bumped = {k: v.copy() for k, v in host.items()}
-    bumped["W_h"][1, 2] += 0.25               # p - q has its largest |entry| in a late key,
-    bumped["b_y"][0] -= 0.75                  # of one sign in one order, the other in the other
-    bumped["W_x"][0, 0] += 1e-3
-    backends = _backends_here()
-    for be_p in backends:
-        for be_q in backends:
-            for first, second, want in ((host, bumped, 0.75), (bumped, host, 0.75),
-                                        (host, host, 0.0)):
-                p = params_from_host(first, cfg, be_p)
-                q = params_from_host(second, cfg, be_q)
-                where = f"p on {be_p.name}, q on {be_q.name}"
-                got = _call_on_device("8.1", where, max_param_difference, p, q)
-                assert got is not None, f"{where}: your function returned None"
-                assert isinstance(got, (float, int, np.floating, np.integer)), (
-                    f"{where}: you returned a {type(got).__module__}.{type(got).__name__}; "
-                    "return a Python float (float(...) of a host value, or to_float)")
-                assert abs(float(got) - want) <= 1e-12, (
-                    f"{where}: you returned {float(got):.6g}, expected {want:g} (the largest "
-                    "|p[k] - q[k]| over every key k and every entry: abs first, then max over "
-                    "all parameters, not just the first)")
-    names = ", ".join(be.name for be in backends)
-    return f"Right on every pair of backends present ({names})."
+# Exercise 8.1: eleven lines, each run on a strict array ``a`` (B=2, 5) with ``xp = namespace(a)``.
+# For each: (source, the line as a function of (a, xp), why it runs or why it is refused).
+STRICT_LINES = {
+    1: ("xp.tanh(a)", lambda a, xp: xp.tanh(a),
+        "the array's own namespace computes on the array's device"),
+    2: ("np.tanh(a)", lambda a, xp: np.tanh(a),
+        "a NumPy function must first turn the device array into a NumPy one: an implicit copy "
+        "to the host, which a device array refuses"),
+    3: ("a * 2.0", lambda a, xp: a * 2.0,
+        "a Python scalar has no device: it combines with an array on any device"),
+    4: ("a + np.ones(5)", lambda a, xp: a + np.ones(5),
+        "mixing a device array with a host (NumPy) array: one of them would have to cross"),
+    5: ("a + xp.ones(5)", lambda a, xp: a + xp.ones(5),
+        "xp.ones makes its array on the namespace's DEFAULT device, not on a's: two devices"),
+    6: ("a + xp.ones(5, device=a.device)", lambda a, xp: a + xp.ones(5, device=a.device),
+        "a new array made on a's own device (what minisab.backend.zeros(..., like=a) does)"),
+    7: ("a[0, 1:3]", lambda a, xp: a[0, 1:3],
+        "basic indexing (integers and slices) is in the standard and stays on the device"),
+    8: ("a[np.arange(2)]", lambda a, xp: a[np.arange(2)],
+        "an index ARRAY is data too: a host index array for a device array (use "
+        "minisab.backend.gather_rows, or an index made on the device)"),
+    9: ("a.sum()", lambda a, xp: a.sum(),
+        "a NumPy method that is not in the array API standard: use xp.sum(a)"),
+    10: ("to_host(a)", lambda a, xp: to_host(a),
+         "the sanctioned, explicit copy to the host (minisab.backend.to_host)"),
+    11: ("np.asarray(a)", lambda a, xp: np.asarray(a),
+         "handing a device array to NumPy (or to matplotlib, json, ...) is an implicit copy to "
+         "the host: make it explicit with to_host"),
+}
+
+
+def _refused_here():
+    """Measured: the numbers of the lines the strict backend refuses."""
+    from ..backend import get_backend, namespace
+    strict = get_backend("strict")
+    a = strict.asarray(np.arange(10.0).reshape(2, 5) / 10.0)
+    refused = set()
+    for k, (_, line, _) in STRICT_LINES.items():
+        try:
+            line(a, namespace(a))
+        except _DEVICE_ERRORS:
+            refused.add(k)
+    return refused
+
+
+@_verdict("8.1 (predict: which lines the strict backend refuses)")
+def check_refused_lines(refused_lines):
+    """``refused_lines()`` -> the numbers of the lines of ``STRICT_LINES`` that raise on a
+    strict-backend array, against running each one."""
+    got = _call("8.1", refused_lines)
+    assert got is not None, "refused_lines() returned None: return a set of line numbers"
+    try:
+        got = {int(k) for k in got}
+    except (TypeError, ValueError):
+        raise AssertionError("return a set of line numbers, e.g. {1, 2}") from None
+    unknown = sorted(got - set(STRICT_LINES))
+    assert not unknown, (f"there is no line {unknown[0]}: the lines are numbered 1 to "
+                         f"{len(STRICT_LINES)}")
+    want = _refused_here()
+    wrong = sorted(got ^ want)
+    if wrong:
+        why = [f"line {k} `{STRICT_LINES[k][0]}` "
+               + ("is refused: " if k in want else "runs: ") + STRICT_LINES[k][2]
+               for k in wrong]
+        raise AssertionError(f"{len(wrong)} of the {len(STRICT_LINES)} lines predicted wrong. "
+                             + "; ".join(why[:2])
+                             + ("" if len(why) <= 2 else f" (and {len(why) - 2} more)"))
+    return ("Refused: NumPy functions, host arrays (as operands or indices), arrays made on "
+            "the default device, NumPy-only methods. Runs: the namespace's functions, Python "
+            "scalars, basic slicing, new arrays made on a's device, explicit copies.")
 
 
 def _mean_of_top_host(a, M, k):
