@@ -1,8 +1,8 @@
 """Compatibility: the checkers now live in the installed package ``minisab.exercises``.
 
-Tutorials 1-4 import their own module (``from minisab.exercises import t01``), which works from
-any folder once minisab is installed. This file keeps ``import checks`` working for the
-notebooks that still use it (tutorials 5-8 and their solutions) when run from ``tutorials/``.
+Every tutorial but the seventh imports its own module (``from minisab.exercises import t01``),
+which works from any folder once minisab is installed. This file keeps ``import checks`` working
+for the notebooks that still use it (tutorial 7 and its solutions) when run from ``tutorials/``.
 """
 from minisab.exercises.t01 import *  # noqa: F401,F403
 from minisab.exercises.t02 import *  # noqa: F401,F403
