@@ -308,6 +308,14 @@ BLOCKS = {
     "not-fixed-table": not_fixed_table,
 }
 
+# The result sentences of reproduction.md, make_sab_learn.md and costs.md (issue 17, point 5):
+# one function per passage, in their own module so that this one stays readable.
+sys.path.insert(0, str(DOCS))
+from _generate_results import RESULT_BLOCKS  # noqa: E402
+
+assert not set(RESULT_BLOCKS) & set(BLOCKS), "a block name is defined twice"
+BLOCKS.update(RESULT_BLOCKS)
+
 
 def render(text: str) -> str:
     """``text`` with every generated passage rewritten."""
