@@ -11,7 +11,9 @@ functions, so that the text cannot drift from the files or the code.
     python docs/_generate.py           rewrite every generated passage in docs/*.md
     python docs/_generate.py --check   list the passages that differ; exit status 1 if any
 
-``tests/test_docs_generated.py`` runs the check. Standard library and minisab only.
+``python scripts/report.py [--check]`` runs this after the READMEs' results blocks: one command
+for every generated number. ``tests/test_docs_generated.py`` runs the check. Standard library
+and minisab only.
 """
 from __future__ import annotations
 
@@ -343,7 +345,8 @@ def main(argv=None) -> int:
         if new != old:
             stale.append(page.relative_to(ROOT).as_posix())
             if not argv:
-                page.write_text(new, encoding="utf-8")
+                from minisab.checkpoint import atomic_write_text    # never a half-written page
+                atomic_write_text(page, new)
     verb = "differ from their results files" if argv else "rewritten"
     print(f"{len(stale)} page(s) {verb}: {', '.join(stale) or '-'}")
     return 1 if (argv and stale) else 0
