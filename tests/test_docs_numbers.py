@@ -111,3 +111,25 @@ def test_generated_markers_do_not_start_a_line_of_text():
             if s.startswith("<!-- generated:"):
                 assert re.fullmatch(r"<!-- generated: [\w-]+ -->", s), \
                     f"{page.name}:{n} starts with a generated marker followed by text"
+
+
+def test_a_generated_sentence_refuses_results_that_contradict_its_words(monkeypatch):
+    """The generators check the words around their numbers ("on every seed"): a rerun whose
+    results contradict them stops the generation with a message, instead of a wrong sentence."""
+    import copy
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("minisab_docs_results",
+                                                  ROOT / "docs" / "_generate_results.py")
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    assert gen.copy_verdict().startswith("SAB without mental updates solves the copy task")
+    real = gen._json
+
+    def one_seed_fails(path):
+        doc = copy.deepcopy(real(path))
+        if path == gen.COPY:
+            next(r for r in doc["runs"] if r["method"] == "sab-detach")["final_acc"] = 0.5
+        return doc
+    monkeypatch.setattr(gen, "_json", one_seed_fails)
+    with pytest.raises(AssertionError, match="sab-detach solves every seed; reword it"):
+        gen.copy_verdict()
