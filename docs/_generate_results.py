@@ -132,21 +132,28 @@ def backward_work_table() -> str:
     from minisab.flow import backward_work
     from minisab.sab import forward
     from minisab.tasks import make_task
-    task = make_task("copy", T=100, n_digits=3, n_symbols=8)
-    x, y, mask = task.sample(np.random.default_rng(0), 4)
+    T, H, A, k_top, k_att, k_trunc, seed, batch = 100, 64, 32, 5, 2, 5, 0, 4
+    task = make_task("copy", T=T, n_digits=3, n_symbols=8)
+    x, y, mask = task.sample(np.random.default_rng(seed), batch)
     rows = []
     for name, attention, method in (("LSTM, full BPTT", None, "bptt"),
                                     ("LSTM, truncated BPTT", None, "tbptt"),
                                     ("dense attention, full BPTT", "softmax", "bptt"),
                                     ("SAB", "topk", "sab")):
-        cfg = Config(input_size=task.input_size, output_size=task.output_size, hidden_size=64,
-                     attn_size=32, attention=attention, method=method, k_top=5, k_att=2,
-                     k_trunc=5)
-        _, cache = forward(init_params(cfg, seed=0), x, cfg)
+        cfg = Config(input_size=task.input_size, output_size=task.output_size, hidden_size=H,
+                     attn_size=A, attention=attention, method=method, k_top=k_top,
+                     k_att=k_att, k_trunc=k_trunc)
+        _, cache = forward(init_params(cfg, seed=seed), x, cfg)
         w = backward_work(cache)
         rows.append(f"| {name} | {_n(w['recurrent'])} | {_n(w['memory'])} | "
                     f"{_n(w['threshold'])} | {_n(w['edges'])} |")
-    return ("\n| method | recurrent edges | memory edges | threshold edges | in all |\n"
+    intro = (f"What one backward pass of the whole loss crosses, counted by "
+             f"`minisab.flow.backward_work` on the copy task at `T = {T}` ({x.shape[1]} steps; "
+             f"`k_att = {k_att}`, `k_top = {k_top}`, `k_trunc = {k_trunc}`; an untrained model "
+             f"with `H = {H}`, `A = {A}`, seed {seed}, {batch} sequences, so the selections are "
+             f"arbitrary but their number is not; `docs/_generate.py` counts them again whenever "
+             f"it runs):\n\n")
+    return ("\n" + intro + "| method | recurrent edges | memory edges | threshold edges | in all |\n"
             "|---|---|---|---|---|\n" + "\n".join(rows) + "\n")
 
 
