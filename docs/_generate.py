@@ -11,7 +11,9 @@ functions, so that the text cannot drift from the files or the code.
     python docs/_generate.py           rewrite every generated passage in docs/*.md
     python docs/_generate.py --check   list the passages that differ; exit status 1 if any
 
-``tests/test_docs_generated.py`` runs the check. Standard library and minisab only.
+``python scripts/report.py [--check]`` runs this after the READMEs' results blocks: one command
+for every generated number. ``tests/test_docs_generated.py`` runs the check. Standard library
+and minisab only.
 """
 from __future__ import annotations
 
@@ -308,6 +310,14 @@ BLOCKS = {
     "not-fixed-table": not_fixed_table,
 }
 
+# The result sentences of reproduction.md, make_sab_learn.md and costs.md (issue 17, point 5):
+# one function per passage, in their own module so that this one stays readable.
+sys.path.insert(0, str(DOCS))
+from _generate_results import RESULT_BLOCKS  # noqa: E402
+
+assert not set(RESULT_BLOCKS) & set(BLOCKS), "a block name is defined twice"
+BLOCKS.update(RESULT_BLOCKS)
+
 
 def render(text: str) -> str:
     """``text`` with every generated passage rewritten."""
@@ -335,7 +345,8 @@ def main(argv=None) -> int:
         if new != old:
             stale.append(page.relative_to(ROOT).as_posix())
             if not argv:
-                page.write_text(new, encoding="utf-8")
+                from minisab.checkpoint import atomic_write_text    # never a half-written page
+                atomic_write_text(page, new)
     verb = "differ from their results files" if argv else "rewritten"
     print(f"{len(stale)} page(s) {verb}: {', '.join(stale) or '-'}")
     return 1 if (argv and stale) else 0

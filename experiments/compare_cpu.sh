@@ -3,7 +3,7 @@
 # scratch folder and keeps what the quick start of docs/index.md quotes, under
 # experiments/results/compare_cpu/: the printed table (stdout.txt), the comparison's
 # results.json and summary.md, and the command's wall time (wall_s.txt). About a minute on
-# 2 cores. Then `python docs/_generate.py` rewrites the quoted blocks of the docs.
+# 2 cores. Then `python scripts/report.py` rewrites the quoted blocks of the docs (and the READMEs').
 # Run from anywhere: bash experiments/compare_cpu.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerates every table and figure of docs/make_sab_learn.md and docs/reproduction.md, and the
-# numbers that the docs quote from them (docs/_generate.py).
+# numbers that the docs and the READMEs quote from them (scripts/report.py, docs/_generate.py).
 # About 1.5 hours on 2 cores; each script skips the runs it finished before, so an interrupted
 # call continues where it stopped. Run from the repository root: bash experiments/reproduce.sh
 # The grids run --jobs runs side by side (default: one per core), one BLAS thread each
@@ -37,5 +37,6 @@ python experiments/make_sab_learn.py --T 20 --k-att 1 --methods bptt softmax sab
 # 5. The README's main job, recorded for the quick start of docs/index.md (about a minute).
 bash experiments/compare_cpu.sh
 
-# 6. The numbers quoted in the text of the docs, rewritten from the files above.
-python docs/_generate.py
+# 6. The numbers quoted in the READMEs and the docs, rewritten from the files above (and from
+#    the benchmarks' files); `python scripts/report.py --check` checks them without writing.
+python scripts/report.py

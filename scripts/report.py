@@ -1,12 +1,16 @@
-"""Writes the measured numbers into the READMEs from their committed results files (issue 11).
+"""Writes the measured numbers into the READMEs and the docs from their committed results files.
 
 A number in a README is only as good as the file it came from, so none is typed by hand: each
 block between ``<!-- results:NAME -->`` and ``<!-- /results:NAME -->`` is generated here from a
 results file, and ``tests/test_report.py`` fails when a committed README differs from what this
 script generates (a number edited by hand, or a results file re-measured without running it)::
 
-    python scripts/report.py            # rewrite the blocks
+    python scripts/report.py            # rewrite the blocks, the READMEs' and the docs'
     python scripts/report.py --check    # exit 1 and show the difference if a block is stale
+
+This is the one command for every generated number: after the READMEs it runs
+``docs/_generate.py`` (the ``<!-- generated: NAME -->`` passages of docs/*.md, checked by
+``tests/test_docs_generated.py``; ``python docs/_generate.py [--check]`` does the docs alone).
 
 Blocks and their files:
 
@@ -144,6 +148,16 @@ def blocks(text: str) -> list:
     return [m.group("name") for m in BLOCK.finditer(text)]
 
 
+def docs_generator():
+    """docs/_generate.py as a module (it is a script in the docs folder, not part of minisab)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("minisab_docs_generate",
+                                                  os.path.join(ROOT, "docs", "_generate.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--check", action="store_true", help="only compare; exit 1 if stale")
@@ -165,7 +179,8 @@ def main(argv=None) -> int:
             from minisab.checkpoint import atomic_write_text
             atomic_write_text(path, new)
             print(f"updated {rel}")
-    return 1 if stale else 0
+    docs = docs_generator().main(["--check"] if args.check else [])     # docs/*.md
+    return 1 if (stale or docs) else 0
 
 
 if __name__ == "__main__":

@@ -51,3 +51,15 @@ def test_readme_states_no_main_job_number_outside_its_blocks():
     section = text[text.index("### What the main job does"):text.index("## What is inside")]
     outside = re.sub(r"<!-- results:([\w-]+) -->.*?<!-- /results:\1 -->", "", section, flags=re.S)
     assert not re.search(r"\b0\.\d{2,}|\d+(\.\d+)? ?s\b(?! ?=)", outside), outside
+
+
+def test_one_check_covers_the_readmes_and_the_docs(capsys, monkeypatch):
+    """``python scripts/report.py --check`` is the one check of every generated number: it runs
+    docs/_generate.py's check too, and fails when a docs passage differs from its file."""
+    assert report.main(["--check"]) == 0
+    assert "page(s) differ from their results files: -" in capsys.readouterr().out
+    gen = report.docs_generator()
+    gen.BLOCKS["dense-spikes"] = lambda: "five spikes"     # as if the results file had changed
+    monkeypatch.setattr(report, "docs_generator", lambda: gen)
+    assert report.main(["--check"]) == 1
+    assert "differ from their results files: docs/" in capsys.readouterr().out
