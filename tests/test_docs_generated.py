@@ -75,6 +75,40 @@ def test_issue_17_claims_read_from_the_files():
     assert "| sab | 5 | 2000 | 1.000 |" in out
 
 
+def test_mental_updates_verdicts_match_the_prose():
+    """The prose of reproduction.md, make_sab_learn.md and tutorial 7 reads the grid's answer
+    per sparsifier as below; the generated table must give the same answer (a rerun of the grid
+    that changes an answer fails here until the prose is updated)."""
+    gen = generator()
+    st = gen._mu_all()
+    verdicts = {sp: gen._mu_verdict(w, wo) for sp, (w, wo) in st.items()}
+    assert verdicts == {"threshold": "no: mental updates hurt",
+                        "softmax": "yes: mental updates help",
+                        "sparsemax": "neither setting trains reliably; mental updates do not "
+                                     "rescue it"}, verdicts
+    text = gen.mental_updates_verdict()
+    for sp, verdict in verdicts.items():
+        assert re.search(rf"^\| `{sp}` \|.*\| {re.escape(verdict)} \|$", text, re.M), sp
+    # the main job's SAB (runs.sab_method()) solved the most runs; softmax is the pick with
+    # mental updates, and the text says both
+    main = gen.main_job_sab()
+    assert "is the `threshold` sparsifier without mental updates" in main
+    assert "the most of any SAB setting" in main
+    assert 'pick `sparsifier="softmax"`' in main
+    with_mu = {sp: w["solved"] for sp, (w, _) in st.items()}
+    assert max(with_mu, key=with_mu.get) == "softmax"
+    assert st["threshold"][1]["solved"] >= max(with_mu.values())
+
+
+def test_mental_updates_verdict_rules():
+    gen = generator()
+    mk = lambda solved: {"n": 6, "solved": solved}                         # noqa: E731
+    assert gen._mu_verdict(mk(5), mk(3)) == "yes: mental updates help"
+    assert gen._mu_verdict(mk(3), mk(6)) == "no: mental updates hurt"
+    assert gen._mu_verdict(mk(4), mk(4)) == "no difference at this scale"
+    assert gen._mu_verdict(mk(3), mk(1)).startswith("neither")           # at most half each
+
+
 def test_sparsifier_example_agrees_with_finite_differences():
     gen = generator()
     text = gen.sparsifier_example()

@@ -26,7 +26,8 @@ def untouched(*args):
 @pytest.mark.parametrize("check", [
     t01.check_lstm_forward, t01.check_lstm_backward, t01.check_numerical_gradient,
     t02.check_tbptt_max_lag, t02.check_bptt_loop, t02.check_tbptt_loop, t02.check_credit_reach,
-    t03.check_topk, t03.check_topk_backward, t03.check_scores, t04.check_sab_like_bptt,
+    t03.check_topk, t03.check_topk_backward, t03.check_scores,
+    t03.check_topk_softmax_backward, t04.check_sab_like_bptt,
     t04.check_bptt_replay, t04.check_states_reached, t04.check_memory_credit,
     t04.check_sab_in_one_screen, t05.check_blank_model, t05.check_digit_memory,
     t06.check_memories_read, t06.check_h_bound, t08.check_refused_lines,
@@ -120,6 +121,40 @@ def test_tutorial03_hints():
     assert t03.check_topk(_topk, quiet=True)
     rejected(t03.check_topk, lambda a, k, eps: _topk(a, k, eps, kth=True), "(k_top+1)-th")
     rejected(t03.check_topk_backward, _topk_backward_delta_constant, "held δ constant")
+
+
+def _softmax_backward(dalpha, a, k_top, tau, *, fwd_tau=None, use_tau=True, use_sum=True,
+                      kept_only=True, scale_alpha=True):
+    """Exercise 3.4 written by hand; each keyword switches on one usual slip."""
+    n = a.shape[1]
+    m = n if not kept_only else min(n, k_top)
+    idx = np.argsort(-a, axis=1)[:, :m]                       # the kept memories
+    z = np.take_along_axis(a, idx, axis=1) / (tau if fwd_tau is None else fwd_tau)
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    alpha = e / e.sum(axis=1, keepdims=True)
+    d = np.take_along_axis(dalpha, idx, axis=1)
+    inner = d - np.sum(alpha * d, axis=1, keepdims=True) if use_sum else d
+    d_kept = (alpha * inner if scale_alpha else inner) / (tau if use_tau else 1.0)
+    da = np.zeros_like(a) if scale_alpha else (dalpha - np.sum(alpha * d, axis=1,
+                                                                keepdims=True)) / tau
+    np.put_along_axis(da, idx, d_kept, axis=1)
+    return da
+
+
+def test_tutorial03_softmax_backward_hints():
+    check = t03.check_topk_softmax_backward
+    assert check(_softmax_backward, quiet=True)
+    rejected(check, lambda *a: _softmax_backward(*a, use_tau=False), "forgot the 1/τ factor")
+    rejected(check, lambda d, a, k, t: _softmax_backward(d, a, k, t, fwd_tau=1.0, use_tau=False),
+             "left out the temperature")
+    rejected(check, lambda *a: _softmax_backward(*a, use_sum=False), "forgot the −Σ_i α_i dα_i")
+    rejected(check, lambda *a: _softmax_backward(*a, kept_only=False),      # softmax over all n
+             "gave gradient to memories that are not kept")
+    rejected(check, lambda *a: _softmax_backward(*a, scale_alpha=False),    # no α_j in front
+             "the factor α_j in front is missing")
+    rejected(check, lambda d, *a: np.where(_softmax_backward(d, *a) != 0, _softmax_backward(d, *a),
+                                           d), "passed dα through unchanged")
+    rejected(check, lambda *a: -_softmax_backward(*a), "max|yours - expected|")   # no known slip
 
 
 # ------------------------------------------------------------------------------ tutorial 4
@@ -248,7 +283,7 @@ def test_release_for_nbgrader(tmp_path):
     nb = nbformat.read(tmp_path / "nbg" / "03_memory_and_sparse_attention.ipynb", as_version=4)
     tests = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
     answers = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")]
-    assert len(tests) == len(answers) == 3
+    assert len(tests) == len(answers) == 4
     assert all(c.source.startswith("assert t03.check_") for c in tests)
     assert all("check_" not in c.source for c in answers)
 

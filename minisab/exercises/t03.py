@@ -1,6 +1,8 @@
 """Checkers of tutorial 3 (memory and sparse attention): the top-k sparsifier, its backward,
-the two scorers. Each knows the usual wrong answers (the k-th score as the threshold, δ held
-constant) and names the idea they miss."""
+the two scorers, and the backward of a bounded sparsifier (top-k softmax at temperature τ).
+Each knows the usual wrong answers (the k-th score as the threshold, δ held constant, a
+forgotten 1/τ or Σ_i α_i dα_i, gradient given to unkept memories) and names the idea they
+miss."""
 from __future__ import annotations
 
 import numpy as np
@@ -107,3 +109,69 @@ def check_scores(my_scores):
                           "a_j = w_s · tanh(ĥ W_q + m_j W_m)"))
         close(f"scores of scorer={scorer!r}", got, want, tol=1e-9, known_wrong=wrong)
     return "Both scorers match score_forward."
+
+
+# ------------------------------------------------------------- 3.4: a bounded sparsifier
+def _dense_cols(values, act, n):
+    """Scatter (B, m) values aligned with ``act`` into a dense (B, n) array (zeros elsewhere)."""
+    out = np.zeros((values.shape[0], n))
+    np.put_along_axis(out, act, values, axis=1)
+    return out
+
+
+def _softmax_wrong_answers(dalpha, a, k_top, tau):
+    """What the usual slips of 3.4 return, with the concept each one misses."""
+    from ..sparsifiers import topk_softmax_forward
+    n = a.shape[1]
+    alpha_k, act, _ = topk_softmax_forward(a, k_top, tau)
+    alpha = _dense_cols(alpha_k, act, n)                            # (B, n), 0 off the kept set
+    dot = np.sum(alpha * dalpha, axis=1, keepdims=True)             # Σ_i α_i dα_i (kept only)
+    kept = alpha > 0
+    alpha_1 = _dense_cols(topk_softmax_forward(a, k_top, 1.0)[0], act, n)   # τ ignored
+    z = a / tau                                                      # softmax over every memory
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    full = e / e.sum(axis=1, keepdims=True)
+    return (
+        (alpha * (dalpha - dot),
+         "you forgot the 1/τ factor. α = softmax(a_K / τ): the chain rule through z_j = a_j / τ "
+         "divides every ∂α_i/∂a_j by τ (docs/derivations.md §6.3)."),
+        (alpha_1 * (dalpha - np.sum(alpha_1 * dalpha, axis=1, keepdims=True)),
+         "you left out the temperature τ altogether (the weights at τ = 1, and no 1/τ): "
+         "α = softmax(a_K / τ), and the chain rule through z_j = a_j / τ divides by τ."),
+        (alpha * dalpha / tau,
+         "you forgot the −Σ_i α_i dα_i term. Every weight depends on every kept score through "
+         "the normaliser Σ_i exp(a_i / τ), so ∂α_i/∂a_j = α_i([i=j] − α_j) / τ has an "
+         "off-diagonal part: da_j = α_j (dα_j − Σ_i α_i dα_i) / τ."),
+        (full * (dalpha - np.sum(full * dalpha, axis=1, keepdims=True)) / tau,
+         "you gave gradient to memories that are not kept: that is the backward of a softmax "
+         "over all n memories. Only the k_top largest scores enter the softmax; an unkept "
+         "memory's weight is 0 whatever its score (as long as it stays unkept), so its "
+         "gradient is exactly 0, and dα of an unkept memory must not count either."),
+        ((dalpha - dot) / tau,
+         "you gave gradient to memories that are not kept (and the wrong one to the kept): "
+         "the factor α_j in front is missing. ∂α_i/∂a_j = α_i([i=j] − α_j) / τ, summed over i "
+         "with dα_i, gives da_j = α_j (dα_j − Σ_i α_i dα_i) / τ, which is 0 where α_j = 0."),
+        (np.where(kept, alpha * (dalpha - dot) / tau, dalpha),
+         "you gave gradient to memories that are not kept: you passed dα through unchanged "
+         "for them. An unkept memory's weight is the constant 0, so its score gets da_j = 0."),
+    )
+
+
+@exercise("3.4 (top-k softmax backward)")
+def check_topk_softmax_backward(my_backward):
+    """``my_backward(dalpha, a, k_top, tau) -> da`` (B, n) for α = softmax(a_K / τ) over the
+    k_top largest scores K (0 elsewhere), against minisab's ``topk_softmax_backward``."""
+    from ..sparsifiers import topk_softmax_backward, topk_softmax_forward
+    rng = np.random.default_rng(34)
+    # τ ≠ 1 first (a missing 1/τ shows), n > k_top and n <= k_top, and k_top = 1 last
+    # (one kept memory: α = 1 whatever its score, so every da is 0).
+    for n, k, tau in ((8, 3, 0.5), (6, 2, 2.0), (4, 5, 0.7), (7, 4, 1.0), (5, 1, 1.5)):
+        a = _untied_scores(rng, 3, n)
+        dalpha = rng.normal(size=(3, n))            # dense: the unkept entries are noise too
+        got = call(my_backward, dalpha.copy(), a.copy(), k, tau)
+        _, act, cache = topk_softmax_forward(a, k, tau)
+        want = _dense_cols(topk_softmax_backward(np.take_along_axis(dalpha, act, axis=1),
+                                                 cache), act, n)
+        close(f"da for n={n}, k_top={k}, tau={tau}", got, want, tol=1e-9,
+              known_wrong=_softmax_wrong_answers(dalpha, a, k, tau))
+    return "Your backward matches topk_softmax_backward: kept scores only, 1/τ included."
