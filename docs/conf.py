@@ -9,7 +9,7 @@ with a ``jupytext`` or ``kernelspec`` front matter) is copied into ``docs/_tutor
 by git) and listed in the index, found by glob: a new notebook needs no edit here.
 
 Executing them: the notebooks are committed without outputs, so by default (``auto``) the build
-runs every notebook that has none, in ``docs/_tutorials/`` (where ``checks.py`` is copied too),
+runs every notebook that has none, in ``docs/_tutorials/``,
 and the site shows the tutorials with their outputs and figures. ``MINISAB_SMOKE=1`` makes the
 notebooks run at small sizes (seconds each). ``MINISAB_DOCS_EXECUTE`` chooses:
 

@@ -73,7 +73,7 @@ def test_notebook_is_committed_without_outputs(path):
 
 @pytest.fixture
 def checks():
-    """Every checker of minisab.exercises under one name (as tutorials/checks.py offers them)."""
+    """Every checker of minisab.exercises under one name."""
     from types import SimpleNamespace
 
     from minisab import exercises
@@ -102,14 +102,14 @@ def test_checker_reports_an_untouched_exercise(checks, capsys):
 
 
 def test_tutorials_import_checkers_from_the_package():
-    """Tutorials 1-6 and 8 (and the solutions of 5, 6, 8) work from any folder: they import
-    minisab.exercises, not tutorials/checks.py (which tutorial 7 still imports)."""
-    paths = sorted(TUTORIALS.glob("0[1-6]_*.ipynb")) + sorted(TUTORIALS.glob("08_*.ipynb"))
+    """Tutorials 1-8 (and the solutions of 5-8) work from any folder: they import their
+    checkers from minisab.exercises, installed with minisab, never from a file beside them."""
+    paths = sorted(TUTORIALS.glob("0[1-8]_*.ipynb"))
     for path in paths:
         text = path.read_text(encoding="utf-8")
         assert "from minisab.exercises import" in text and "import checks" not in text, path.name
         assert "find_spec(\\\"minisab\\\")" in text, f"{path.name}: no setup cell"
-    for path in sorted((TUTORIALS / "solutions").glob("0[568]_*.ipynb")):
+    for path in sorted((TUTORIALS / "solutions").glob("0[5-8]_*.ipynb")):
         text = path.read_text(encoding="utf-8")
         assert "from minisab.exercises import" in text and "import checks" not in text, path.name
 

@@ -113,7 +113,7 @@ def release(outdir, tutorials=None, pip_spec: str | None = None, nbgrader: bool 
                 _mark_for_nbgrader(nb, path.stem)
             nbformat.write(nb, str(tmp / path.name))
             written.append(path.name)
-        for extra in ("README.md", "checks.py"):           # the syllabus; tutorial 7's checker import
+        for extra in ("README.md",):                       # the syllabus
             if (src / extra).exists():
                 shutil.copy2(src / extra, tmp / extra)
                 written.append(extra)
