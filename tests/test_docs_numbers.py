@@ -30,7 +30,8 @@ SECTIONS = {
                              "The paper's sizes (scripts ready; results pending)"],
     "docs/make_sab_learn.md": ["Making SAB learn: why it spikes, and the fix", "The symptom, reproduced", "The diagnosis",
                                "What does not fix it",
-                               "The fix: no mental updates (`detach_scores=True`)"],
+                               "The fix: no mental updates (`detach_scores=True`)",
+                               "Are mental updates important? Bounded sparsifiers"],
     "docs/costs.md": ["Measured figures"],
     "docs/index.md": ["Quick start", "minisab and the paper"],
     "README.md": ["Set-up: the two commands", "What the main job does and what it reaches",
@@ -39,6 +40,10 @@ SECTIONS = {
 
 # Decimals that are properties of a task or a number format, not results (exact text).
 CONSTANTS = {
+    "6.3": "a section number of derivations.md",
+    "2.3": "a section number of MODEL.md (docs/model.md)",
+    "0.98": "the final recall that counts as 'solved' (a setting of the verdict)",
+    "0.71": "2/3 + 1/3 * 1/8: the recall of a model that gets two of three digits (arithmetic)",
     "0.125": "chance on the copy task: 1/8 symbols",
     "12.5%": "the same chance, as a percentage",
     "0.1": "the spike rule's threshold (experiments/make_sab_learn.py)",
