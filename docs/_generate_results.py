@@ -407,9 +407,9 @@ def measured_costs() -> str:
            f"(OpenBLAS, whose kernels this machine's environment sets to Haswell), PyTorch "
            f"{torch_v}, **one thread on each side**, the two libraries timed in alternation in "
            f"one process; `B = 64`, `I = C = 10`, `H = 128`, `A = 64`, `k_top = 5`, `k_att = 2`, "
-           f"`k_trunc = 5`, scorer `mlp`. The machine was shared (load average "
-           f"{min(loads):.1f}–{max(loads):.1f}), so the times are inflated; the ratios are the "
-           f"figures to read. The full tables, the commands and their caveats are in "
+           f"`k_trunc = 5`, scorer `mlp`. The machine may be shared (load average "
+           f"{min(loads):.1f}–{max(loads):.1f} on 2 cores during these runs), which inflates "
+           f"times; the ratios are the figures to read. The full tables, the commands and their caveats are in "
            f"`benchmarks/README.md` and `benchmarks/results/` (`lstm_1thread.txt`, "
            f"`sab_1thread.txt`).\n",
            "| what | T | minisab (min) | PyTorch (min) | ratio (min / median) |",

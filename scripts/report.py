@@ -20,7 +20,9 @@ Blocks and their files:
 - README.md ``main-job-time`` and benchmarks/README.md ``bench-load``:
   ``benchmarks/results/bench_load.json`` (``python benchmarks/bench_load.py``);
 - benchmarks/README.md ``bench-threads``: ``benchmarks/results/bench_threads.json``
-  (``python benchmarks/bench_threads.py``).
+  (``python benchmarks/bench_threads.py``);
+- benchmarks/README.md ``speed-results``: the one-thread speed runs in ``benchmarks/results/``
+  (``bash benchmarks/run_speed.sh``).
 """
 from __future__ import annotations
 
@@ -129,8 +131,50 @@ def bench_threads() -> str:
     return "\n".join(lines) + "\n"
 
 
+SPEED_FILES = [   # (file, what, targets): the one-thread speed runs of benchmarks/run_speed.sh
+    ("sab_1thread.txt", "SAB step against the PyTorch autograd SAB",
+     {("120", "float32"): 0.5, ("120", "float64"): 0.75, ("320", "float32"): 0.4,
+      ("320", "float64"): 0.4}),
+    ("lstm_1thread.txt", "plain LSTM step against `nn.LSTM`, one thread",
+     {("120", "float32"): 0.9, ("120", "float64"): 0.9}),
+    ("lstm_default_threads.txt", "plain LSTM step against `nn.LSTM`, default threads",
+     {("120", "float32"): 0.9, ("120", "float64"): 0.9}),
+    ("lstm_students.txt", "plain LSTM step, students' size", {}),
+    ("lstm_students_T106.txt", "plain LSTM step, students' size", {}),
+    ("sab_students.txt", "SAB step, students' size", {}),
+    ("sab_students_T106.txt", "SAB step, students' size", {}),
+]
+
+
+def speed_results() -> str:
+    """The speed runs' tables as their files hold them, and each target met or not (by the
+    ratio of the minima, the figure the targets were set on)."""
+    out, verdicts = [], []
+    for name, what, targets in SPEED_FILES:
+        with open(os.path.join(ROOT, "benchmarks", "results", name), encoding="utf-8") as f:
+            lines = f.read().splitlines()
+        T_default = re.search(r"\bT=(\d+)", lines[1])
+        out += [f"**{what}** (`results/{name}`, `{lines[0].lstrip('$ ')}`):", "", "```text"]
+        out += [l for l in lines[1:]] + ["```", ""]
+        for l in lines:
+            cells = l.split()
+            if not cells or not re.fullmatch(r"(\d+\s+)?float(32|64)", " ".join(cells[:2])
+                                             if cells[0].isdigit() else cells[0]):
+                continue
+            T, dtype, rest = ((cells[0], cells[1], cells[2:]) if cells[0].isdigit()
+                              else (T_default.group(1) if T_default else "?", cells[0], cells[1:]))
+            ratio_min = float(rest[6])
+            if (T, dtype) in targets:
+                goal = targets[(T, dtype)]
+                verdicts.append(f"| {what} | {T} | {dtype} | {ratio_min:.2f} | {goal} | "
+                                f"{'met' if ratio_min <= goal else '**not met**'} |")
+    return ("\n".join(out) + "\nThe targets (ratio of the minima, minisab / PyTorch):\n\n"
+            "| step | T | dtype | ratio | target | |\n|---|---|---|---|---|---|\n"
+            + "\n".join(verdicts) + "\n")
+
+
 RENDERERS = {"main-job": main_job, "main-job-time": main_job_time, "bench-load": bench_load,
-             "bench-threads": bench_threads}
+             "bench-threads": bench_threads, "speed-results": speed_results}
 FILES = ["README.md", "benchmarks/README.md"]
 
 
