@@ -49,14 +49,14 @@ def test_render_rewrites_only_inside_markers():
         gen.render("<!-- generated: nope -->x<!-- end generated: nope -->")
 
 
-# The results files that issue 17 read by hand (sha256, first 16 hex digits). While they are
+# The results files that issue 17 read by hand (sha256, first 16 hex digits; the recorded
+# compare run, rerun since with the merged code, is no longer one of them). While they are
 # unchanged, the generated claims must be the ones the issue found true; a rerun of the
 # experiments changes the files and the numbers, and this check steps aside.
 ISSUE_17_FILES = {
     "make_sab_learn/results.json": "492ebb1d38feaaff",
     "adding/results.json": "13ac298eff41be74",
     "diagnosis/sab_T50_lr1e-2_split.json": "f2d0b377a6cfb1da",
-    "compare_cpu/stdout.txt": "76a981ce94387b92",
 }
 
 
@@ -71,8 +71,6 @@ def test_issue_17_claims_read_from_the_files():
     assert "on seed 1 dense attention is first (600 steps against 700)" in first
     growth = gen.state_growth()
     assert growth.startswith("`max|h|` is 8.86 at training step 3")
-    out = gen.compare_output()
-    assert "| sab | 5 | 2000 | 1.000 |" in out
 
 
 def test_mental_updates_verdicts_match_the_prose():
