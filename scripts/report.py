@@ -75,9 +75,9 @@ def main_job() -> str:
             "beside it). SAB reaches a recall "
             f"accuracy of at least 0.99 on {len(solved)} of {len(seeds)} seeds. Measured on "
             f"{m['date']} with the default settings, {m['wall_s']:.0f} s for the {len(rows)} "
-            f"runs; the machine was shared (load average {m['load_average_start']:.1f} at the "
-            f"start, {m['load_average_end']:.1f} at the end), which lengthens the training "
-            "times but does not change the accuracies."]
+            f"runs, load average {m['load_average_start']:.1f} at the start and "
+            f"{m['load_average_end']:.1f} at the end (other work on the machine lengthens the "
+            "training times; it does not change the accuracies)."]
     return "\n".join(out) + "\n"
 
 
