@@ -8,7 +8,10 @@ script generates (a number edited by hand, or a results file re-measured without
     python scripts/report.py            # rewrite the blocks, the READMEs' and the docs'
     python scripts/report.py --check    # exit 1 and show the difference if a block is stale
 
-This is the one command for every generated number: after the READMEs it runs
+This is the one command for every generated number: after the READMEs it restates the tutorials'
+compute times (each notebook's header card and the syllabus's column, rounded up from the
+measured times of ``benchmarks/results/bench_tutorials.md`` by ``benchmarks/tutorial_times.py``;
+the file is made by ``python benchmarks/bench_tutorials.py``), then it runs
 ``docs/_generate.py`` (the ``<!-- generated: NAME -->`` passages of docs/*.md, checked by
 ``tests/test_docs_generated.py``; ``python docs/_generate.py [--check]`` does the docs alone).
 
@@ -192,14 +195,29 @@ def blocks(text: str) -> list:
     return [m.group("name") for m in BLOCK.finditer(text)]
 
 
-def docs_generator():
-    """docs/_generate.py as a module (it is a script in the docs folder, not part of minisab)."""
+def _script(rel: str, name: str):
+    """A script of the repository (not part of minisab) as a module."""
     import importlib.util
-    spec = importlib.util.spec_from_file_location("minisab_docs_generate",
-                                                  os.path.join(ROOT, "docs", "_generate.py"))
+    spec = importlib.util.spec_from_file_location(name, os.path.join(ROOT, rel))
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
+
+
+def docs_generator():
+    """docs/_generate.py as a module."""
+    return _script(os.path.join("docs", "_generate.py"), "minisab_docs_generate")
+
+
+def tutorial_times():
+    """benchmarks/tutorial_times.py as a module: the tutorials' stated compute times."""
+    return _script(os.path.join("benchmarks", "tutorial_times.py"), "minisab_tutorial_times")
+
+
+def targets() -> list:
+    """[(file relative to ROOT, function old text -> new text)]: every file this script writes
+    but the docs pages (docs/_generate.py's own)."""
+    return [(rel, regenerate) for rel in FILES] + tutorial_times().targets()
 
 
 def main(argv=None) -> int:
@@ -207,11 +225,11 @@ def main(argv=None) -> int:
     p.add_argument("--check", action="store_true", help="only compare; exit 1 if stale")
     args = p.parse_args(argv)
     stale = 0
-    for rel in FILES:
+    for rel, remake in targets():
         path = os.path.join(ROOT, rel)
-        with open(path, encoding="utf-8") as f:
+        with open(path, encoding="utf-8", newline="") as f:
             old = f.read()
-        new = regenerate(old)
+        new = remake(old)
         if new == old:
             continue
         if args.check:
