@@ -81,13 +81,15 @@ def train_point(point: dict, fresh: bool = False) -> dict:
     recs = res["records"]
     metric = task.metric_name
     vals = [r[metric] for r in recs]
+    higher = task.higher_is_better          # accuracy: higher; bits per character: lower
     row = {**point["key"], "steps": res["step"], "stopped": res["stopped"],
            "wall_s": round(float(res["elapsed"]), 1), "metric": metric,
-           "final": vals[-1], "best": max(vals), "chance": task.chance,
+           "final": vals[-1], "best": max(vals) if higher else min(vals), "chance": task.chance,
            "curve": [[r["step"], r["time"], r[metric], r["loss"]] for r in recs]}
-    for level in LEVELS:
-        hit = first_reaching(recs, metric, level)
-        row[f"step_{level:g}"], row[f"time_{level:g}"] = hit if hit else (None, None)
+    if higher:                              # the levels are fractions of accuracy
+        for level in LEVELS:
+            hit = first_reaching(recs, metric, level)
+            row[f"step_{level:g}"], row[f"time_{level:g}"] = hit if hit else (None, None)
     return row
 
 
@@ -137,8 +139,9 @@ def save_figure(fig, path) -> None:
     plt.close(fig)
 
 
-def curves_figure(rows, panel_field, panels, methods, colors, title, ylabel):
-    """Metric against step (top row) and wall time (bottom row), one column per panel value."""
+def curves_figure(rows, panel_field, panels, methods, colors, title, ylabel, ylim=(-0.02, 1.02)):
+    """Metric against step (top row) and wall time (bottom row), one column per panel value
+    (``ylim=None``: the axes' own limits, for a metric that is not a fraction)."""
     from minisab.plots import new_figure, style_axes
     fig, axes = new_figure(2, max(len(panels), 1))
     axes = np.asarray(axes).reshape(2, max(len(panels), 1))
@@ -157,7 +160,8 @@ def curves_figure(rows, panel_field, panels, methods, colors, title, ylabel):
                 ax.axhline(chance, color="grey", linestyle=":", linewidth=1)
             style_axes(ax, title=title(value) if ax is axes[0, col] else None, xlabel=xlabel,
                        ylabel=ylabel)
-            ax.set_ylim(-0.02, 1.02)
+            if ylim is not None:
+                ax.set_ylim(*ylim)
         axes[0, col].legend(fontsize=7, frameon=False)
     return fig
 

@@ -1,6 +1,6 @@
 """The real-data and paper-scale experiment scripts, at tiny sizes (``--smoke``): each writes
 results.json, table.md and its figure, and continues an interrupted grid instead of starting it
-again (experiments/paper_copy.py, transfer_long.py, digits.py)."""
+again (experiments/paper_copy.py, transfer_long.py, digits.py, text.py)."""
 import importlib.util
 import json
 import sys
@@ -64,3 +64,26 @@ def test_digits_script(tmp_path):
     assert all(r["task"] == "pdigits" and r["metric"] == "accuracy" and r["chance"] == 0.1
                for r in rows)
     assert (out / "learning_curves.png").exists() and "pdigits" in (out / "table.md").read_text()
+
+
+def test_text_script_on_a_user_file(tmp_path):
+    tx = _script("text")
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("the quick brown fox jumps over the lazy dog. " * 40, encoding="utf-8")
+    out = tmp_path / "tx"
+    argv = ["--smoke", "--out", str(out), "--methods", "sab", "bptt", "--jobs", "1",
+            "--text-file", str(corpus)]
+    assert tx.main(argv) == 0
+    rows = _rows(out)
+    assert sorted(r["method"] for r in rows) == ["bptt", "sab"]
+    for r in rows:
+        bpc = [c[2] for c in r["curve"]]
+        # bits per character: lower is better, so "best" is the smallest held-out value
+        assert r["metric"] == "bpc" and r["best"] == min(bpc) and r["final"] == bpc[-1]
+        assert "step_0.5" not in r          # the accuracy levels do not apply to bpc
+    assert (out / "learning_curves.png").exists() and "final bpc" in (out / "table.md").read_text()
+    # finished runs are read back, not retrained: a second call gives the same rows
+    assert tx.main(argv) == 0
+    again = _rows(out)
+    assert [r["stopped"] for r in again] == ["done (earlier)"] * 2
+    assert [r["curve"] for r in again] == [r["curve"] for r in rows]
