@@ -7,6 +7,16 @@ the model and the training, the points, the runner that skips dense attention wh
 needs too much memory, the table, the figure and the main loop. What stays in a script is its
 own: its task options, its defaults, how a group becomes a task.
 
+Methods (MODEL.md §4): ``sab`` SAB without mental updates (``detach_scores=True``, the setting
+``python -m minisab compare`` uses; docs/make_sab_learn.md), ``sab-mental`` MODEL.md's SAB with
+mental updates, ``tbptt`` LSTM truncated at the same ``k_trunc``, ``bptt`` LSTM full BPTT,
+``softmax`` dense attention with full BPTT (trained only where one training step fits in
+``--max-mib``, measured by tracemalloc before training).
+
+Resumable: an interrupted grid continues where it stopped (each run from its last checkpoint;
+finished runs are read back, not retrained). Independent runs train side by side in ``--jobs``
+worker processes, one BLAS thread each (``_grid.parallel_map``).
+
 The files are the scripts' own, unchanged by this sharing: ``results.json`` (``settings`` and
 one row a run, keyed by ``(field, method, seed)``), ``table.md``, ``learning_curves.png`` and
 the run folders ``runs/<group>/<method>/seed<s>/``, so a grid started before continues.
@@ -49,6 +59,15 @@ class Grid:
         return self.label.format(group)
 
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def parser(doc: str) -> argparse.ArgumentParser:
+    """A script's parser: its docstring's first line, every default shown."""
+    return argparse.ArgumentParser(description=doc.split("\n")[0],
+                                   formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+
+
 def add_method_arguments(p, *, methods, seeds, steps) -> None:
     """What to train: the methods, the seeds, the steps of a run."""
     p.add_argument("--methods", nargs="+", choices=list(METHODS), default=methods)
@@ -59,8 +78,9 @@ def add_method_arguments(p, *, methods, seeds, steps) -> None:
 def add_training_arguments(p, *, model, lr, eval_every, eval_batch, out, target_help, smoke,
                            eval_batch_help=None) -> None:
     """The model, training and grid options, with the script's defaults (``model``:
-    hidden_size, attn_size, k_top, k_att, k_trunc). The order of the options is the order of
-    ``settings`` in results.json."""
+    hidden_size, attn_size, k_top, k_att, k_trunc; ``out``: the folder's name under
+    ``experiments/results/``). The order of the options is the order of ``settings`` in
+    results.json."""
     for name in ("hidden_size", "attn_size", "k_top", "k_att", "k_trunc"):
         p.add_argument("--" + name.replace("_", "-"), type=int, default=model[name])
     p.add_argument("--lr", type=float, default=lr)
@@ -74,7 +94,7 @@ def add_training_arguments(p, *, model, lr, eval_every, eval_batch, out, target_
     p.add_argument("--max-mib", type=float, default=8192,
                    help="dense attention is trained only if one step needs at most this")
     p.add_argument("--jobs", type=int, default=2, help="runs trained side by side")
-    p.add_argument("--out", default=out)
+    p.add_argument("--out", default=os.path.join(HERE, "results", out))
     p.add_argument("--fresh", action="store_true", help="retrain runs that exist")
     p.add_argument("--plot-only", action="store_true", help="only redraw from results.json")
     p.add_argument("--smoke", action="store_true", help=smoke)

@@ -13,18 +13,14 @@ minisab's training loop and writes, under ``--out`` (default ``experiments/resul
 - ``table.md``                    the table of ``results.json``;
 - ``learning_curves.png``         test accuracy against step and against wall time.
 
-Methods (MODEL.md §4): ``sab`` SAB without mental updates (``detach_scores=True``, the setting
-``python -m minisab compare`` uses; docs/make_sab_learn.md), ``sab-mental`` MODEL.md's SAB with
-mental updates, ``tbptt`` LSTM truncated at the same ``k_trunc``, ``bptt`` LSTM full BPTT,
-``softmax`` dense attention with full BPTT (trained only where one training step fits in
-``--max-mib``, measured by tracemalloc before training).
+Methods (``_method_grid.py``, MODEL.md §4): ``sab`` (without mental updates, as ``compare``
+trains it), ``sab-mental``, ``tbptt``, ``bptt``, ``softmax`` (where one step fits ``--max-mib``).
 
 Defaults: H = 64, A = 32, k_top = 5, k_att = 4, k_trunc = 8 (one image row of the digits),
 Adam 3e-3, batch 32, clip 1, float32; evaluation on the whole test set (360 digits).
 
-Resumable: an interrupted grid continues where it stopped (each run from its last checkpoint;
-finished runs are read back, not retrained). Independent runs train side by side in ``--jobs``
-worker processes, one BLAS thread each. The full grid (not run by the tests)::
+Resumable, with runs side by side in ``--jobs`` worker processes (``_method_grid.py``). The
+full grid (not run by the tests)::
 
     python experiments/digits.py --jobs 2
 
@@ -32,19 +28,15 @@ A smoke run at tiny sizes: ``python experiments/digits.py --smoke --out /tmp/dg`
 """
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _method_grid as grid  # noqa: E402
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = grid.parser(__doc__)
     p.add_argument("--tasks", nargs="+", default=["digits"],
                    choices=["digits", "pdigits", "fashion"])
     p.add_argument("--data-dir", default=None, help="fashion: folder of the IDX files")
@@ -53,7 +45,7 @@ def parse_args(argv=None):
     grid.add_method_arguments(p, methods=["sab", "tbptt", "bptt"], seeds=[0, 1, 2], steps=3000)
     grid.add_training_arguments(
         p, model={"hidden_size": 64, "attn_size": 32, "k_top": 5, "k_att": 4, "k_trunc": 8},
-        lr=3e-3, eval_every=100, eval_batch=360, out=os.path.join(HERE, "results", "digits"),
+        lr=3e-3, eval_every=100, eval_batch=360, out="digits",
         eval_batch_help="test images per evaluation (360: all the digits' test set)",
         target_help="stop a run once its test accuracy reaches this",
         smoke="tiny sizes (H=8, 4 steps, 16 test images) to check the script")

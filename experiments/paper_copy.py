@@ -11,18 +11,14 @@ Trains every (T, method, seed) with minisab's training loop and writes, under ``
 - ``table.md``                    the table of ``results.json``;
 - ``learning_curves.png``         recall accuracy against step and against wall time.
 
-Methods (MODEL.md §4): ``sab`` SAB without mental updates (``detach_scores=True``, the setting
-``python -m minisab compare`` uses; docs/make_sab_learn.md), ``sab-mental`` MODEL.md's SAB with
-mental updates, ``tbptt`` LSTM truncated at the same ``k_trunc``, ``bptt`` LSTM full BPTT,
-``softmax`` dense attention with full BPTT (trained only where one training step fits in
-``--max-mib``, measured by tracemalloc before training).
+Methods (``_method_grid.py``, MODEL.md §4): ``sab`` (without mental updates, as ``compare``
+trains it), ``sab-mental``, ``tbptt``, ``bptt``, ``softmax`` (where one step fits ``--max-mib``).
 
 Model and training default to the ``paper`` preset of ``python -m minisab compare`` (H = 128,
 A = 64, k_top = 5, k_att = 2, k_trunc = 5, Adam 1e-3, batch 32, clip 1, float32).
 
-Resumable: an interrupted grid continues where it stopped (each run from its last checkpoint;
-finished runs are read back, not retrained). Independent runs train side by side in ``--jobs``
-worker processes, one BLAS thread each. The full grid (not run by the tests)::
+Resumable, with runs side by side in ``--jobs`` worker processes (``_method_grid.py``). The
+full grid (not run by the tests)::
 
     python experiments/paper_copy.py --jobs 2
 
@@ -30,19 +26,15 @@ A smoke run at tiny sizes: ``python experiments/paper_copy.py --smoke --out /tmp
 """
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _method_grid as grid  # noqa: E402
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = grid.parser(__doc__)
     p.add_argument("--T", type=int, nargs="+", default=[100, 200])
     grid.add_method_arguments(p, methods=["sab", "tbptt", "bptt", "softmax"], seeds=[0],
                               steps=20000)
@@ -50,7 +42,7 @@ def parse_args(argv=None):
     p.add_argument("--n-symbols", type=int, default=8)
     grid.add_training_arguments(
         p, model={"hidden_size": 128, "attn_size": 64, "k_top": 5, "k_att": 2, "k_trunc": 5},
-        lr=1e-3, eval_every=500, eval_batch=512, out=os.path.join(HERE, "results", "paper_copy"),
+        lr=1e-3, eval_every=500, eval_batch=512, out="paper_copy",
         target_help="stop a run once its recall accuracy reaches this (e.g. 0.99)",
         smoke="tiny sizes (T=6, 2 digits, H=8, 4 steps) to check the script")
     return grid.parse_grid_args(p, argv, dict(T=[6], steps=4, n_digits=2, hidden_size=8,
