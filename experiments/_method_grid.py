@@ -32,6 +32,8 @@ from typing import Callable
 from _grid import (LEVELS, Results, curves_figure, fmt_hit, log, parallel_map, save_figure,
                    task_from_spec, train_point)
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+
 # MODEL.md §4. ``sab``: without mental updates, as ``python -m minisab compare`` trains it
 # (docs/make_sab_learn.md); ``sab-mental``: MODEL.md's SAB; ``softmax``: dense attention.
 METHODS = {
@@ -56,10 +58,8 @@ class Grid:
     title: Callable         # a panel's title, from its group
 
     def name(self, group) -> str:
+        """A group as the log names it: ``T=100``, ``digits``."""
         return self.label.format(group)
-
-
-HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def parser(doc: str) -> argparse.ArgumentParser:
@@ -107,7 +107,7 @@ def parse_grid_args(p, argv, smoke_defaults: dict) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def point(args, group: dict, folder: str, task: dict, method: str, seed: int) -> dict:
+def make_point(args, group: dict, folder: str, task: dict, method: str, seed: int) -> dict:
     """One run of the grid (``_grid.py``): ``group`` names it ({"T": 100}), ``folder`` is its
     group's folder under ``runs/``, ``task`` its task spec."""
     return {

@@ -60,7 +60,7 @@ def task_spec(args, name) -> dict:
 
 
 def points(args) -> list:
-    return [grid.point(args, {"task": name}, name, task_spec(args, name), m, seed)
+    return [grid.make_point(args, {"task": name}, name, task_spec(args, name), m, seed)
             for seed in args.seeds          # seeds outermost: a cut grid has every method
             for name in args.tasks for m in args.methods]
 

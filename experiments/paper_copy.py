@@ -55,7 +55,7 @@ def task_spec(args, T) -> dict:
 
 
 def points(args) -> list:
-    return [grid.point(args, {"T": T}, f"T{T}", task_spec(args, T), m, seed)
+    return [grid.make_point(args, {"T": T}, f"T{T}", task_spec(args, T), m, seed)
             for seed in args.seeds          # seeds outermost: a cut grid has every method
             for T in args.T for m in args.methods]
 
