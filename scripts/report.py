@@ -41,6 +41,9 @@ MAIN_JOB = "experiments/results/main_job/results.json"
 MAIN_JOB_MEASURED = "experiments/results/main_job/measured.json"    # date, load, wall time
 BENCH_LOAD = "benchmarks/results/bench_load.json"
 BENCH_THREADS = "benchmarks/results/bench_threads.json"
+sys.path.insert(0, ROOT)            # minisab from this checkout, installed or not
+from minisab.reports import table_number  # noqa: E402  (the comparison table's number format)
+
 BLOCK = re.compile(r"(<!-- results:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /results:(?P=name) -->)",
                    re.S)
 
@@ -48,11 +51,6 @@ BLOCK = re.compile(r"(<!-- results:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /re
 def _load(rel):
     with open(os.path.join(ROOT, rel), encoding="utf-8") as f:
         return json.load(f)
-
-
-def _num(v: float) -> str:
-    """As the comparison table writes it (minisab.runs._num)."""
-    return f"{v:.3f}" if v == 0 or abs(v) >= 0.01 else f"{v:.2e}"
 
 
 def _mean_range(vals, fmt) -> str:
@@ -69,7 +67,7 @@ def main_job() -> str:
         rs = [r for r in rows if r["label"] == label]
         acc = _mean_range([r["accuracy"] for r in rs], lambda v: f"{v:.3f}")
         out.append(f"| {names.get(label, label)} | {rs[0]['k_trunc']} | {acc} | "
-                   f"{_mean_range([r['loss'] for r in rs], _num)} | "
+                   f"{_mean_range([r['loss'] for r in rs], table_number)} | "
                    f"{sum(r['time'] for r in rs) / len(rs):.0f} |")
     solved = [r for r in rows if r["label"] == "sab" and r["accuracy"] >= 0.99]
     m = _load(MAIN_JOB_MEASURED)
@@ -237,7 +235,6 @@ def main(argv=None) -> int:
             sys.stdout.writelines(difflib.unified_diff(old.splitlines(True), new.splitlines(True),
                                                        rel, rel + " (regenerated)"))
         else:
-            sys.path.insert(0, ROOT)
             from minisab.checkpoint import atomic_write_text
             atomic_write_text(path, new)
             print(f"updated {rel}")
