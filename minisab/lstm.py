@@ -1,14 +1,20 @@
-"""The LSTM step (MODEL.md §2.1) as a forward/backward pair.
+"""The LSTM step (MODEL.md §2.1) as a forward/backward pair (docs/derivations.md §3-4).
 
-The four gates are packed in one ``(·, 4H)`` axis in the order i, f, g, o. The input projection
-``x_t W_x + b`` does not depend on the state, so the sequence driver computes it for all steps at
-once (``input_projection``) and the step only adds ``h_{t-1} W_h``. Likewise the weight gradients
-``dW_x = Σ_t x_tᵀ dz_t``, ``dW_h = Σ_t h_{t-1}ᵀ dz_t`` and ``db = Σ_t dz_t`` are single matrix
-products over all steps, done by the driver from the ``dz`` this step returns.
+The four gates are packed in one ``(·, 4H)`` axis in the order i, f, g, o. The step is split in
+two: a matrix product gives the pre-activations ``z``, and ``gates_forward`` /
+``gates_backward`` do the element-wise rest. ``lstm_step_forward`` / ``lstm_step_backward`` are
+the step as a self-contained pair (tutorial 1). The sequence driver (``sab.py``) calls the same
+``gates_*`` functions, but forms ``z`` for step t as ONE product ``u_t W`` of the step's input
+``u_t = [h_{t-1}, x_t, 1]`` with the stacked weights ``W = [W_h; W_x; b]`` (``stack_weights``),
+and writes every result straight into arrays that hold all steps. Its weight gradients are then
+one product too: ``[dW_h; dW_x; db] = Σ_t u_tᵀ dz_t``.
+
+One ``tanh`` serves all four gates: σ(z) = (1 + tanh(z/2))/2, so the weights' i, f, o columns
+are halved once (``gate_scale``) and ``gates_forward`` takes the halved pre-activations.
 """
 from __future__ import annotations
 
-from .backend import add_into, concat, namespace, sigmoid_inplace
+from .backend import concat, mul_into, namespace, sub_into, swap01, tanh_inplace, tanh_into, zeros
 
 
 def sigmoid(z):
@@ -17,19 +23,73 @@ def sigmoid(z):
     return 0.5 * (1.0 + xp.tanh(0.5 * z))
 
 
-def input_projection(x, W_x, b):
-    """``zx = x W_x + b`` for all steps.  x (B, T, I), W_x (I, 4H), b (4H,) -> (B, T, 4H)."""
-    zx = x @ W_x
-    return add_into(zx, b, out=zx)      # in place: a second (B, T, 4H) array costs page faults
+def gate_scale(H: int, like):
+    """(4H,): 1/2 on the sigmoid gates' blocks i, f, o, 1 on the cell candidate g.
+
+    Multiplying z (or the columns of the weights) by it gives ``[z_i/2, z_f/2, z_g, z_o/2]``,
+    and one ``tanh`` of that gives tanh(z_i/2), ..., g = tanh(z_g), ...: the sigmoids follow
+    from σ(z) = (1 + tanh(z/2))/2 with two cheap passes.
+    """
+    s = zeros((4 * H,), like=like) + 0.5
+    s[2 * H:3 * H] = 1.0
+    return s
 
 
-def input_projection_backward(dz, x):
-    """Gradients of ``input_projection``: dz (B, T, 4H), x (B, T, I) -> (dW_x (I, 4H), db (4H,))."""
-    xp = namespace(dz)
-    B, T, G = dz.shape
-    dz2 = xp.reshape(dz, (B * T, G))
-    x2 = xp.reshape(x, (B * T, x.shape[-1]))
-    return x2.T @ dz2, xp.sum(dz2, axis=0)
+def split_gates(a):
+    """The i, f, g, o blocks (B, H) of a packed (B, 4H) array, as views."""
+    H = a.shape[1] // 4
+    return a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
+
+
+def gates_forward(z, c_prev, c, tanh_c, h):
+    """The element-wise part of the step, written into the arrays it is given.
+
+    Inputs:
+      z:      (B, 4H)  the halved pre-activations ``[z_i/2, z_f/2, z_g, z_o/2]`` (``gate_scale``);
+                       overwritten with the gate values ``[i, f, g, o]``
+      c_prev: (B, H)   c_{t-1}
+      c, tanh_c, h: (B, H) arrays that receive c_t, tanh(c_t) and ĥ_t
+    Returns ``(gates, c, tanh_c, h)`` (the same arrays).
+    """
+    H = c_prev.shape[1]
+    gates = tanh_inplace(z)                       # [tanh(z_i/2), tanh(z_f/2), g, tanh(z_o/2)]
+    for sig in (gates[:, :2 * H], gates[:, 3 * H:]):   # i, f and o: σ(z) = (1 + tanh(z/2))/2
+        sig *= 0.5
+        sig += 0.5
+    i, f, g, o = split_gates(gates)
+    c = mul_into(f, c_prev, out=c)
+    c += i * g                                    # c_t = f ⊙ c_{t−1} + i ⊙ g
+    tanh_c = tanh_into(c, out=tanh_c)
+    h = mul_into(o, tanh_c, out=h)                # ĥ_t = o ⊙ tanh(c_t)
+    return gates, c, tanh_c, h
+
+
+def gates_backward(dh_hat, dc, gates, c_prev, tanh_c, dz):
+    """Backward of ``gates_forward``: ∂L/∂z written into ``dz`` (B, 4H), and ∂L/∂c_{t-1}.
+
+    ``dh_hat`` (B, H) = ∂L/∂ĥ_t; ``dc`` (B, H) = ∂L/∂c_t from step t+1 (a number 0 at the
+    last step). ``dz`` is the gradient of the true pre-activation z = h_{t-1} W_h + x_t W_x + b
+    (not the halved one: the halving is how the forward evaluates σ, not part of the model).
+    Returns ``(dz, dc_prev)``.
+    """
+    H = gates.shape[1] // 4
+    i, f, g, o = split_gates(gates)
+    di, df, dg, do = split_gates(dz)
+    do = mul_into(dh_hat, tanh_c, out=do)                       # ∂L/∂o = ∂L/∂ĥ ⊙ tanh(c_t)
+    # ∂L/∂c_t = ∂L/∂ĥ ⊙ o ⊙ (1 − tanh²c_t) + dc, with ∂L/∂ĥ ⊙ tanh²c_t = ∂L/∂o ⊙ tanh c_t:
+    dc_total = dh_hat - do * tanh_c
+    dc_total *= o
+    dc_total += dc
+    mul_into(dc_total, g, out=di)                               # ∂L/∂i = ∂L/∂c_t ⊙ g
+    mul_into(dc_total, c_prev, out=df)                          # ∂L/∂f = ∂L/∂c_t ⊙ c_{t−1}
+    mul_into(dc_total, i, out=dg)                               # ∂L/∂g = ∂L/∂c_t ⊙ i
+    # Through the non-linearities: σ' = σ(1 − σ) for i, f, o and tanh' = 1 − g² for g.
+    slope = gates * gates                                       # (B, 4H): i², f², g², o²
+    sub_into(gates[:, :2 * H], slope[:, :2 * H], out=slope[:, :2 * H])    # i − i², f − f²
+    sub_into(1.0, slope[:, 2 * H:3 * H], out=slope[:, 2 * H:3 * H])       # 1 − g²
+    sub_into(o, slope[:, 3 * H:], out=slope[:, 3 * H:])                   # o − o²
+    dz *= slope
+    return dz, dc_total * f                                     # ∂L/∂c_{t−1} = ∂L/∂c_t ⊙ f
 
 
 def lstm_step_forward(zx, h_prev, c_prev, W_h):
@@ -41,25 +101,15 @@ def lstm_step_forward(zx, h_prev, c_prev, W_h):
       c_prev: (B, H)   c_{t-1}
       W_h:    (H, 4H)
     Returns ``(h_hat, c, cache)``: the provisional state ĥ_t (B, H), the cell c_t (B, H).
-    The cache is ``(h_prev, c_prev, i, f, g, o, tanh_c, S)``; ``i, f, o`` are views of ``S``.
-
-    Speed (benchmarks/README.md): all four gates come out of ONE sigmoid call over the packed
-    (B, 4H) pre-activations, computed in place. The cell candidate uses
-    ``tanh(z) = 2σ(2z) − 1``, so its block of ``z`` is doubled first and
-    ``S = σ([z_i, z_f, 2 z_g, z_o])`` holds everything the backward needs.
+    The cache is ``(h_prev, c_prev, i, f, g, o, tanh_c, gates)``; ``i, f, g, o`` are views of
+    ``gates`` (B, 4H).
     """
     H = h_prev.shape[1]
-    z = h_prev @ W_h                                         # (B, 4H), a fresh array:
-    z += zx                                                  # ... so in place from here on
-    z[:, 2 * H:3 * H] *= 2.0                                 # g = 2σ(2 z_g) − 1 = tanh(z_g)
-    S = sigmoid_inplace(z)                                   # (B, 4H) σ of every block
-    i, f, o = S[:, :H], S[:, H:2 * H], S[:, 3 * H:]
-    g = 2.0 * S[:, 2 * H:3 * H] - 1.0                        # (B, H)
-    c = f * c_prev
-    c += i * g                                               # c_t = f ⊙ c_{t−1} + i ⊙ g
-    tanh_c = namespace(c).tanh(c)
-    h_hat = o * tanh_c                                       # (B, H)
-    return h_hat, c, (h_prev, c_prev, i, f, g, o, tanh_c, S)
+    z = (h_prev @ W_h + zx) * gate_scale(H, like=zx)           # [z_i/2, z_f/2, z_g, z_o/2]
+    c, tanh_c, h_hat = (zeros(c_prev.shape, like=zx) for _ in range(3))
+    gates, c, tanh_c, h_hat = gates_forward(z, c_prev, c, tanh_c, h_hat)
+    i, f, g, o = split_gates(gates)
+    return h_hat, c, (h_prev, c_prev, i, f, g, o, tanh_c, gates)
 
 
 def lstm_step_backward(dh_hat, dc, cache, W_h):
@@ -69,18 +119,56 @@ def lstm_step_backward(dh_hat, dc, cache, W_h):
     Returns ``(dz, dh_prev, dc_prev)``: dz (B, 4H) = ∂L/∂z (also ∂L/∂zx), and the gradients for
     h_{t-1} and c_{t-1}. The caller forms dW_h = h_prevᵀ dz (summed over steps).
     """
-    h_prev, c_prev, i, f, g, o, tanh_c, S = cache
-    H = i.shape[1]
-    dc_total = dh_hat * o
-    dc_total *= 1.0 - tanh_c * tanh_c                         # tanh'(c) = 1 − tanh²
-    dc_total += dc
-    # ∂L/∂(i, f, g, o), packed like S; then through the sigmoids in one product:
-    # σ'(z) = σ(1 − σ), and for g = 2σ(2z) − 1: g'(z) = 4 σ(2z)(1 − σ(2z)).
-    dz = concat([dc_total * g, dc_total * c_prev, dc_total * i, dh_hat * tanh_c], axis=1)
-    dsig = 1.0 - S
-    dsig *= S                                                # σ(1 − σ), (B, 4H)
-    dz *= dsig
-    dz[:, 2 * H:3 * H] *= 4.0
-    dh_prev = dz @ W_h.T
-    dc_prev = dc_total * f
-    return dz, dh_prev, dc_prev
+    h_prev, c_prev, _, _, _, _, tanh_c, gates = cache
+    dz = zeros(gates.shape, like=gates)
+    dz, dc_prev = gates_backward(dh_hat, dc, gates, c_prev, tanh_c, dz)
+    return dz, dz @ W_h.T, dc_prev
+
+
+# ------------------------------------------------------------------ the stacked form (driver)
+def stack_weights(W_h, W_x, b):
+    """``W = [W_h; W_x; b]`` (H+I+1, 4H) with the i, f, o columns halved (``gate_scale``).
+
+    For the step input ``u_t = [h_{t-1}, x_t, 1]`` (B, H+I+1), ``u_t W`` is step t's halved
+    pre-activation in one product: no separate input projection, bias addition or sum.
+    """
+    xp = namespace(W_h)
+    W = concat([W_h, W_x, xp.reshape(b, (1, b.shape[0]))], axis=0)
+    return W * gate_scale(W_h.shape[0], like=W)
+
+
+def stacked_input(x, H: int, like):
+    """The steps' inputs ``U`` (T+1, B, H+I+1), step-major: ``U[t] = [h_{t-1}, x_t, 1]``.
+
+    x (B, T, I). The x and 1 columns are filled here, ``h_{-1} = 0``; the driver writes h_t
+    into ``U[t+1, :, :H]``. Row T holds h_{T-1} only (its x and 1 columns are 0): the output
+    layer reads all states as ``U[1:, :, :H]``.
+    """
+    B, T, I = x.shape
+    U = zeros((T + 1, B, H + I + 1), like=like)
+    U[:T, :, H:H + I] = swap01(x)
+    U[:T, :, H + I] = 1.0
+    return U
+
+
+def stacked_grads(dW, H: int, I: int):
+    """Split ``[dW_h; dW_x; db]`` (H+I+1, 4H) into ``(dW_h, dW_x, db)``."""
+    return dW[:H, :], dW[H:H + I, :], dW[H + I, :]
+
+
+def input_projection(x, W_x, b):
+    """``zx = x W_x + b`` for all steps.  x (B, T, I), W_x (I, 4H), b (4H,) -> (B, T, 4H).
+
+    The step's self-contained form (tutorial 1); the driver folds this into ``stack_weights``.
+    """
+    return x @ W_x + b
+
+
+def input_projection_backward(dz, x):
+    """Gradients of ``input_projection``: dz (B, T, 4H), x (B, T, I) -> (dW_x (I, 4H), db (4H,))."""
+    xp = namespace(dz)
+    B, T, G = dz.shape
+    dz2 = xp.reshape(dz, (B * T, G))
+    x2 = xp.reshape(x, (B * T, x.shape[-1]))
+    return x2.T @ dz2, xp.sum(dz2, axis=0)
+

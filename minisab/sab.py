@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from .attention import (key_backward, key_forward, kept_rows, read_backward, read_forward,
                         score_backward, score_forward, softmax_backward, softmax_forward)
-from .backend import concat, gather_rows, namespace, scatter_add_rows, swap01, zeros
+from .backend import (add_into, concat, empty, gather_rows, matmul_into, namespace,
+                      scatter_add_rows, swap01, zeros)
 from .config import Config
 from .losses import LOSSES, output_backward, output_forward
-from .lstm import input_projection, input_projection_backward, lstm_step_backward, lstm_step_forward
+from .lstm import gates_backward, gates_forward, split_gates, stack_weights, stacked_grads, stacked_input
 from .memory import Memory
 from .params import check_params
 from .sparsifiers import sparsify_backward, sparsify_forward
@@ -39,30 +40,41 @@ def forward(params, x, cfg: Config, record: bool = False, constants=None):
     if x.ndim != 3 or x.shape[2] != cfg.input_size:
         raise ValueError(f"x has shape {tuple(x.shape)}, expected (B, T, input_size="
                          f"{cfg.input_size})")
-    B, T, _ = x.shape
-    H, W_h = cfg.hidden_size, params["W_h"]
-    zx = input_projection(x, params["W_x"], params["b"])            # (B, T, 4H), hoisted
-    h, c = zeros((B, H), like=zx), zeros((B, H), like=zx)           # h₋₁ = c₋₁ = 0
-    hs = zeros((B, T, H), like=zx)                                  # h_t for every step
+    B, T, I = x.shape
+    H = cfg.hidden_size
+    # Step-major arrays for all steps (docs/derivations.md §4): each step writes its results
+    # into row t, and the weight gradients are one product over them at the end.
+    W = stack_weights(params["W_h"], params["W_x"], params["b"])    # (H+I+1, 4H), §2.1
+    U = stacked_input(x, H, like=W)                                 # U[t] = [h_{t-1}, x_t, 1]
+    G = empty((T, B, 4 * H), like=W)                                # gates i, f, g, o of step t
+    cs = empty((T + 1, B, H), like=W)                               # cs[t+1] = c_t
+    cs[0, ...] = 0.0                                                # c₋₁ = 0 (h₋₁ = 0 is in U)
+    tanh_cs = empty((T, B, H), like=W)
     lstm_caches, attn_caches = [], []
-    rec = {"c": zeros((B, T, H), like=zx)} if record else None
+    rec = {} if record else None
     attend = cfg.uses_attention
     if attend:
-        h_hats, ss = zeros((B, T, H), like=zx), zeros((B, T, H), like=zx)
-        mem = Memory(cfg.n_memories(T), h, key_forward(h, params, cfg.scorer))  # null memory
+        h_hats, ss = empty((T, B, H), like=W), empty((T, B, H), like=W)
+        h0 = U[0, :, :H]
+        mem = Memory(cfg.n_memories(T), h0, key_forward(h0, params, cfg.scorer))  # null memory
         # One scratch buffer for the scorer's (B, n, A) activations, reused every step; stored
         # step-major like the keys, so that its first n rows are one contiguous block.
-        u_buf = (zeros((cfg.n_memories(T), B, cfg.attn_size), like=zx)
+        u_buf = (zeros((cfg.n_memories(T), B, cfg.attn_size), like=W)
                  if cfg.scorer == "mlp" else None)
         if record:
             n_max = 1 + (T - 1) // cfg.k_att                        # most memories any step reads
-            rec.update(attn=zeros((T, B, n_max), like=zx), scores=zeros((T, B, n_max), like=zx),
+            rec.update(attn=zeros((T, B, n_max), like=W), scores=zeros((T, B, n_max), like=W),
                        n_mem=[])
     for t in range(T):
+        u, c_prev = U[t, ...], cs[t, ...]
         if constants is not None and cfg.cuts(t):
-            h, c = constants["state"][t]
-        h_hat, c, lstm_cache = lstm_step_forward(zx[:, t, :], h, c, W_h)   # MODEL.md §2.1
-        lstm_caches.append(lstm_cache)
+            # (h, c)_{t-1} held at the base point; U keeps the real h_{t-1} for the output y_{t-1}.
+            h_c, c_prev = constants["state"][t]
+            u = concat([h_c, U[t, :, H:]], axis=1)
+        z = matmul_into(u, W, out=G[t, ...])                        # halved z_t, (B, 4H)
+        h_hat = h_hats[t, ...] if attend else U[t + 1, :, :H]       # where ĥ_t goes
+        gates, c, tanh_c, h_hat = gates_forward(z, c_prev, cs[t + 1, ...], tanh_cs[t, ...], h_hat)
+        lstm_caches.append((u[:, :H], c_prev, *split_gates(gates), tanh_c, gates))   # §2.1
         if attend:
             M, K = mem.rows()                                       # (B, n, H), (B, n, ·)
             if constants is not None and cfg.detach_scores:        # scorer inputs held fixed
@@ -78,25 +90,25 @@ def forward(params, x, cfg: Config, record: bool = False, constants=None):
             else:
                 (alpha, sp_cache), act, M_kept = softmax_forward(a), None, M
             s = read_forward(alpha, M_kept)                         # §2.4, (B, H)
-            h = h_hat + s
+            ss[t, ...] = s
+            h = add_into(h_hat, s, out=U[t + 1, :, :H])             # h_t = ĥ_t + s_t
             attn_caches.append((score_cache, act, alpha, sp_cache))
-            h_hats[:, t, :], ss[:, t, :] = h_hat, s
             if record:
                 _record_attention(rec, t, a, alpha, act)
             if (t + 1) % cfg.k_att == 0:                            # §2.5
                 m = _memory_value(h, h_hat, cfg)                    # h_t (MODEL.md) or an option
                 mem.write(m, key_forward(m, params, cfg.scorer))
-        else:
-            h = h_hat
-        hs[:, t, :] = h
-        if record:
-            rec["c"][:, t, :] = c
+    hs = U[1:, :, :H]                                               # h_t, (T, B, H) step-major
     s_all = ss if attend else None
-    y = output_forward(hs, s_all, params["W_y"], params["b_y"])     # §2.6, (B, T, C)
-    cache = {"cfg": cfg, "x": x, "hs": hs, "ss": s_all, "h_hats": h_hats if attend else hs,
+    y = output_forward(hs, s_all, params["W_y"], params["b_y"])     # §2.6, (T, B, C)
+    if record:
+        rec["c"] = swap01(cs[1:, ...])
+    # The cache's (B, T, ·) arrays are views of the step-major ones.
+    cache = {"cfg": cfg, "x": x, "hs": swap01(hs), "ss": swap01(ss) if attend else None,
+             "h_hats": swap01(h_hats if attend else hs), "U": U, "ss_steps": s_all,
              "lstm": lstm_caches, "attn": attn_caches, "mem": mem if attend else None,
              "record": rec}
-    return y, cache
+    return swap01(y), cache
 
 
 def _rows(buf, n):
@@ -144,22 +156,29 @@ def backward(dy, cache, params, t_start: int | None = None):
     """
     cfg: Config = cache["cfg"]
     xp = namespace(dy)
-    x, hs, ss, mem = cache["x"], cache["hs"], cache["ss"], cache["mem"]
+    hs, U, mem = cache["hs"], cache["U"], cache["mem"]
     B, T, H = hs.shape
     W_h = params["W_h"]
-    dh_out, ds_out, grads = output_backward(dy, hs, ss, params["W_y"])    # (B, T, H) each
+    # The output layer on the step-major arrays: dH[t] starts as ∂L/∂h_t from y_t alone.
+    dH, ds_out, grads = output_backward(swap01(dy), U[1:, :, :H], cache["ss_steps"],
+                                        params["W_y"])              # (T, B, H) each
     for name in params:
         if name not in grads:
             grads[name] = xp.zeros_like(params[name])
-    dZ = zeros((B, T, 4 * H), like=hs)                              # ∂L/∂z_t for every step
-    dH = zeros((B, T, H), like=hs)
-    dh_next, dc_next = zeros((B, H), like=hs), zeros((B, H), like=hs)
+    t_last = T - 1 if t_start is None else t_start
+    dZ = empty((T, B, 4 * H), like=dH)                              # ∂L/∂z_t for every step
+    if t_last < T - 1:                                              # steps the walk skips
+        dZ[t_last + 1:, ...] = 0.0
+        dH[t_last + 1:, ...] = 0.0
+    dh_next, dc_next = None, 0.0                                    # nothing after step T-1
     attend, detach = cfg.uses_attention, cfg.detach_scores
     if attend:
         dM, dK = xp.zeros_like(mem.M), xp.zeros_like(mem.K)          # gradients of memories, keys
-    t_last = T - 1 if t_start is None else t_start
     for t in range(t_last, -1, -1):
-        dh = dh_out[:, t, :] + dh_next
+        dh = dH[t, ...]                                             # becomes h_t's whole adjoint
+        if dh_next is not None:
+            dh += dh_next                                           # from step t+1
+        dm = 0.0
         if attend and (t + 1) % cfg.k_att == 0:
             # h_t is memory j: every step that read it has been walked already (they come later).
             j = (t + 1) // cfg.k_att
@@ -170,18 +189,17 @@ def backward(dy, cache, params, t_start: int | None = None):
             # memory_write (docs/make_sab_learn.md): "h" m = h_t; "tanh_h" m = tanh(h_t);
             # "h_hat" m = ĥ_t, whose gradient joins ĥ_t's adjoint below instead of h_t's.
             if cfg.memory_write == "h":
-                dh, dm = dh + dm, 0.0
+                dh += dm
+                dm = 0.0
             elif cfg.memory_write == "tanh_h":
-                dh, dm = dh + dm * (1.0 - m_t * m_t), 0.0
-        else:
-            dm = 0.0
-        dH[:, t, :] = dh
-        dh_hat = dh + dm                                            # h_t = ĥ_t + s_t
+                dh += dm * (1.0 - m_t * m_t)
+                dm = 0.0
+        dh_hat = dh if isinstance(dm, float) else dh + dm           # h_t = ĥ_t + s_t
         if attend:
             score_cache, act, alpha, sp_cache = cache["attn"][t]
             n = 1 + t // cfg.k_att
             M, K = mem.M[:, :n, :], mem.K[:, :n, :]
-            ds = dh + ds_out[:, t, :]                               # s_t feeds h_t and y_t
+            ds = dh + ds_out[t, ...]                                # s_t feeds h_t and y_t
             if act is not None:                                     # topk: kept rows only
                 M_kept = kept_rows(M, act, alpha.shape[1])
                 dalpha, dM_kept = read_backward(ds, alpha, M_kept)
@@ -199,17 +217,18 @@ def backward(dy, cache, params, t_start: int | None = None):
             _accumulate(grads, g)
             if not detach:
                 dh_hat = dh_hat + dh_q
-        dz, dh_prev, dc_prev = lstm_step_backward(dh_hat, dc_next, cache["lstm"][t], W_h)
-        dZ[:, t, :] = dz
-        if cfg.cuts(t):     # MODEL.md §4: (h_{t-1}, c_{t-1}) -> step t is a constant
-            dh_next, dc_next = xp.zeros_like(dh_prev), xp.zeros_like(dc_prev)
+        _, c_prev, _, _, _, _, tanh_c, gates = cache["lstm"][t]
+        dz, dc_prev = gates_backward(dh_hat, dc_next, gates, c_prev, tanh_c, dZ[t, ...])
+        if t == 0 or cfg.cuts(t):   # MODEL.md §4: (h_{t-1}, c_{t-1}) -> step t is a constant
+            dh_next, dc_next = None, 0.0
         else:
-            dh_next, dc_next = dh_prev, dc_prev
-    # Weight gradients of the LSTM as three products over all steps (hoisted out of the loop).
-    grads["W_x"], grads["b"] = input_projection_backward(dZ, x)
-    h_prev = concat([zeros((B, 1, H), like=hs), hs[:, :-1, :]], axis=1)   # h_{t-1}, (B, T, H)
-    grads["W_h"] = xp.reshape(h_prev, (B * T, H)).T @ xp.reshape(dZ, (B * T, 4 * H))
-    return grads, dH
+            dh_next, dc_next = dz @ W_h.T, dc_prev                  # ∂L/∂h_{t-1}, ∂L/∂c_{t-1}
+    # The weight gradients of every step in one product (docs/derivations.md §4):
+    # [dW_h; dW_x; db] = Σ_t u_tᵀ dz_t with u_t = [h_{t-1}, x_t, 1] (U's rows 0..T-1).
+    G4 = 4 * H
+    dW = xp.reshape(U[:T, ...], (T * B, U.shape[2])).T @ xp.reshape(dZ, (T * B, G4))
+    grads["W_h"], grads["W_x"], grads["b"] = stacked_grads(dW, H, U.shape[2] - H - 1)
+    return grads, swap01(dH)
 
 
 def _accumulate(grads, g):
