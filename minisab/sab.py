@@ -46,10 +46,10 @@ def forward(params, x, cfg: Config, record: bool = False, constants=None):
     # into row t, and the weight gradients are one product over them at the end.
     W = stack_weights(params["W_h"], params["W_x"], params["b"])    # (H+I+1, 4H), §2.1
     U = stacked_input(x, H, like=W)                                 # U[t] = [h_{t-1}, x_t, 1]
-    G = empty((T, B, 4 * H), like=W)                                # gates i, f, g, o of step t
+    G = empty((T, B, 4 * H), like=W)                                # S = [i, f, σ(2 z_g), o] of step t
     cs = empty((T + 1, B, H), like=W)                               # cs[t+1] = c_t
     cs[0, ...] = 0.0                                                # c₋₁ = 0 (h₋₁ = 0 is in U)
-    tanh_cs = empty((T, B, H), like=W)
+    tanh_cs, gs = empty((T, B, H), like=W), empty((T, B, H), like=W)  # tanh(c_t), g of step t
     lstm_caches, attn_caches = [], []
     rec = {} if record else None
     attend = cfg.uses_attention
@@ -73,8 +73,10 @@ def forward(params, x, cfg: Config, record: bool = False, constants=None):
             u = concat([h_c, U[t, :, H:]], axis=1)
         z = matmul_into(u, W, out=G[t, ...])                        # halved z_t, (B, 4H)
         h_hat = h_hats[t, ...] if attend else U[t + 1, :, :H]       # where ĥ_t goes
-        gates, c, tanh_c, h_hat = gates_forward(z, c_prev, cs[t + 1, ...], tanh_cs[t, ...], h_hat)
-        lstm_caches.append((u[:, :H], c_prev, *split_gates(gates), tanh_c, gates))   # §2.1
+        S, c, tanh_c, h_hat, g = gates_forward(z, c_prev, cs[t + 1, ...], tanh_cs[t, ...],
+                                               h_hat, gs[t, ...])   # §2.1
+        i, f, _, o = split_gates(S)
+        lstm_caches.append((u[:, :H], c_prev, i, f, g, o, tanh_c, S))
         if attend:
             M, K = mem.rows()                                       # (B, n, H), (B, n, ·)
             if constants is not None and cfg.detach_scores:        # scorer inputs held fixed
@@ -217,8 +219,8 @@ def backward(dy, cache, params, t_start: int | None = None):
             _accumulate(grads, g)
             if not detach:
                 dh_hat = dh_hat + dh_q
-        _, c_prev, _, _, _, _, tanh_c, gates = cache["lstm"][t]
-        dz, dc_prev = gates_backward(dh_hat, dc_next, gates, c_prev, tanh_c, dZ[t, ...])
+        _, c_prev, _, _, g, _, tanh_c, S = cache["lstm"][t]
+        dz, dc_prev = gates_backward(dh_hat, dc_next, S, g, c_prev, tanh_c, dZ[t, ...])
         if t == 0 or cfg.cuts(t):   # MODEL.md §4: (h_{t-1}, c_{t-1}) -> step t is a constant
             dh_next, dc_next = None, 0.0
         else:

@@ -25,8 +25,8 @@ def test_gradcheck_report_passes(capsys, args):
 def test_gradcheck_report_catches_a_broken_backward(capsys, monkeypatch):
     real = minisab.sab.gates_backward
 
-    def broken(dh_hat, dc, gates, c_prev, tanh_c, dz):
-        dz, dc_prev = real(dh_hat, dc, gates, c_prev, tanh_c, dz)
+    def broken(dh_hat, dc, S, g, c_prev, tanh_c, dz):
+        dz, dc_prev = real(dh_hat, dc, S, g, c_prev, tanh_c, dz)
         return dz, 0.9 * dc_prev                   # forgets a tenth of the cell's gradient
 
     monkeypatch.setattr(minisab.sab, "gates_backward", broken)
