@@ -41,31 +41,39 @@ def split_gates(a):
     return a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
 
 
-def gates_forward(z, c_prev, c, tanh_c, h, g):
+def gates_forward(z, c_prev, c, h, g, tanh_c):
     """The element-wise part of the step, written into the arrays it is given.
 
     Inputs:
       z:      (B, 4H)  the halved pre-activations ``[z_i/2, z_f/2, z_g, z_o/2]`` (``gate_scale``);
                        overwritten with ``S = [i, f, σ(2 z_g), o]``
       c_prev: (B, H)   c_{t-1}
-      c, tanh_c, h, g: (B, H) arrays that receive c_t, tanh(c_t), ĥ_t and g = tanh(z_g)
-    Returns ``(S, c, tanh_c, h, g)`` (the same arrays).
+      c, h, g, tanh_c: (B, H) arrays that receive c_t, ĥ_t, g = tanh(z_g) and tanh(c_t)
+    Returns ``(S, c, h, g, tanh_c)`` (the same arrays).
 
     Speed: NumPy's element-wise calls cost several times more on a (B, H) column block of a
     (B, 4H) array than on a contiguous (B, H) array (one inner loop per row), so the passes
-    over S run on the whole contiguous block, and g gets its own array.
+    over S run on the whole contiguous block, and g gets its own array. The sequence driver
+    keeps only S and c per step; ``cell_candidate`` and ``tanh(c)`` give back g and tanh_c.
     """
-    H = c_prev.shape[1]
     S = tanh_inplace(z)                           # [tanh(z_i/2), tanh(z_f/2), g, tanh(z_o/2)]
-    g[...] = S[:, 2 * H:3 * H]                    # the cell candidate g = tanh(z_g)
     S *= 0.5
     S += 0.5                                      # σ(z) = (1 + tanh(z/2))/2; S_g = σ(2 z_g)
     i, f, _, o = split_gates(S)
+    g = cell_candidate(S, out=g)
     c = mul_into(f, c_prev, out=c)
     c += i * g                                    # c_t = f ⊙ c_{t−1} + i ⊙ g
     tanh_c = tanh_into(c, out=tanh_c)
     h = mul_into(o, tanh_c, out=h)                # ĥ_t = o ⊙ tanh(c_t)
-    return S, c, tanh_c, h, g
+    return S, c, h, g, tanh_c
+
+
+def cell_candidate(S, out):
+    """``g = tanh(z_g) = 2 σ(2 z_g) − 1`` from S's third block, written into ``out`` (B, H)."""
+    H = out.shape[1]
+    g = mul_into(S[:, 2 * H:3 * H], 2.0, out=out)
+    g -= 1.0
+    return g
 
 
 def gates_backward(dh_hat, dc, S, g, c_prev, tanh_c, dz):
@@ -110,8 +118,8 @@ def lstm_step_forward(zx, h_prev, c_prev, W_h):
     """
     H = h_prev.shape[1]
     z = (h_prev @ W_h + zx) * gate_scale(H, like=zx)           # [z_i/2, z_f/2, z_g, z_o/2]
-    c, tanh_c, h_hat, g = (zeros(c_prev.shape, like=zx) for _ in range(4))
-    S, c, tanh_c, h_hat, g = gates_forward(z, c_prev, c, tanh_c, h_hat, g)
+    c, h_hat, g, tanh_c = (zeros(c_prev.shape, like=zx) for _ in range(4))
+    S, c, h_hat, g, tanh_c = gates_forward(z, c_prev, c, h_hat, g, tanh_c)
     i, f, _, o = split_gates(S)
     return h_hat, c, (h_prev, c_prev, i, f, g, o, tanh_c, S)
 

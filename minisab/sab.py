@@ -15,10 +15,11 @@ from __future__ import annotations
 from .attention import (key_backward, key_forward, kept_rows, read_backward, read_forward,
                         score_backward, score_forward, softmax_backward, softmax_forward)
 from .backend import (add_into, concat, empty, gather_rows, matmul_into, namespace,
-                      scatter_add_rows, swap01, zeros)
+                      scatter_add_rows, swap01, tanh_into, zeros)
 from .config import Config
 from .losses import LOSSES, output_backward, output_forward
-from .lstm import gates_backward, gates_forward, split_gates, stack_weights, stacked_grads, stacked_input
+from .lstm import (cell_candidate, gates_backward, gates_forward, split_gates, stack_weights,
+                   stacked_grads, stacked_input)
 from .memory import Memory
 from .params import check_params
 from .sparsifiers import sparsify_backward, sparsify_forward
@@ -49,8 +50,8 @@ def forward(params, x, cfg: Config, record: bool = False, constants=None):
     G = empty((T, B, 4 * H), like=W)                                # S = [i, f, σ(2 z_g), o] of step t
     cs = empty((T + 1, B, H), like=W)                               # cs[t+1] = c_t
     cs[0, ...] = 0.0                                                # c₋₁ = 0 (h₋₁ = 0 is in U)
-    tanh_cs, gs = empty((T, B, H), like=W), empty((T, B, H), like=W)  # tanh(c_t), g of step t
-    lstm_caches, attn_caches = [], []
+    g_buf, tanh_buf = empty((B, H), like=W), empty((B, H), like=W)  # scratch, not kept
+    held, attn_caches = {}, []                                      # held: (h, c)_{t-1} constants
     rec = {} if record else None
     attend = cfg.uses_attention
     if attend:
@@ -69,14 +70,12 @@ def forward(params, x, cfg: Config, record: bool = False, constants=None):
         u, c_prev = U[t, ...], cs[t, ...]
         if constants is not None and cfg.cuts(t):
             # (h, c)_{t-1} held at the base point; U keeps the real h_{t-1} for the output y_{t-1}.
-            h_c, c_prev = constants["state"][t]
+            held[t] = h_c, c_prev = constants["state"][t]
             u = concat([h_c, U[t, :, H:]], axis=1)
         z = matmul_into(u, W, out=G[t, ...])                        # halved z_t, (B, 4H)
         h_hat = h_hats[t, ...] if attend else U[t + 1, :, :H]       # where ĥ_t goes
-        S, c, tanh_c, h_hat, g = gates_forward(z, c_prev, cs[t + 1, ...], tanh_cs[t, ...],
-                                               h_hat, gs[t, ...])   # §2.1
-        i, f, _, o = split_gates(S)
-        lstm_caches.append((u[:, :H], c_prev, i, f, g, o, tanh_c, S))
+        # S into G[t], c_t into cs[t+1], ĥ_t into its row (MODEL.md §2.1)
+        h_hat = gates_forward(z, c_prev, cs[t + 1, ...], h_hat, g_buf, tanh_buf)[2]
         if attend:
             M, K = mem.rows()                                       # (B, n, H), (B, n, ·)
             if constants is not None and cfg.detach_scores:        # scorer inputs held fixed
@@ -108,9 +107,36 @@ def forward(params, x, cfg: Config, record: bool = False, constants=None):
     # The cache's (B, T, ·) arrays are views of the step-major ones.
     cache = {"cfg": cfg, "x": x, "hs": swap01(hs), "ss": swap01(ss) if attend else None,
              "h_hats": swap01(h_hats if attend else hs), "U": U, "ss_steps": s_all,
-             "lstm": lstm_caches, "attn": attn_caches, "mem": mem if attend else None,
+             "G": G, "cs": cs, "held": held, "lstm": StepCaches(U, G, cs, held),
+             "attn": attn_caches, "mem": mem if attend else None,
              "record": rec}
     return swap01(y), cache
+
+
+class StepCaches:
+    """``cache["lstm"][t]``: step t's cache as ``lstm_step_forward`` returns it, ``(h_prev,
+    c_prev, i, f, g, o, tanh_c, S)`` (tutorials 1-2, the exercises), made on request from the
+    step-major arrays; g and tanh_c are recomputed (the forward keeps S and c only)."""
+
+    def __init__(self, U, G, cs, held):
+        self.U, self.G, self.cs, self.held = U, G, cs, held
+
+    def __len__(self):
+        return self.G.shape[0]
+
+    def __iter__(self):
+        return (self[t] for t in range(len(self)))
+
+    def __getitem__(self, t: int):
+        if not 0 <= t < len(self):
+            raise IndexError(f"step {t} out of range: the sequence has {len(self)} steps")
+        H = self.cs.shape[2]
+        h_prev, c_prev = self.held.get(t, (self.U[t, :, :H], self.cs[t, ...]))
+        S = self.G[t, ...]
+        i, f, _, o = split_gates(S)
+        g = cell_candidate(S, out=empty(c_prev.shape, like=S))
+        tanh_c = namespace(S).tanh(self.cs[t + 1, ...])
+        return h_prev, c_prev, i, f, g, o, tanh_c, S
 
 
 def _rows(buf, n):
@@ -159,7 +185,9 @@ def backward(dy, cache, params, t_start: int | None = None):
     cfg: Config = cache["cfg"]
     xp = namespace(dy)
     hs, U, mem = cache["hs"], cache["U"], cache["mem"]
+    G, cs, held = cache["G"], cache["cs"], cache["held"]
     B, T, H = hs.shape
+    g_buf, tanh_buf = empty((B, H), like=G), empty((B, H), like=G)  # scratch
     W_h = params["W_h"]
     # The output layer on the step-major arrays: dH[t] starts as ∂L/∂h_t from y_t alone.
     dH, ds_out, grads = output_backward(swap01(dy), U[1:, :, :H], cache["ss_steps"],
@@ -219,8 +247,10 @@ def backward(dy, cache, params, t_start: int | None = None):
             _accumulate(grads, g)
             if not detach:
                 dh_hat = dh_hat + dh_q
-        _, c_prev, _, _, g, _, tanh_c, S = cache["lstm"][t]
-        dz, dc_prev = gates_backward(dh_hat, dc_next, S, g, c_prev, tanh_c, dZ[t, ...])
+        S, c_prev = G[t, ...], held[t][1] if t in held else cs[t, ...]
+        g_t = cell_candidate(S, out=g_buf)                          # recomputed, not kept
+        tanh_c = tanh_into(cs[t + 1, ...], out=tanh_buf)
+        dz, dc_prev = gates_backward(dh_hat, dc_next, S, g_t, c_prev, tanh_c, dZ[t, ...])
         if t == 0 or cfg.cuts(t):   # MODEL.md §4: (h_{t-1}, c_{t-1}) -> step t is a constant
             dh_next, dc_next = None, 0.0
         else:
