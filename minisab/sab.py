@@ -24,6 +24,14 @@ from .memory import Memory
 from .params import check_params
 from .sparsifiers import sparsify_backward, sparsify_forward
 
+# Steps per weight-gradient product in the backward: ∂L/∂z is kept for a block of DW_BLOCK
+# steps, not all T. Four steps (4·B rows) already make an efficient matrix product, and the
+# backward's memory shrinks by (T − 4)·B·4H numbers (15 MB at the benchmark's B=64, H=128,
+# T=120, float32): with it the step's arrays fit in what the C library keeps for the next step,
+# instead of being handed back to the OS and faulted in again, page by page
+# (benchmarks/README.md, "page faults").
+DW_BLOCK = 4
+
 
 def forward(params, x, cfg: Config, record: bool = False, constants=None):
     """Run the model over ``x`` (B, T, I). Returns ``(logits (B, T, C), cache)``.
@@ -196,10 +204,13 @@ def backward(dy, cache, params, t_start: int | None = None):
         if name not in grads:
             grads[name] = xp.zeros_like(params[name])
     t_last = T - 1 if t_start is None else t_start
-    dZ = empty((T, B, 4 * H), like=dH)                              # ∂L/∂z_t for every step
     if t_last < T - 1:                                              # steps the walk skips
-        dZ[t_last + 1:, ...] = 0.0
         dH[t_last + 1:, ...] = 0.0
+    # ∂L/∂z_t of a block of DW_BLOCK steps; at the start of a block the weight gradients of its
+    # steps are one product (docs/derivations.md §4): [dW_h; dW_x; db] += Σ u_tᵀ dz_t.
+    width = U.shape[2]                                              # H + I + 1
+    dZ = empty((min(DW_BLOCK, T), B, 4 * H), like=dH)
+    dW = zeros((width, 4 * H), like=dH)
     dh_next, dc_next = None, 0.0                                    # nothing after step T-1
     attend, detach = cfg.uses_attention, cfg.detach_scores
     if attend:
@@ -250,16 +261,17 @@ def backward(dy, cache, params, t_start: int | None = None):
         S, c_prev = G[t, ...], held[t][1] if t in held else cs[t, ...]
         g_t = cell_candidate(S, out=g_buf)                          # recomputed, not kept
         tanh_c = tanh_into(cs[t + 1, ...], out=tanh_buf)
-        dz, dc_prev = gates_backward(dh_hat, dc_next, S, g_t, c_prev, tanh_c, dZ[t, ...])
+        j = t % DW_BLOCK                                            # t's row in the block
+        dz, dc_prev = gates_backward(dh_hat, dc_next, S, g_t, c_prev, tanh_c, dZ[j, ...])
+        if j == 0:                                                  # block t .. t+m-1 done
+            m = min(DW_BLOCK, t_last + 1 - t)
+            dW += (xp.reshape(U[t:t + m, ...], (m * B, width)).T
+                   @ xp.reshape(dZ[:m, ...], (m * B, 4 * H)))
         if t == 0 or cfg.cuts(t):   # MODEL.md §4: (h_{t-1}, c_{t-1}) -> step t is a constant
             dh_next, dc_next = None, 0.0
         else:
             dh_next, dc_next = dz @ W_h.T, dc_prev                  # ∂L/∂h_{t-1}, ∂L/∂c_{t-1}
-    # The weight gradients of every step in one product (docs/derivations.md §4):
-    # [dW_h; dW_x; db] = Σ_t u_tᵀ dz_t with u_t = [h_{t-1}, x_t, 1] (U's rows 0..T-1).
-    G4 = 4 * H
-    dW = xp.reshape(U[:T, ...], (T * B, U.shape[2])).T @ xp.reshape(dZ, (T * B, G4))
-    grads["W_h"], grads["W_x"], grads["b"] = stacked_grads(dW, H, U.shape[2] - H - 1)
+    grads["W_h"], grads["W_x"], grads["b"] = stacked_grads(dW, H, width - H - 1)
     return grads, swap01(dH)
 
 
