@@ -34,6 +34,30 @@ def output_backward(dy, h, s, W_y):
     return dh, xp.reshape(dy2 @ W_y[H:, :].T, lead + (H,)), grads
 
 
+def output_forward_cols(hT, sT, W_y, b_y):
+    """``output_forward`` on states stored as columns, as the sequence driver keeps them:
+    hT, sT (T, H, B) (sT None without attention) -> yT (T, C, B), yᵀ = W_yᵀ [h; s]ᵀ + b_y."""
+    H = hT.shape[1]
+    yT = W_y[:H, :].T @ hT                        # (C, H) times each step's (H, B)
+    if sT is not None:
+        yT += W_y[H:, :].T @ sT
+    yT += b_y[:, None]
+    return yT
+
+
+def output_backward_cols(dyT, hT, sT, W_y):
+    """Backward of ``output_forward_cols``: dyT (T, C, B) -> ``(dhT, dsT, {"W_y", "b_y"})``."""
+    xp = namespace(dyT)
+    H = hT.shape[1]
+    dyT_t = xp.permute_dims(dyT, (0, 2, 1))       # (T, B, C)
+    grads = {"b_y": xp.sum(dyT, axis=(0, 2)), "W_y": xp.sum(hT @ dyT_t, axis=0)}
+    dhT = W_y[:H, :] @ dyT                        # (T, H, B)
+    if sT is None:
+        return dhT, None, grads
+    grads["W_y"] = concat([grads["W_y"], xp.sum(sT @ dyT_t, axis=0)], axis=0)
+    return dhT, W_y[H:, :] @ dyT, grads
+
+
 def check_mask(mask, shape):
     """Validate a 0/1 mask of ``shape`` (B, T); return the number N of positions that count."""
     xp = namespace(mask)

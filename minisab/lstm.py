@@ -2,19 +2,26 @@
 
 The four gates are packed in one ``(·, 4H)`` axis in the order i, f, g, o. The step is split in
 two: a matrix product gives the pre-activations ``z``, and ``gates_forward`` /
-``gates_backward`` do the element-wise rest. ``lstm_step_forward`` / ``lstm_step_backward`` are
-the step as a self-contained pair (tutorial 1). The sequence driver (``sab.py``) calls the same
-``gates_*`` functions, but forms ``z`` for step t as ONE product ``u_t W`` of the step's input
-``u_t = [h_{t-1}, x_t, 1]`` with the stacked weights ``W = [W_h; W_x; b]`` (``stack_weights``),
-and writes every result straight into arrays that hold all steps. Its weight gradients are then
-one product too: ``[dW_h; dW_x; db] = Σ_t u_tᵀ dz_t``.
+``gates_backward`` do the element-wise rest on the four gates stacked along a first axis of
+length 4 (``by_gate``). ``lstm_step_forward`` / ``lstm_step_backward`` are the step as a
+self-contained pair (tutorial 1).
+
+The sequence driver (``sab.py``) calls the same ``gates_*`` functions, but:
+
+- it forms ``z`` for step t as ONE product of the stacked weights ``W = [W_h; W_x; b]``
+  (``stack_weights``) with the step's input ``u_t = [h_{t-1}, x_t, 1]``, and its weight
+  gradients ``[dW_h; dW_x; db] = Σ_t u_tᵀ dz_t`` need nothing else;
+- it stores every step's vectors as COLUMNS: u_t is (H+I+1, B), z_t is (4H, B), h_t and c_t
+  are (H, B). Each gate's block of z_t, rows kH..(k+1)H, is then one contiguous (H, B) array,
+  and NumPy's element-wise calls on it cost several times less than on a (B, H) column block
+  of a (B, 4H) array, which has one inner loop per row (benchmarks/README.md).
 
 One ``tanh`` serves all four gates: σ(z) = (1 + tanh(z/2))/2, so the weights' i, f, o columns
 are halved once (``gate_scale``) and ``gates_forward`` takes the halved pre-activations.
 """
 from __future__ import annotations
 
-from .backend import concat, mul_into, namespace, sub_into, swap01, tanh_inplace, tanh_into, zeros
+from .backend import concat, mul_into, namespace, sub_into, tanh_inplace, tanh_into, zeros
 
 
 def sigmoid(z):
@@ -41,25 +48,32 @@ def split_gates(a):
     return a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
 
 
-def gates_forward(z, c_prev, c, h, g, tanh_c):
+def by_gate(a):
+    """A packed (B, 4H) array as (4, B, H): ``by_gate(a)[k]`` is gate k's block (a view)."""
+    xp = namespace(a)
+    B, H = a.shape[0], a.shape[1] // 4
+    return xp.permute_dims(xp.reshape(a, (B, 4, H)), (1, 0, 2))
+
+
+def gates_forward(z4, c_prev, c, h, g, tanh_c):
     """The element-wise part of the step, written into the arrays it is given.
 
     Inputs:
-      z:      (B, 4H)  the halved pre-activations ``[z_i/2, z_f/2, z_g, z_o/2]`` (``gate_scale``);
-                       overwritten with ``S = [i, f, σ(2 z_g), o]``
-      c_prev: (B, H)   c_{t-1}
-      c, h, g, tanh_c: (B, H) arrays that receive c_t, ĥ_t, g = tanh(z_g) and tanh(c_t)
+      z4:     (4, ...) the halved pre-activations of gates i, f, g, o, ``[z_i/2, z_f/2, z_g,
+              z_o/2]``, stacked along the first axis (``gate_scale``); overwritten with
+              ``S = [i, f, σ(2 z_g), o]``
+      c_prev: (...)    c_{t-1}: (B, H) for the step pair, (H, B) columns in the driver
+      c, h, g, tanh_c: arrays shaped like c_prev that receive c_t, ĥ_t, g = tanh(z_g), tanh(c_t)
     Returns ``(S, c, h, g, tanh_c)`` (the same arrays).
 
-    Speed: NumPy's element-wise calls cost several times more on a (B, H) column block of a
-    (B, 4H) array than on a contiguous (B, H) array (one inner loop per row), so the passes
-    over S run on the whole contiguous block, and g gets its own array. The sequence driver
-    keeps only S and c per step; ``cell_candidate`` and ``tanh(c)`` give back g and tanh_c.
+    The passes over S run on the whole block; g gets its own array (it is 2 S_g − 1). The
+    driver keeps only S and c per step: ``cell_candidate`` and ``tanh(c)`` give back g and
+    tanh_c in the backward.
     """
-    S = tanh_inplace(z)                           # [tanh(z_i/2), tanh(z_f/2), g, tanh(z_o/2)]
+    S = tanh_inplace(z4)                          # [tanh(z_i/2), tanh(z_f/2), g, tanh(z_o/2)]
     S *= 0.5
     S += 0.5                                      # σ(z) = (1 + tanh(z/2))/2; S_g = σ(2 z_g)
-    i, f, _, o = split_gates(S)
+    i, f, o = S[0, ...], S[1, ...], S[3, ...]
     g = cell_candidate(S, out=g)
     c = mul_into(f, c_prev, out=c)
     c += i * g                                    # c_t = f ⊙ c_{t−1} + i ⊙ g
@@ -68,40 +82,38 @@ def gates_forward(z, c_prev, c, h, g, tanh_c):
     return S, c, h, g, tanh_c
 
 
-def cell_candidate(S, out):
-    """``g = tanh(z_g) = 2 σ(2 z_g) − 1`` from S's third block, written into ``out`` (B, H)."""
-    H = out.shape[1]
-    g = mul_into(S[:, 2 * H:3 * H], 2.0, out=out)
+def cell_candidate(S4, out):
+    """``g = tanh(z_g) = 2 σ(2 z_g) − 1`` from gate-stacked S (4, ...), written into ``out``."""
+    g = mul_into(S4[2, ...], 2.0, out=out)
     g -= 1.0
     return g
 
 
-def gates_backward(dh_hat, dc, S, g, c_prev, tanh_c, dz):
-    """Backward of ``gates_forward``: ∂L/∂z written into ``dz`` (B, 4H), and ∂L/∂c_{t-1}.
+def gates_backward(dh_hat, dc, S4, g, c_prev, tanh_c, dz4):
+    """Backward of ``gates_forward``: ∂L/∂z written into ``dz4`` (4, ...), and ∂L/∂c_{t-1}.
 
-    ``dh_hat`` (B, H) = ∂L/∂ĥ_t; ``dc`` (B, H) = ∂L/∂c_t from step t+1 (a number 0 at the
-    last step). ``dz`` is the gradient of the true pre-activation z = h_{t-1} W_h + x_t W_x + b
-    (not the halved one: the halving is how the forward evaluates σ, not part of the model).
-    Returns ``(dz, dc_prev)``.
+    ``dh_hat`` = ∂L/∂ĥ_t; ``dc`` = ∂L/∂c_t from step t+1 (a number 0 at the last step); S4, g,
+    c_prev, tanh_c from the forward; shapes as in ``gates_forward``. ``dz4`` receives the
+    gradient of the true pre-activation z = h_{t-1} W_h + x_t W_x + b (not of the halved one:
+    the halving is how the forward evaluates σ, not part of the model).
+    Returns ``(dz4, dc_prev)``.
     """
-    H = g.shape[1]
-    i, f, _, o = split_gates(S)
-    di, df, dg, do = split_gates(dz)
-    d_o = dh_hat * tanh_c                                       # ∂L/∂o = ∂L/∂ĥ ⊙ tanh(c_t)
+    i, f, o = S4[0, ...], S4[1, ...], S4[3, ...]
+    do = mul_into(dh_hat, tanh_c, out=dz4[3, ...])             # ∂L/∂o = ∂L/∂ĥ ⊙ tanh(c_t)
     # ∂L/∂c_t = ∂L/∂ĥ ⊙ o ⊙ (1 − tanh²c_t) + dc, with ∂L/∂ĥ ⊙ tanh²c_t = ∂L/∂o ⊙ tanh c_t:
-    dc_total = dh_hat - d_o * tanh_c
+    dc_total = dh_hat - do * tanh_c
     dc_total *= o
     dc_total += dc
-    mul_into(dc_total, g, out=di)                               # ∂L/∂i = ∂L/∂c_t ⊙ g
-    mul_into(dc_total, c_prev, out=df)                          # ∂L/∂f = ∂L/∂c_t ⊙ c_{t−1}
-    mul_into(4.0 * dc_total, i, out=dg)                         # ∂L/∂g = ∂L/∂c_t ⊙ i, times 4:
-    do[...] = d_o
-    # through the non-linearities in one pass over S: σ'(z) = σ(1 − σ) for i, f, o, and for
+    mul_into(dc_total, g, out=dz4[0, ...])                      # ∂L/∂i = ∂L/∂c_t ⊙ g
+    mul_into(dc_total, c_prev, out=dz4[1, ...])                 # ∂L/∂f = ∂L/∂c_t ⊙ c_{t−1}
+    dg = mul_into(dc_total, i, out=dz4[2, ...])                 # ∂L/∂g = ∂L/∂c_t ⊙ i,
+    dg *= 4.0                                                   # times 4 (below)
+    # Through the non-linearities in one pass over S: σ'(z) = σ(1 − σ) for i, f, o, and for
     # g = 2σ(2z) − 1, g'(z) = 4 σ(2z)(1 − σ(2z)) = 1 − g² (the 4 is in dg above).
-    slope = S * S
-    sub_into(S, slope, out=slope)                               # S(1 − S), (B, 4H)
-    dz *= slope
-    return dz, dc_total * f                                     # ∂L/∂c_{t−1} = ∂L/∂c_t ⊙ f
+    slope = S4 * S4
+    sub_into(S4, slope, out=slope)                              # S(1 − S)
+    dz4 *= slope
+    return dz4, dc_total * f                                    # ∂L/∂c_{t−1} = ∂L/∂c_t ⊙ f
 
 
 def lstm_step_forward(zx, h_prev, c_prev, W_h):
@@ -117,9 +129,9 @@ def lstm_step_forward(zx, h_prev, c_prev, W_h):
     ``S = [i, f, σ(2 z_g), o]`` (B, 4H).
     """
     H = h_prev.shape[1]
-    z = (h_prev @ W_h + zx) * gate_scale(H, like=zx)           # [z_i/2, z_f/2, z_g, z_o/2]
+    S = (h_prev @ W_h + zx) * gate_scale(H, like=zx)           # [z_i/2, z_f/2, z_g, z_o/2]
     c, h_hat, g, tanh_c = (zeros(c_prev.shape, like=zx) for _ in range(4))
-    S, c, h_hat, g, tanh_c = gates_forward(z, c_prev, c, h_hat, g, tanh_c)
+    _, c, h_hat, g, tanh_c = gates_forward(by_gate(S), c_prev, c, h_hat, g, tanh_c)  # S in place
     i, f, _, o = split_gates(S)
     return h_hat, c, (h_prev, c_prev, i, f, g, o, tanh_c, S)
 
@@ -133,7 +145,7 @@ def lstm_step_backward(dh_hat, dc, cache, W_h):
     """
     h_prev, c_prev, _, _, g, _, tanh_c, S = cache
     dz = zeros(S.shape, like=S)
-    dz, dc_prev = gates_backward(dh_hat, dc, S, g, c_prev, tanh_c, dz)
+    _, dc_prev = gates_backward(dh_hat, dc, by_gate(S), g, c_prev, tanh_c, by_gate(dz))  # into dz
     return dz, dz @ W_h.T, dc_prev
 
 
@@ -141,8 +153,9 @@ def lstm_step_backward(dh_hat, dc, cache, W_h):
 def stack_weights(W_h, W_x, b):
     """``W = [W_h; W_x; b]`` (H+I+1, 4H) with the i, f, o columns halved (``gate_scale``).
 
-    For the step input ``u_t = [h_{t-1}, x_t, 1]`` (B, H+I+1), ``u_t W`` is step t's halved
-    pre-activation in one product: no separate input projection, bias addition or sum.
+    For the step input ``u_t = [h_{t-1}, x_t, 1]``, ``u_t W`` is step t's halved pre-activation
+    in one product (the driver's columns: ``Wᵀ u_t``, (4H, B)): no separate input projection,
+    bias addition or sum.
     """
     xp = namespace(W_h)
     W = concat([W_h, W_x, xp.reshape(b, (1, b.shape[0]))], axis=0)
@@ -150,16 +163,18 @@ def stack_weights(W_h, W_x, b):
 
 
 def stacked_input(x, H: int, like):
-    """The steps' inputs ``U`` (T+1, B, H+I+1), step-major: ``U[t] = [h_{t-1}, x_t, 1]``.
+    """The steps' inputs as columns, ``U`` (T+1, H+I+1, B): column b of ``U[t]`` is
+    ``u_t = [h_{t-1}; x_t; 1]`` of sequence b.
 
-    x (B, T, I). The x and 1 columns are filled here, ``h_{-1} = 0``; the driver writes h_t
-    into ``U[t+1, :, :H]``. Row T holds h_{T-1} only (its x and 1 columns are 0): the output
-    layer reads all states as ``U[1:, :, :H]``.
+    x (B, T, I). The x and 1 rows are filled here, ``h_{-1} = 0``; the driver writes h_t into
+    ``U[t+1, :H]``. ``U[T]`` holds h_{T-1} only (its x and 1 rows are 0): the output layer
+    reads all states as ``U[1:, :H]``.
     """
+    xp = namespace(x)
     B, T, I = x.shape
-    U = zeros((T + 1, B, H + I + 1), like=like)
-    U[:T, :, H:H + I] = swap01(x)
-    U[:T, :, H + I] = 1.0
+    U = zeros((T + 1, H + I + 1, B), like=like)
+    U[:T, H:H + I, :] = xp.permute_dims(x, (1, 2, 0))
+    U[:T, H + I, :] = 1.0
     return U
 
 

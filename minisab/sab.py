@@ -17,20 +17,12 @@ from .attention import (key_backward, key_forward, kept_rows, read_backward, rea
 from .backend import (add_into, concat, empty, gather_rows, matmul_into, namespace,
                       scatter_add_rows, swap01, tanh_into, zeros)
 from .config import Config
-from .losses import LOSSES, output_backward, output_forward
+from .losses import LOSSES, output_backward_cols, output_forward_cols
 from .lstm import (cell_candidate, gates_backward, gates_forward, split_gates, stack_weights,
                    stacked_grads, stacked_input)
 from .memory import Memory
 from .params import check_params
 from .sparsifiers import sparsify_backward, sparsify_forward
-
-# Steps per weight-gradient product in the backward: ∂L/∂z is kept for a block of DW_BLOCK
-# steps, not all T. Four steps (4·B rows) already make an efficient matrix product, and the
-# backward's memory shrinks by (T − 4)·B·4H numbers (15 MB at the benchmark's B=64, H=128,
-# T=120, float32): with it the step's arrays fit in what the C library keeps for the next step,
-# instead of being handed back to the OS and faulted in again, page by page
-# (benchmarks/README.md, "page faults").
-DW_BLOCK = 4
 
 
 def forward(params, x, cfg: Config, record: bool = False, constants=None):
@@ -51,20 +43,21 @@ def forward(params, x, cfg: Config, record: bool = False, constants=None):
                          f"{cfg.input_size})")
     B, T, I = x.shape
     H = cfg.hidden_size
-    # Step-major arrays for all steps (docs/derivations.md §4): each step writes its results
-    # into row t, and the weight gradients are one product over them at the end.
+    xp = namespace(x)
+    # Every step's vectors are stored as columns of arrays that hold all steps (lstm.py,
+    # docs/derivations.md §4): step t writes its results into row t of each.
     W = stack_weights(params["W_h"], params["W_x"], params["b"])    # (H+I+1, 4H), §2.1
-    U = stacked_input(x, H, like=W)                                 # U[t] = [h_{t-1}, x_t, 1]
-    G = empty((T, B, 4 * H), like=W)                                # S = [i, f, σ(2 z_g), o] of step t
-    cs = empty((T + 1, B, H), like=W)                               # cs[t+1] = c_t
+    U = stacked_input(x, H, like=W)                                 # U[t] = [h_{t-1}; x_t; 1]
+    G = empty((T, 4 * H, B), like=W)                                # S = [i; f; σ(2 z_g); o]
+    cs = empty((T + 1, H, B), like=W)                               # cs[t+1] = c_t
     cs[0, ...] = 0.0                                                # c₋₁ = 0 (h₋₁ = 0 is in U)
-    g_buf, tanh_buf = empty((B, H), like=W), empty((B, H), like=W)  # scratch, not kept
+    g_buf, tanh_buf = empty((H, B), like=W), empty((H, B), like=W)  # scratch, not kept
     held, attn_caches = {}, []                                      # held: (h, c)_{t-1} constants
     rec = {} if record else None
     attend = cfg.uses_attention
     if attend:
-        h_hats, ss = empty((T, B, H), like=W), empty((T, B, H), like=W)
-        h0 = U[0, :, :H]
+        h_hats, ss = empty((T, H, B), like=W), empty((T, H, B), like=W)
+        h0 = U[0, :H, :].T                                          # (B, H) views from here on
         mem = Memory(cfg.n_memories(T), h0, key_forward(h0, params, cfg.scorer))  # null memory
         # One scratch buffer for the scorer's (B, n, A) activations, reused every step; stored
         # step-major like the keys, so that its first n rows are one contiguous block.
@@ -78,13 +71,14 @@ def forward(params, x, cfg: Config, record: bool = False, constants=None):
         u, c_prev = U[t, ...], cs[t, ...]
         if constants is not None and cfg.cuts(t):
             # (h, c)_{t-1} held at the base point; U keeps the real h_{t-1} for the output y_{t-1}.
-            held[t] = h_c, c_prev = constants["state"][t]
-            u = concat([h_c, U[t, :, H:]], axis=1)
-        z = matmul_into(u, W, out=G[t, ...])                        # halved z_t, (B, 4H)
-        h_hat = h_hats[t, ...] if attend else U[t + 1, :, :H]       # where ĥ_t goes
-        # S into G[t], c_t into cs[t+1], ĥ_t into its row (MODEL.md §2.1)
-        h_hat = gates_forward(z, c_prev, cs[t + 1, ...], h_hat, g_buf, tanh_buf)[2]
+            held[t] = h_c, c_c = constants["state"][t]              # (B, H) each
+            u, c_prev = concat([h_c.T, U[t, H:, :]], axis=0), c_c.T
+        z = matmul_into(W.T, u, out=G[t, ...])                      # halved z_t, (4H, B)
+        h_hat = h_hats[t, ...] if attend else U[t + 1, :H, :]       # where ĥ_t goes, (H, B)
+        # S into G[t], c_t into cs[t+1], ĥ_t into its rows (MODEL.md §2.1)
+        gates_forward(xp.reshape(z, (4, H, B)), c_prev, cs[t + 1, ...], h_hat, g_buf, tanh_buf)
         if attend:
+            h_hat = h_hat.T                                         # (B, H)
             M, K = mem.rows()                                       # (B, n, H), (B, n, ·)
             if constants is not None and cfg.detach_scores:        # scorer inputs held fixed
                 n = K.shape[1]
@@ -99,26 +93,31 @@ def forward(params, x, cfg: Config, record: bool = False, constants=None):
             else:
                 (alpha, sp_cache), act, M_kept = softmax_forward(a), None, M
             s = read_forward(alpha, M_kept)                         # §2.4, (B, H)
-            ss[t, ...] = s
-            h = add_into(h_hat, s, out=U[t + 1, :, :H])             # h_t = ĥ_t + s_t
+            ss[t, ...] = s.T
+            h = add_into(h_hat, s, out=U[t + 1, :H, :].T)           # h_t = ĥ_t + s_t
             attn_caches.append((score_cache, act, alpha, sp_cache))
             if record:
                 _record_attention(rec, t, a, alpha, act)
             if (t + 1) % cfg.k_att == 0:                            # §2.5
                 m = _memory_value(h, h_hat, cfg)                    # h_t (MODEL.md) or an option
                 mem.write(m, key_forward(m, params, cfg.scorer))
-    hs = U[1:, :, :H]                                               # h_t, (T, B, H) step-major
-    s_all = ss if attend else None
-    y = output_forward(hs, s_all, params["W_y"], params["b_y"])     # §2.6, (T, B, C)
+    hT = U[1:, :H, :]                                               # h_t as columns, (T, H, B)
+    sT = ss if attend else None
+    yT = output_forward_cols(hT, sT, params["W_y"], params["b_y"])  # §2.6, (T, C, B)
     if record:
-        rec["c"] = swap01(cs[1:, ...])
-    # The cache's (B, T, ·) arrays are views of the step-major ones.
-    cache = {"cfg": cfg, "x": x, "hs": swap01(hs), "ss": swap01(ss) if attend else None,
-             "h_hats": swap01(h_hats if attend else hs), "U": U, "ss_steps": s_all,
+        rec["c"] = _bth(cs[1:, ...])
+    # The cache's (B, T, ·) arrays are views of the column arrays.
+    cache = {"cfg": cfg, "x": x, "hs": _bth(hT), "ss": _bth(ss) if attend else None,
+             "h_hats": _bth(h_hats if attend else hT), "U": U, "sT": sT,
              "G": G, "cs": cs, "held": held, "lstm": StepCaches(U, G, cs, held),
              "attn": attn_caches, "mem": mem if attend else None,
              "record": rec}
-    return swap01(y), cache
+    return _bth(yT), cache
+
+
+def _bth(a):
+    """Columns of all steps (T, D, B) as the (B, T, D) view that readers of the cache expect."""
+    return namespace(a).permute_dims(a, (2, 0, 1))
 
 
 class StepCaches:
@@ -138,12 +137,12 @@ class StepCaches:
     def __getitem__(self, t: int):
         if not 0 <= t < len(self):
             raise IndexError(f"step {t} out of range: the sequence has {len(self)} steps")
-        H = self.cs.shape[2]
-        h_prev, c_prev = self.held.get(t, (self.U[t, :, :H], self.cs[t, ...]))
-        S = self.G[t, ...]
-        i, f, _, o = split_gates(S)
-        g = cell_candidate(S, out=empty(c_prev.shape, like=S))
-        tanh_c = namespace(S).tanh(self.cs[t + 1, ...])
+        H = self.cs.shape[1]
+        h_prev, c_prev = self.held.get(t, (self.U[t, :H, :].T, self.cs[t, ...].T))   # (B, H)
+        S = self.G[t, ...].T                                        # (B, 4H)
+        i, f, g_block, o = split_gates(S)
+        g = 2.0 * g_block - 1.0                                     # as cell_candidate does
+        tanh_c = namespace(S).tanh(self.cs[t + 1, ...].T)
         return h_prev, c_prev, i, f, g, o, tanh_c, S
 
 
@@ -195,22 +194,20 @@ def backward(dy, cache, params, t_start: int | None = None):
     hs, U, mem = cache["hs"], cache["U"], cache["mem"]
     G, cs, held = cache["G"], cache["cs"], cache["held"]
     B, T, H = hs.shape
-    g_buf, tanh_buf = empty((B, H), like=G), empty((B, H), like=G)  # scratch
+    g_buf, tanh_buf = empty((H, B), like=G), empty((H, B), like=G)  # scratch
     W_h = params["W_h"]
-    # The output layer on the step-major arrays: dH[t] starts as ∂L/∂h_t from y_t alone.
-    dH, ds_out, grads = output_backward(swap01(dy), U[1:, :, :H], cache["ss_steps"],
-                                        params["W_y"])              # (T, B, H) each
+    # The output layer on the columns: dH[t] (H, B) starts as ∂L/∂h_t from y_t alone.
+    dH, dsT, grads = output_backward_cols(xp.permute_dims(dy, (1, 2, 0)), U[1:, :H, :],
+                                          cache["sT"], params["W_y"])     # (T, H, B) each
     for name in params:
         if name not in grads:
             grads[name] = xp.zeros_like(params[name])
     t_last = T - 1 if t_start is None else t_start
     if t_last < T - 1:                                              # steps the walk skips
         dH[t_last + 1:, ...] = 0.0
-    # ∂L/∂z_t of a block of DW_BLOCK steps; at the start of a block the weight gradients of its
-    # steps are one product (docs/derivations.md §4): [dW_h; dW_x; db] += Σ u_tᵀ dz_t.
-    width = U.shape[2]                                              # H + I + 1
-    dZ = empty((min(DW_BLOCK, T), B, 4 * H), like=dH)
-    dW = zeros((width, 4 * H), like=dH)
+    dz = empty((4 * H, B), like=G)                                  # ∂L/∂z_t, one step at a time
+    dW = zeros((U.shape[1], 4 * H), like=G)                         # [dW_h; dW_x; db]
+    dW_t = empty((U.shape[1], 4 * H), like=G)
     dh_next, dc_next = None, 0.0                                    # nothing after step T-1
     attend, detach = cfg.uses_attention, cfg.detach_scores
     if attend:
@@ -219,28 +216,28 @@ def backward(dy, cache, params, t_start: int | None = None):
         dh = dH[t, ...]                                             # becomes h_t's whole adjoint
         if dh_next is not None:
             dh += dh_next                                           # from step t+1
-        dm = 0.0
-        if attend and (t + 1) % cfg.k_att == 0:
-            # h_t is memory j: every step that read it has been walked already (they come later).
-            j = (t + 1) // cfg.k_att
-            m_t = mem.M[:, j, :]                                    # what was written
-            dm_key, g = key_backward(dK[:, j, :], m_t, mem.K[:, j, :], params, cfg.scorer)
-            _accumulate(grads, g)
-            dm = dM[:, j, :] + (0.0 if detach else dm_key)
-            # memory_write (docs/make_sab_learn.md): "h" m = h_t; "tanh_h" m = tanh(h_t);
-            # "h_hat" m = ĥ_t, whose gradient joins ĥ_t's adjoint below instead of h_t's.
-            if cfg.memory_write == "h":
-                dh += dm
-                dm = 0.0
-            elif cfg.memory_write == "tanh_h":
-                dh += dm * (1.0 - m_t * m_t)
-                dm = 0.0
-        dh_hat = dh if isinstance(dm, float) else dh + dm           # h_t = ĥ_t + s_t
+        dh_hat = dh                                                 # h_t = ĥ_t + s_t
         if attend:
+            dh_b = dh.T                                             # (B, H) view: dh_b += dh
+            if (t + 1) % cfg.k_att == 0:
+                # h_t is memory j: every step that read it has been walked already.
+                j = (t + 1) // cfg.k_att
+                m_t = mem.M[:, j, :]                                # what was written
+                dm_key, g = key_backward(dK[:, j, :], m_t, mem.K[:, j, :], params, cfg.scorer)
+                _accumulate(grads, g)
+                dm = dM[:, j, :] + (0.0 if detach else dm_key)
+                # memory_write (docs/make_sab_learn.md): "h" m = h_t; "tanh_h" m = tanh(h_t);
+                # "h_hat" m = ĥ_t, whose gradient joins ĥ_t's adjoint below instead of h_t's.
+                if cfg.memory_write == "h":
+                    dh_b += dm
+                elif cfg.memory_write == "tanh_h":
+                    dh_b += dm * (1.0 - m_t * m_t)
+                else:
+                    dh_hat = dh + dm.T
             score_cache, act, alpha, sp_cache = cache["attn"][t]
             n = 1 + t // cfg.k_att
             M, K = mem.M[:, :n, :], mem.K[:, :n, :]
-            ds = dh + ds_out[t, ...]                                # s_t feeds h_t and y_t
+            ds = dh_b + dsT[t, ...].T                               # s_t feeds h_t and y_t
             if act is not None:                                     # topk: kept rows only
                 M_kept = kept_rows(M, act, alpha.shape[1])
                 dalpha, dM_kept = read_backward(ds, alpha, M_kept)
@@ -257,22 +254,21 @@ def backward(dy, cache, params, t_start: int | None = None):
                 dK[:, :n, :] += dK_n
             _accumulate(grads, g)
             if not detach:
-                dh_hat = dh_hat + dh_q
-        S, c_prev = G[t, ...], held[t][1] if t in held else cs[t, ...]
-        g_t = cell_candidate(S, out=g_buf)                          # recomputed, not kept
+                dh_hat = dh_hat + dh_q.T
+        S4 = xp.reshape(G[t, ...], (4, H, B))
+        c_prev = held[t][1].T if t in held else cs[t, ...]
+        g_t = cell_candidate(S4, out=g_buf)                         # recomputed, not kept
         tanh_c = tanh_into(cs[t + 1, ...], out=tanh_buf)
-        j = t % DW_BLOCK                                            # t's row in the block
-        dz, dc_prev = gates_backward(dh_hat, dc_next, S, g_t, c_prev, tanh_c, dZ[j, ...])
-        if j == 0:                                                  # block t .. t+m-1 done
-            m = min(DW_BLOCK, t_last + 1 - t)
-            dW += (xp.reshape(U[t:t + m, ...], (m * B, width)).T
-                   @ xp.reshape(dZ[:m, ...], (m * B, 4 * H)))
+        _, dc_prev = gates_backward(dh_hat, dc_next, S4, g_t, c_prev, tanh_c,
+                                    xp.reshape(dz, (4, H, B)))      # writes dz
+        # The weight gradients, step by step (derivations §4): [dW_h; dW_x; db] += u_t dz_tᵀ.
+        dW += matmul_into(U[t, ...], dz.T, out=dW_t)
         if t == 0 or cfg.cuts(t):   # MODEL.md §4: (h_{t-1}, c_{t-1}) -> step t is a constant
             dh_next, dc_next = None, 0.0
         else:
-            dh_next, dc_next = dz @ W_h.T, dc_prev                  # ∂L/∂h_{t-1}, ∂L/∂c_{t-1}
-    grads["W_h"], grads["W_x"], grads["b"] = stacked_grads(dW, H, width - H - 1)
-    return grads, swap01(dH)
+            dh_next, dc_next = W_h @ dz, dc_prev                    # ∂L/∂h_{t-1}, ∂L/∂c_{t-1}
+    grads["W_h"], grads["W_x"], grads["b"] = stacked_grads(dW, H, U.shape[1] - H - 1)
+    return grads, _bth(dH)
 
 
 def _accumulate(grads, g):

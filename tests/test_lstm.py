@@ -80,7 +80,8 @@ def test_driver_step_caches_match_the_teaching_step(backend):
         steps[T]
     for t in range(T):
         h, c, want = lstm_step_forward(zx[:, t, :], h, c, params["W_h"])
-        np.testing.assert_allclose(to_host(cache["hs"][:, t, :]), to_host(h), rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(to_host(cache["hs"][:, t, :]), to_host(h),
+                                   rtol=1e-12, atol=1e-14)
         for name, got, ref in zip(("h_prev", "c_prev", "i", "f", "g", "o", "tanh_c", "S"),
                                   steps[t], want):
             np.testing.assert_allclose(to_host(got), to_host(ref), rtol=1e-12, atol=1e-14,
