@@ -151,15 +151,16 @@ def lstm_step_backward(dh_hat, dc, cache, W_h):
 
 # ------------------------------------------------------------------ the stacked form (driver)
 def stack_weights(W_h, W_x, b):
-    """``W = [W_h; W_x; b]`` (H+I+1, 4H) with the i, f, o columns halved (``gate_scale``).
+    """``Wᵀ`` for ``W = [W_h; W_x; b]`` (H+I+1, 4H), with the i, f, o columns of W halved
+    (``gate_scale``): a contiguous (4H, H+I+1) array.
 
     For the step input ``u_t = [h_{t-1}, x_t, 1]``, ``u_t W`` is step t's halved pre-activation
-    in one product (the driver's columns: ``Wᵀ u_t``, (4H, B)): no separate input projection,
-    bias addition or sum.
+    in one product: no separate input projection, bias addition or sum. The driver keeps u_t as
+    a column (H+I+1, B) and computes ``z_tᵀ = Wᵀ u_t`` (4H, B), hence Wᵀ.
     """
     xp = namespace(W_h)
-    W = concat([W_h, W_x, xp.reshape(b, (1, b.shape[0]))], axis=0)
-    return W * gate_scale(W_h.shape[0], like=W)
+    WT = concat([W_h.T, W_x.T, xp.reshape(b, (b.shape[0], 1))], axis=1)
+    return WT * gate_scale(W_h.shape[0], like=WT)[:, None]
 
 
 def stacked_input(x, H: int, like):

@@ -46,26 +46,27 @@ def forward(params, x, cfg: Config, record: bool = False, constants=None):
     xp = namespace(x)
     # Every step's vectors are stored as columns of arrays that hold all steps (lstm.py,
     # docs/derivations.md §4): step t writes its results into row t of each.
-    W = stack_weights(params["W_h"], params["W_x"], params["b"])    # (H+I+1, 4H), §2.1
-    U = stacked_input(x, H, like=W)                                 # U[t] = [h_{t-1}; x_t; 1]
-    G = empty((T, 4 * H, B), like=W)                                # S = [i; f; σ(2 z_g); o]
-    cs = empty((T + 1, H, B), like=W)                               # cs[t+1] = c_t
+    WT = stack_weights(params["W_h"], params["W_x"], params["b"])   # (4H, H+I+1), §2.1
+    U = stacked_input(x, H, like=WT)                                # U[t] = [h_{t-1}; x_t; 1]
+    G = empty((T, 4 * H, B), like=WT)                               # S = [i; f; σ(2 z_g); o]
+    G4 = xp.reshape(G, (T, 4, H, B))                                # the same, by gate
+    cs = empty((T + 1, H, B), like=WT)                              # cs[t+1] = c_t
     cs[0, ...] = 0.0                                                # c₋₁ = 0 (h₋₁ = 0 is in U)
-    g_buf, tanh_buf = empty((H, B), like=W), empty((H, B), like=W)  # scratch, not kept
+    g_buf, tanh_buf = empty((H, B), like=WT), empty((H, B), like=WT) # scratch, not kept
     held, attn_caches = {}, []                                      # held: (h, c)_{t-1} constants
     rec = {} if record else None
     attend = cfg.uses_attention
     if attend:
-        h_hats, ss = empty((T, H, B), like=W), empty((T, H, B), like=W)
+        h_hats, ss = empty((T, H, B), like=WT), empty((T, H, B), like=WT)
         h0 = U[0, :H, :].T                                          # (B, H) views from here on
         mem = Memory(cfg.n_memories(T), h0, key_forward(h0, params, cfg.scorer))  # null memory
         # One scratch buffer for the scorer's (B, n, A) activations, reused every step; stored
         # step-major like the keys, so that its first n rows are one contiguous block.
-        u_buf = (zeros((cfg.n_memories(T), B, cfg.attn_size), like=W)
+        u_buf = (zeros((cfg.n_memories(T), B, cfg.attn_size), like=WT)
                  if cfg.scorer == "mlp" else None)
         if record:
             n_max = 1 + (T - 1) // cfg.k_att                        # most memories any step reads
-            rec.update(attn=zeros((T, B, n_max), like=W), scores=zeros((T, B, n_max), like=W),
+            rec.update(attn=zeros((T, B, n_max), like=WT), scores=zeros((T, B, n_max), like=WT),
                        n_mem=[])
     for t in range(T):
         u, c_prev = U[t, ...], cs[t, ...]
@@ -73,10 +74,10 @@ def forward(params, x, cfg: Config, record: bool = False, constants=None):
             # (h, c)_{t-1} held at the base point; U keeps the real h_{t-1} for the output y_{t-1}.
             held[t] = h_c, c_c = constants["state"][t]              # (B, H) each
             u, c_prev = concat([h_c.T, U[t, H:, :]], axis=0), c_c.T
-        z = matmul_into(W.T, u, out=G[t, ...])                      # halved z_t, (4H, B)
+        z = matmul_into(WT, u, out=G[t, ...])                       # halved z_t, (4H, B)
         h_hat = h_hats[t, ...] if attend else U[t + 1, :H, :]       # where ĥ_t goes, (H, B)
         # S into G[t], c_t into cs[t+1], ĥ_t into its rows (MODEL.md §2.1)
-        gates_forward(xp.reshape(z, (4, H, B)), c_prev, cs[t + 1, ...], h_hat, g_buf, tanh_buf)
+        gates_forward(G4[t, ...], c_prev, cs[t + 1, ...], h_hat, g_buf, tanh_buf)
         if attend:
             h_hat = h_hat.T                                         # (B, H)
             M, K = mem.rows()                                       # (B, n, H), (B, n, ·)
@@ -109,7 +110,7 @@ def forward(params, x, cfg: Config, record: bool = False, constants=None):
     # The cache's (B, T, ·) arrays are views of the column arrays.
     cache = {"cfg": cfg, "x": x, "hs": _bth(hT), "ss": _bth(ss) if attend else None,
              "h_hats": _bth(h_hats if attend else hT), "U": U, "sT": sT,
-             "G": G, "cs": cs, "held": held, "lstm": StepCaches(U, G, cs, held),
+             "G": G, "G4": G4, "cs": cs, "held": held, "lstm": StepCaches(U, G, cs, held),
              "attn": attn_caches, "mem": mem if attend else None,
              "record": rec}
     return _bth(yT), cache
@@ -192,7 +193,7 @@ def backward(dy, cache, params, t_start: int | None = None):
     cfg: Config = cache["cfg"]
     xp = namespace(dy)
     hs, U, mem = cache["hs"], cache["U"], cache["mem"]
-    G, cs, held = cache["G"], cache["cs"], cache["held"]
+    G, G4, cs, held = cache["G"], cache["G4"], cache["cs"], cache["held"]
     B, T, H = hs.shape
     g_buf, tanh_buf = empty((H, B), like=G), empty((H, B), like=G)  # scratch
     W_h = params["W_h"]
@@ -206,6 +207,7 @@ def backward(dy, cache, params, t_start: int | None = None):
     if t_last < T - 1:                                              # steps the walk skips
         dH[t_last + 1:, ...] = 0.0
     dz = empty((4 * H, B), like=G)                                  # ∂L/∂z_t, one step at a time
+    dz4 = xp.reshape(dz, (4, H, B))                                 # the same, by gate
     dW = zeros((U.shape[1], 4 * H), like=G)                         # [dW_h; dW_x; db]
     dW_t = empty((U.shape[1], 4 * H), like=G)
     dh_next, dc_next = None, 0.0                                    # nothing after step T-1
@@ -255,12 +257,11 @@ def backward(dy, cache, params, t_start: int | None = None):
             _accumulate(grads, g)
             if not detach:
                 dh_hat = dh_hat + dh_q.T
-        S4 = xp.reshape(G[t, ...], (4, H, B))
+        S4 = G4[t, ...]
         c_prev = held[t][1].T if t in held else cs[t, ...]
         g_t = cell_candidate(S4, out=g_buf)                         # recomputed, not kept
         tanh_c = tanh_into(cs[t + 1, ...], out=tanh_buf)
-        _, dc_prev = gates_backward(dh_hat, dc_next, S4, g_t, c_prev, tanh_c,
-                                    xp.reshape(dz, (4, H, B)))      # writes dz
+        _, dc_prev = gates_backward(dh_hat, dc_next, S4, g_t, c_prev, tanh_c, dz4)  # into dz
         # The weight gradients, step by step (derivations §4): [dW_h; dW_x; db] += u_t dz_tᵀ.
         dW += matmul_into(U[t, ...], dz.T, out=dW_t)
         if t == 0 or cfg.cuts(t):   # MODEL.md §4: (h_{t-1}, c_{t-1}) -> step t is a constant
