@@ -16,6 +16,7 @@ run() {   # run FILE CMD...: the command, then its output, into results/FILE
 }
 run ops.txt                python bench_ops.py
 run lstm_1thread.txt       python bench_lstm.py --repeats 15
+run lstm_parts.txt         python bench_lstm_parts.py --repeats 15
 run lstm_students.txt      python bench_lstm.py --repeats 15 --B 32 --H 64 --T 26
 run lstm_students_T106.txt python bench_lstm.py --repeats 15 --B 32 --H 64 --T 106
 run sab_1thread.txt        python bench_sab.py --repeats 7 --T 120,320
