@@ -49,7 +49,11 @@ def split_gates(a):
 
 
 def by_gate(a):
-    """A packed (B, 4H) array as (4, B, H): ``by_gate(a)[k]`` is gate k's block (a view)."""
+    """A packed (B, 4H) array as (4, B, H): ``by_gate(a)[k]`` is gate k's block.
+
+    A view when ``a`` is C-contiguous, as the step pair's own arrays are, so writing into it
+    writes into ``a``.
+    """
     xp = namespace(a)
     B, H = a.shape[0], a.shape[1] // 4
     return xp.permute_dims(xp.reshape(a, (B, 4, H)), (1, 0, 2))
