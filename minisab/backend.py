@@ -151,6 +151,15 @@ def swap01(a):
     return xp.permute_dims(a, (1, 0) + tuple(range(2, a.ndim)))
 
 
+def permute(a, axes):
+    """``a`` with its axes reordered (``permute_dims``; ``transpose`` on NumPy and CuPy, whose
+    older releases lack the array API's name), as a view where the backend allows."""
+    xp = namespace(a)
+    if xp is np or xp.__name__ == "cupy":
+        return a.transpose(axes)
+    return xp.permute_dims(a, axes)
+
+
 def arange(n: int, like):
     """``[0, 1, ..., n-1]`` as an integer array on the device of ``like``."""
     xp = namespace(like)

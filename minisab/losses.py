@@ -1,7 +1,7 @@
 """The output layer (MODEL.md §2.6) and the losses (MODEL.md §3), as forward/backward pairs."""
 from __future__ import annotations
 
-from .backend import arange, astype, concat, namespace, to_float
+from .backend import arange, astype, concat, namespace, permute, to_float
 
 
 def output_forward(h, s, W_y, b_y):
@@ -49,7 +49,7 @@ def output_backward_cols(dyT, hT, sT, W_y):
     """Backward of ``output_forward_cols``: dyT (T, C, B) -> ``(dhT, dsT, {"W_y", "b_y"})``."""
     xp = namespace(dyT)
     H = hT.shape[1]
-    dyT_t = xp.permute_dims(dyT, (0, 2, 1))       # (T, B, C)
+    dyT_t = permute(dyT, (0, 2, 1))               # (T, B, C)
     grads = {"b_y": xp.sum(dyT, axis=(0, 2)), "W_y": xp.sum(hT @ dyT_t, axis=0)}
     dhT = W_y[:H, :] @ dyT                        # (T, H, B)
     if sT is None:

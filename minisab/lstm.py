@@ -21,7 +21,8 @@ are halved once (``gate_scale``) and ``gates_forward`` takes the halved pre-acti
 """
 from __future__ import annotations
 
-from .backend import concat, mul_into, namespace, sub_into, tanh_inplace, tanh_into, zeros
+from .backend import (concat, mul_into, namespace, permute, sub_into, tanh_inplace, tanh_into,
+                      zeros)
 
 
 def sigmoid(z):
@@ -56,7 +57,7 @@ def by_gate(a):
     """
     xp = namespace(a)
     B, H = a.shape[0], a.shape[1] // 4
-    return xp.permute_dims(xp.reshape(a, (B, 4, H)), (1, 0, 2))
+    return permute(xp.reshape(a, (B, 4, H)), (1, 0, 2))
 
 
 def gates_forward(z4, c_prev, c, h, g, tanh_c):
@@ -175,10 +176,9 @@ def stacked_input(x, H: int, like):
     ``U[t+1, :H]``. ``U[T]`` holds h_{T-1} only (its x and 1 rows are 0): the output layer
     reads all states as ``U[1:, :H]``.
     """
-    xp = namespace(x)
     B, T, I = x.shape
     U = zeros((T + 1, H + I + 1, B), like=like)
-    U[:T, H:H + I, :] = xp.permute_dims(x, (1, 2, 0))
+    U[:T, H:H + I, :] = permute(x, (1, 2, 0))
     U[:T, H + I, :] = 1.0
     return U
 

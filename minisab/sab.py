@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from .attention import (key_backward, key_forward, kept_rows, read_backward, read_forward,
                         score_backward, score_forward, softmax_backward, softmax_forward)
-from .backend import (add_into, concat, empty, gather_rows, matmul_into, namespace,
+from .backend import (add_into, concat, empty, gather_rows, matmul_into, namespace, permute,
                       scatter_add_rows, swap01, tanh_into, zeros)
 from .config import Config
 from .losses import LOSSES, output_backward_cols, output_forward_cols
@@ -74,7 +74,7 @@ def forward(params, x, cfg: Config, record: bool = False, constants=None):
             # (h, c)_{t-1} held at the base point; U keeps the real h_{t-1} for the output y_{t-1}.
             held[t] = h_c, c_c = constants["state"][t]              # (B, H) each
             u, c_prev = concat([h_c.T, U[t, H:, :]], axis=0), c_c.T
-        z = matmul_into(WT, u, out=G[t, ...])                       # halved z_t, (4H, B)
+        matmul_into(WT, u, out=G[t, ...])                           # halved z_t, (4H, B)
         h_hat = h_hats[t, ...] if attend else U[t + 1, :H, :]       # where ĥ_t goes, (H, B)
         # S into G[t], c_t into cs[t+1], ĥ_t into its rows (MODEL.md §2.1)
         gates_forward(G4[t, ...], c_prev, cs[t + 1, ...], h_hat, g_buf, tanh_buf)
@@ -118,7 +118,7 @@ def forward(params, x, cfg: Config, record: bool = False, constants=None):
 
 def _bth(a):
     """Columns of all steps (T, D, B) as the (B, T, D) view that readers of the cache expect."""
-    return namespace(a).permute_dims(a, (2, 0, 1))
+    return permute(a, (2, 0, 1))
 
 
 class StepCaches:
@@ -198,7 +198,7 @@ def backward(dy, cache, params, t_start: int | None = None):
     g_buf, tanh_buf = empty((H, B), like=G), empty((H, B), like=G)  # scratch
     W_h = params["W_h"]
     # The output layer on the columns: dH[t] (H, B) starts as ∂L/∂h_t from y_t alone.
-    dH, dsT, grads = output_backward_cols(xp.permute_dims(dy, (1, 2, 0)), U[1:, :H, :],
+    dH, dsT, grads = output_backward_cols(permute(dy, (1, 2, 0)), U[1:, :H, :],
                                           cache["sT"], params["W_y"])     # (T, H, B) each
     for name in params:
         if name not in grads:
