@@ -141,6 +141,8 @@ SPEED_FILES = [   # (file, what, targets): the one-thread speed runs of benchmar
      {("120", "float32"): 0.9, ("120", "float64"): 0.9}),
     ("lstm_default_threads.txt", "plain LSTM step against `nn.LSTM`, default threads",
      {("120", "float32"): 0.9, ("120", "float64"): 0.9}),
+    ("lstm_1thread_malloc_keep.txt", "plain LSTM step against `nn.LSTM`, one thread, the C "
+     "library keeping freed memory", {}),
     ("lstm_students.txt", "plain LSTM step, students' size", {}),
     ("lstm_students_T106.txt", "plain LSTM step, students' size", {}),
     ("sab_students.txt", "SAB step, students' size", {}),
