@@ -57,12 +57,7 @@ def counting(fn, faults):
 
 def main(argv=None):
     p = C.add_common_args(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
-    p.add_argument("--B", type=int, default=64)
-    p.add_argument("--T", type=int, default=120)
-    p.add_argument("--I", type=int, default=10)
-    p.add_argument("--H", type=int, default=128)
-    p.add_argument("--C", type=int, default=10)
-    a = p.parse_args(argv)
+    a = C.add_lstm_sizes(p).parse_args(argv)
     C.set_threads(a.threads)
     print(f"# plain LSTM training step by parts, B={a.B} T={a.T} I={a.I} H={a.H} C={a.C}, "
           f"repeats={a.repeats}")
