@@ -17,9 +17,9 @@ the file is made by ``python benchmarks/bench_tutorials.py``), then it runs
 
 Blocks and their files:
 
-- README.md ``main-job``: ``experiments/results/main_job/results.json``, made by
-  ``python -m minisab compare --seeds 0 1 2 --runs-dir experiments/results --name main_job
-  --overwrite``;
+- README.md ``main-job``: ``experiments/results/main_job/results.json`` and ``measured.json``,
+  made by ``bash experiments/main_job.sh`` (``python -m minisab compare --seeds 0 1 2 --runs-dir
+  experiments/results --name main_job --overwrite``, timed);
 - README.md ``main-job-time`` and benchmarks/README.md ``bench-load``:
   ``benchmarks/results/bench_load.json`` (``python benchmarks/bench_load.py``);
 - benchmarks/README.md ``bench-threads``: ``benchmarks/results/bench_threads.json``
