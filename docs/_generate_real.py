@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import statistics
 
-from _generate_results import _claim, _json, _n, _rng
+from _generate_results import RESULTS, _claim, _json, _n, _rng
 
 DIGITS = "digits/results.json"            # python experiments/digits.py --tasks digits pdigits
 FASHION = "fashion/results.json"          # python experiments/digits.py --tasks fashion ...
@@ -232,7 +232,105 @@ def transfer_long_verdict() -> str:
     return "\n" + "\n".join(out) + "\n"
 
 
+# ------------------------------------------------------------- every verdict in one table
+COPY = "make_sab_learn/results.json"      # python experiments/make_sab_learn.py
+ADDING = "adding/results.json"            # python experiments/adding.py
+TRANSFER = "transfer/results.json"        # python experiments/make_sab_learn.py (transfer grid)
+TIE_MSE = 0.002
+
+
+SAME = {"sab": "sab", "tbptt": "tbptt", "bptt": "bptt", "softmax": "softmax"}
+
+
+def _glance_rows():
+    """(experiment, claim, seeds, {method: mean}, higher_is_better, tie, format) per row."""
+    acc, bpc = "{:.3f}".format, "{:.3f}".format
+    out = []
+
+    def add(what, claim, rows, value, names, higher=True, tie=TIE_ACC, fmt=acc):
+        means = {}
+        for ours, theirs in names.items():
+            vals = [value(r) for r in rows if r["method"] == theirs]
+            if vals:
+                means[ours] = statistics.mean(vals)
+        seeds = len({r["seed"] for r in rows if r["method"] == names["sab"]})
+        out.append((what, claim, seeds, means, higher, tie, fmt))
+    copy_names = {"sab": "sab-detach", "tbptt": "tbptt", "bptt": "bptt", "softmax": "softmax"}
+    runs = _json(COPY)["runs"]
+    for T in sorted({r["T"] for r in runs}):
+        add(f"copy, 3 digits, `T = {T}`", 3, [r for r in runs if r["T"] == T],
+            lambda r: r["final_acc"], copy_names)
+    add("adding, `T = 100` (MSE)", 3, _json(ADDING)["runs"], lambda r: r["final_mse"],
+        copy_names, higher=False, tie=TIE_MSE, fmt="{:.4f}".format)
+    for T in sorted({r["T"] for r in _json(PAPER_COPY)["runs"]}):
+        add(f"copy, 10 digits, `T = {T}`", 3,
+            [r for r in _json(PAPER_COPY)["runs"] if r["T"] == T and "skipped" not in r],
+            lambda r: r["final"], SAME)
+    for path, tasks in ((DIGITS, ("digits", "pdigits")), (FASHION, ("fashion",))):
+        if not (RESULTS / path).exists():
+            continue
+        doc = _json(path)
+        for task in tasks:
+            rows = [r for r in doc["runs"] if r.get("task") == task and "skipped" not in r]
+            if rows:
+                label = {"digits": "digits, pixel by pixel", "pdigits": "permuted digits",
+                         "fashion": "Fashion-MNIST, pixel by pixel"}[task]
+                add(f"{label}, `T = {_T(task, doc)}`", 3, rows,
+                    lambda r: r["final"], SAME)
+    if (RESULTS / TEXT).exists():
+        doc = _json(TEXT)
+        add(f"text, `T = {doc['settings']['T']}` (bits per character)", 3, doc["runs"],
+            lambda r: r["final"], SAME, higher=False,
+            tie=TIE_BPC, fmt=bpc)
+    tr = _json(TRANSFER)
+    longest = max(int(T) for r in tr["runs"] for T in r["transfer"])
+    add(f"transfer, trained at `T = 20`, tested at `T = {longest}`", 4, tr["runs"],
+        lambda r: r["transfer"][str(longest)], copy_names)
+    tl = _json(TRANSFER_LONG)
+    longest = max(r["T"] for r in tl["runs"])
+    add(f"transfer, trained at `T = 100`, tested at `T = {longest:,}`", 4,
+        [r for r in tl["runs"] if r["T"] == longest], lambda r: r["accuracy"],
+        SAME)
+    return out
+
+
+def _T(task, doc) -> int:
+    return 64 if task in ("digits", "pdigits") else doc["settings"]["image_size"] ** 2
+
+
+def _verdict(claim, means, higher, tie) -> str:
+    rel = {m: _compare(means["sab"], means[m], higher, tie) for m in means if m != "sab"}
+    if claim == 3:                          # against BPTT and truncated BPTT
+        if rel.get("tbptt") == "below":
+            return "does not hold"
+        if rel.get("bptt") == "below":
+            return "holds against truncated BPTT only"
+        return "holds"
+    others = [m for m in ("bptt", "softmax") if m in rel]     # claim 4: LSTM and dense
+    if all(rel[m] == "above" for m in others):
+        return "holds"
+    return "does not hold" if all(rel[m] == "below" for m in others) else "mixed"
+
+
+def claims_glance() -> str:
+    """One row per experiment: each method's mean over seeds and the verdict on the claim."""
+    out = ["| experiment | claim | seeds | SAB | truncated BPTT | full BPTT | dense attention "
+           "| verdict |", "|---|---|---|---|---|---|---|---|"]
+    for what, claim, seeds, means, higher, tie, fmt in _glance_rows():
+        if "sab" not in means:              # SAB still training there
+            continue
+        cells = [fmt(means[m]) if m in means else "—" for m in ("sab", "tbptt", "bptt", "softmax")]
+        out.append(f"| {what} | {claim} | {seeds} | " + " | ".join(cells)
+                   + f" | {_verdict(claim, means, higher, tie)} |")
+    return ("\nMean final metric over seeds (accuracy unless the row says otherwise; for MSE and "
+            "bits per character lower is better). Claim 3 holds where SAB matches or beats both "
+            "BPTT variants, claim 4 where SAB beats full BPTT and dense attention at the longest "
+            f"length; \"matches\" means within {TIE_ACC} in accuracy, {TIE_BPC} in bits per "
+            f"character, {TIE_MSE} in MSE.\n\n" + "\n".join(out) + "\n")
+
+
 REAL_BLOCKS = {
+    "claims-glance": claims_glance,
     "digits-verdict": digits_verdict,
     "fashion-verdict": fashion_verdict,
     "text-verdict": text_verdict,
