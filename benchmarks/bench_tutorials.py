@@ -1,4 +1,4 @@
-"""Do the tutorials run in their stated compute time on a busy machine? Run by hand, not a test.
+"""How long does each tutorial take on a busy machine, and did its stated time hold? Run by hand.
 
 Executes every tutorial notebook (``tutorials/0*.ipynb``) top to bottom in a fresh Jupyter
 kernel, one after another, at its default size, while ``--busy`` other processes (default 2)
@@ -8,17 +8,18 @@ cell after the setup); the kernels get no ``OMP_NUM_THREADS`` and no ``MINISAB_T
 here, so what is measured is what the notebook's own line does (``--threads N`` passes
 ``MINISAB_THREADS=N`` to test another count).
 
-Writes a Markdown table — notebook, the compute time the syllabus states, the measured wall
-time, whether it held, and the first error if any — to ``benchmarks/results/bench_tutorials.md``
-(``bench_tutorials_smoke.md`` with ``--smoke``), and, with ``--readme``, into the block of
-``tutorials/README.md`` between the markers below, so the syllabus shows the measured table
-and nobody types it.
+Writes a Markdown table — notebook, the compute time the syllabus states before this run, the
+measured wall time, whether the stated time held, and the first error if any — to
+``benchmarks/results/bench_tutorials.md`` (``bench_tutorials_smoke.md`` with ``--smoke``), and,
+with ``--readme``, into the block of ``tutorials/README.md`` between the markers below, so the
+syllabus shows the measured table and nobody types it.
 
-A stated time "< X" holds when the measured time is at most X; "about X" when it is at most
-1.25 X (an estimate, not a bound).
+The stated times are not typed either: ``python scripts/report.py`` makes them from the measured
+column of ``bench_tutorials.md`` (``tutorial_times.py``: rounded up, "< 20 s"), so after a run at
+the default sizes it restates them. A stated "< X" held when the measured time is at most X.
 
-    python benchmarks/bench_tutorials.py --readme            # default sizes: about 20-30 min
-    python benchmarks/bench_tutorials.py --smoke --readme    # MINISAB_SMOKE=1: proves the script
+    python benchmarks/bench_tutorials.py --readme && python scripts/report.py   # minutes
+    python benchmarks/bench_tutorials.py --smoke     # MINISAB_SMOKE=1: proves the script
 """
 from __future__ import annotations
 
@@ -26,7 +27,6 @@ import argparse
 import datetime
 import os
 import platform
-import re
 import subprocess
 import sys
 import time
@@ -36,27 +36,21 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from minisab.checkpoint import atomic_write_text  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import tutorial_times  # noqa: E402  (the stated times: made from this script's table)
+
 START, END = "<!-- bench_tutorials:start -->", "<!-- bench_tutorials:end -->"
 SPIN = "while True: pass"
 
 
 def stated_times(readme: Path) -> dict:
-    """notebook file name -> the syllabus's compute-time cell (e.g. "about 3 min")."""
+    """notebook file name -> the syllabus's compute-time cell (e.g. "< 1.5 min")."""
     out = {}
     for line in readme.read_text(encoding="utf-8").splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) >= 6 and cells[1].startswith("`0") and cells[1].endswith(".ipynb`"):
             out[cells[1].strip("`")] = cells[4]
     return out
-
-
-def bound_seconds(stated: str):
-    """Seconds a stated time allows ("< 20 s" -> 20, "about 3 min" -> 225), or None."""
-    m = re.search(r"(<|about|under)\s*([\d.]+)\s*(s|min|h)", stated or "")
-    if not m:
-        return None
-    value = float(m.group(2)) * {"s": 1, "min": 60, "h": 3600}[m.group(3)]
-    return value * (1.25 if m.group(1) == "about" else 1.0)
 
 
 def run_notebook(path: Path, env: dict, timeout: int):
@@ -126,7 +120,7 @@ def main(argv=None) -> int:
     try:
         for path in notebooks:
             seconds, error = run_notebook(path, env, args.timeout)
-            bound = bound_seconds(stated.get(path.name))
+            bound = tutorial_times.parse_short(stated.get(path.name))
             held = ("—" if bound is None or args.smoke else
                     ("yes" if seconds <= bound and error is None else "**no**"))
             rows.append((path.name, stated.get(path.name, "—"), seconds, held, error))
@@ -149,11 +143,12 @@ def main(argv=None) -> int:
              f"{os.cpu_count()} CPU core(s), Python {platform.python_version()}; BLAS threads "
              + (f"MINISAB_THREADS={args.threads}" if args.threads else
                 "as each notebook sets them (`minisab.set_threads()`)") + f".{loads}",
-             "", "| notebook | stated compute time | measured | held | error |",
+             "", "| notebook | stated before this run | measured | held | error |",
              "|---|---|---|---|---|"]
     for name, st, seconds, held, error in rows:
         lines.append(f"| `{name}` | {st} | {fmt_time(seconds)} | {held} | {error or ''} |")
-    lines.append(f"\nTotal {fmt_time(sum(r[2] for r in rows))}. \"about X\" holds up to 1.25 X.")
+    lines.append(f"\nTotal {fmt_time(sum(r[2] for r in rows))}. A stated \"< X\" held when the "
+                 "measured time is at most X.")
     table = "\n".join(lines) + "\n"
     out = Path(args.out) if args.out else (
         ROOT / "benchmarks" / "results" /
@@ -170,6 +165,9 @@ def main(argv=None) -> int:
         _, tail = rest.split(END, 1)
         atomic_write_text(readme, head + START + "\n" + table + END + tail)
         print(f"table written into {readme}")
+    if not args.smoke and args.out is None:
+        print("the stated compute times come from this table: python scripts/report.py "
+              "restates them")
     return 1 if any(r[4] for r in rows) else 0
 
 

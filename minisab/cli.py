@@ -58,7 +58,8 @@ def cmd_train(args) -> int:
     from .argcheck import check_memory, check_run_options
     from .backend import get_backend
     from .checkpoint import remove_temporary_files
-    from .runs import heatmap_model, run_summary, save_figures, write_config
+    from .reports import heatmap_model, run_summary, save_figures
+    from .runs import write_config
     from .tasks import IMAGE_TASKS, make_task
     from .train import CHECKPOINT, check_resumable, train
 
@@ -130,7 +131,8 @@ def cmd_eval(args) -> int:
 
 def cmd_compare(args) -> int:
     from .argcheck import check_run_options
-    from .runs import PRESETS, compare_table, run_compare, seeds_table
+    from .reports import compare_table, seeds_table
+    from .runs import PRESETS, run_compare
 
     parts = {"task": ("T", "n_digits", "n_symbols", "mask"),
              "model": ("hidden_size", "k_trunc", "k_top", "k_att", "dtype"),

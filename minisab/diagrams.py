@@ -25,7 +25,7 @@ from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 
 from .attention import topk_forward
 from .checkpoint import atomic_write
-from .plots import DPI, METHOD_COLORS
+from .figstyle import DPI, METHOD_COLORS
 
 READ_COLOR = METHOD_COLORS["sab"]          # credit through α_j m_j
 SCORE_COLOR = METHOD_COLORS["softmax"]     # credit through the score a_j

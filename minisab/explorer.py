@@ -32,7 +32,7 @@ from matplotlib.figure import Figure
 
 from .config import Config
 from .flow import credit_matrix, reachability
-from .plots import CMAP_CREDIT, DPI, METHOD_COLORS, TITLE_SIZE, _cmap, style_axes
+from .figstyle import CMAP_CREDIT, DPI, METHOD_COLORS, TITLE_SIZE, masked_cmap, style_axes
 
 METHODS = ("sab", "tbptt", "bptt")
 
@@ -106,7 +106,7 @@ class CreditExplorer:
         pos = G[G > 0]
         norm = LogNorm(vmin=max(pos.min() if pos.size else 1e-12, vmax * 1e-6),
                        vmax=vmax if vmax > 0 else 1.0, clip=True)
-        im = ax.imshow(np.ma.masked_equal(G, 0.0), cmap=_cmap(CMAP_CREDIT), norm=norm,
+        im = ax.imshow(np.ma.masked_equal(G, 0.0), cmap=masked_cmap(CMAP_CREDIT), norm=norm,
                        interpolation="nearest", aspect="auto",
                        extent=(-0.5, T - 0.5, T - 0.5, -0.5))
         ax.add_patch(_row_frame(t, T))

@@ -5,100 +5,30 @@ works under any backend (Agg on a server, inline in a notebook): save it with
 ``fig.savefig(path)``; nothing here ever calls ``show``. Inputs are host (NumPy) arrays or plain
 Python lists: the callers (``flow``, the training loop) copy to the host with ``backend.to_host``.
 
-The look: one colour per method everywhere (``METHOD_COLORS``: bptt, tbptt, sab, softmax), the
-same sequential colour maps for the same quantities (attention weights, credit), matrices drawn
-as matrices (row = loss step or reading step ``t`` going down, column = state or memory).
+Here: learning curves, and the credit figures (credit matrix, credit reach, backward work).
+The look (one colour per method, ``METHOD_COLORS``; the colour maps, sizes and fonts;
+``new_figure``, ``style_axes``) lives in ``figstyle``, the attention figures (heat map, kept
+memories, selection over training) in ``attention_plots``; both are importable from here too,
+so ``from minisab.plots import ...`` reaches every figure and the look.
 """
 from __future__ import annotations
 
-import re
-
 import numpy as np
-from matplotlib import colormaps
-from matplotlib.colors import LogNorm, Normalize
+from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
-from matplotlib.ticker import MaxNLocator
 
-from .backend import to_host
+from .attention_plots import (attention_heatmap, selection_history_plot,  # noqa: F401
+                              selection_plot)
+from .figstyle import (CMAP_CREDIT, CMAP_WEIGHTS, DPI, LABEL_SIZE, LEGEND_SIZE,  # noqa: F401
+                       MASKED_COLOR, METHOD_COLORS, OTHER_COLORS, PANEL_SIZE, TICK_SIZE,
+                       TITLE_SIZE, ZERO_COLOR, add_legend, host_array, masked_cmap,
+                       method_color, new_figure, style_axes)
 from .flow import REACH_THRESHOLD, credit_by_lag, credit_reach
-
-# ----------------------------------------------------------------------------------- the look
-# Okabe-Ito colours: distinguishable with colour-blindness and in greyscale print.
-METHOD_COLORS = {"bptt": "#0072B2", "tbptt": "#E69F00", "sab": "#009E73", "softmax": "#CC79A7"}
-OTHER_COLORS = ("#D55E00", "#56B4E9", "#000000", "#F0E442", "#999999")
-CMAP_WEIGHTS = "Blues"        # attention weights in [0, 1]; 0 is white
-CMAP_CREDIT = "viridis"       # credit ||dL_t/dh_s|| on a log scale; exact zeros left white
-MASKED_COLOR = "#dddddd"      # cells that do not exist (memory not yet written)
-ZERO_COLOR = "white"          # cells that exist and are exactly zero (no path, cut edge)
-PANEL_SIZE = (4.6, 3.6)       # inches per panel
-TITLE_SIZE, LABEL_SIZE, TICK_SIZE, LEGEND_SIZE = 11, 10, 9, 8
-DPI = 110
-
-
-def method_color(label: str, index: int = 0) -> str:
-    """The colour of a run label: the colour of the first word that names a method ("sab",
-    "sab k_trunc=5", "tbptt-20", "softmax bptt"); otherwise a fixed fallback by ``index``."""
-    words = re.sub(r"[^a-z0-9]+", " ", str(label).lower()).split()   # "sab, k=5" -> sab k 5
-    for w in words:
-        if w in METHOD_COLORS:
-            return METHOD_COLORS[w]
-    return OTHER_COLORS[index % len(OTHER_COLORS)]
 
 
 def _is_method(label) -> bool:
     return method_color(label, 0) in METHOD_COLORS.values()
-
-
-def new_figure(nrows: int = 1, ncols: int = 1, size=None, **subplot_kw):
-    """A Figure in the house style and its axes (a 2-d array when nrows*ncols > 1)."""
-    w, h = size or (PANEL_SIZE[0] * ncols, PANEL_SIZE[1] * nrows)
-    fig = Figure(figsize=(w, h), dpi=DPI, layout="constrained")
-    axes = fig.subplots(nrows, ncols, squeeze=False, **subplot_kw)
-    for ax in axes.flat:
-        style_axes(ax)
-    return fig, (axes[0, 0] if nrows * ncols == 1 else axes)
-
-
-def style_axes(ax, title=None, xlabel=None, ylabel=None, grid=True):
-    """Fonts, labels and grid of one panel (explicit, so saving later under other rcParams
-    gives the same picture)."""
-    ax.tick_params(labelsize=TICK_SIZE)
-    if title is not None:
-        ax.set_title(title, fontsize=TITLE_SIZE)
-    if xlabel is not None:
-        ax.set_xlabel(xlabel, fontsize=LABEL_SIZE)
-    if ylabel is not None:
-        ax.set_ylabel(ylabel, fontsize=LABEL_SIZE)
-    if grid:
-        ax.grid(True, alpha=0.3, linewidth=0.6)
-    else:
-        ax.grid(False)
-    return ax
-
-
-def _legend(ax, **kw):
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=LEGEND_SIZE, frameon=False, **kw)
-
-
-def _colorbar(fig, im, ax, label):
-    cb = fig.colorbar(im, ax=ax, shrink=0.9)
-    cb.set_label(label, fontsize=LABEL_SIZE)
-    cb.ax.tick_params(labelsize=TICK_SIZE)
-    return cb
-
-
-def _cmap(name, bad=ZERO_COLOR):
-    """A named colour map whose masked cells ("bad") get the colour ``bad``."""
-    return colormaps[name].with_extremes(bad=bad)
-
-
-def _host(a, name, ndim):
-    a = np.asarray(to_host(a), dtype=float)
-    if a.ndim != ndim:
-        raise ValueError(f"{name} must have {ndim} dimensions, got shape {a.shape}")
-    return a
 
 
 # ----------------------------------------------------------------------------- training
@@ -143,56 +73,14 @@ def learning_curves(runs, metric: str = "accuracy", x: str = "step",
     if log_loss and all_loss and min(all_loss) > 0:
         ax_loss.set_yscale("log")
     style_axes(ax_loss, "held-out loss", xlabel, "loss (held-out batch)")
-    _legend(ax_loss)
+    add_legend(ax_loss)
     if has_metric:
         if chance is not None:
             axes[0, 1].axhline(float(chance), color="gray", linestyle=":", linewidth=1.1,
                                label=f"{chance_label} ({float(chance):.3g})")
         style_axes(axes[0, 1], f"held-out {metric}", xlabel, metric)
-        _legend(axes[0, 1], loc="best")
+        add_legend(axes[0, 1], loc="best")
     return fig
-
-
-# ---------------------------------------------------------------------------- attention
-def attention_heatmap(attn, n_mem, batch_index: int = 0, title=None, k_att=None) -> Figure:
-    """Attention weights per step (the paper's heat map) for one sequence of the batch.
-
-    attn (T, B, n_max): weights ``α`` zero-padded (``cache["record"]["attn"]``), column 0 the
-    null memory; n_mem (T,): |M| at each step. Row t shows what step t read; cells with
-    ``j >= n_mem[t]`` (memories not written yet) are grey, weight 0 is white. With ``k_att``
-    the top axis also gives the step that wrote each memory (memory j is h at j·k_att − 1).
-    """
-    A = _host(attn, "attn", 3)
-    T, B, n_max = A.shape
-    n_mem = np.asarray(n_mem, dtype=int)
-    if n_mem.shape != (T,):
-        raise ValueError(f"n_mem must hold one |M| per step, {T} values; got shape {n_mem.shape}")
-    if not 0 <= batch_index < B:
-        raise ValueError(f"invalid batch_index={batch_index}: accepted values are 0..{B - 1}")
-    W = A[:, batch_index, :]                                        # (T, n_max)
-    missing = np.arange(n_max)[None, :] >= n_mem[:, None]
-    fig, ax = new_figure(size=(PANEL_SIZE[0] + 0.6, PANEL_SIZE[1] + 0.4))
-    im = ax.imshow(np.ma.masked_array(W, missing), aspect="auto", interpolation="nearest",
-                   cmap=_cmap(CMAP_WEIGHTS, bad=MASKED_COLOR), norm=Normalize(0.0, 1.0),
-                   extent=(-0.5, n_max - 0.5, T - 0.5, -0.5))
-    style_axes(ax, title or f"attention weights (sequence {batch_index})",
-               "memory j (0 = null memory)", "reading step t", grid=False)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))      # memories and steps are whole
-    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    if k_att:
-        _written_axis(ax, k_att)
-    _colorbar(fig, im, ax, "weight α (grey: not yet written)")
-    return fig
-
-
-def _written_axis(ax, k_att):
-    """A top axis naming, under each memory tick j, the step that wrote it (j·k_att − 1)."""
-    ticks = [j for j in ax.get_xticks() if float(j).is_integer() and 0 <= j <= ax.get_xlim()[1]]
-    top = ax.secondary_xaxis("top")
-    top.set_xticks(ticks, ["null" if j == 0 else str(int(j) * k_att - 1) for j in ticks])
-    top.set_xlabel("memory written at step", fontsize=LABEL_SIZE)
-    top.tick_params(labelsize=TICK_SIZE)
-    return top
 
 
 # ------------------------------------------------------------------------------- credit
@@ -206,7 +94,7 @@ def credit_matrix_plot(mats, floor: float = 1e-6, title=None) -> Figure:
     """
     if not mats:
         raise ValueError("mats is empty: expected a dict label -> credit matrix (T, T)")
-    Gs = {k: _host(G, f"mats[{k!r}]", 2) for k, G in mats.items()}
+    Gs = {k: host_array(G, f"mats[{k!r}]", 2) for k, G in mats.items()}
     vmax = max(G.max() for G in Gs.values())
     if not vmax > 0:
         raise ValueError("every credit matrix is zero: nothing to show")
@@ -215,7 +103,7 @@ def credit_matrix_plot(mats, floor: float = 1e-6, title=None) -> Figure:
     fig, axes = new_figure(1, len(Gs), size=(3.4 * len(Gs) + 1.1, 3.6))
     for ax, (label, G) in zip(axes.flat, Gs.items()):
         T = G.shape[0]
-        im = ax.imshow(np.ma.masked_equal(G, 0.0), cmap=_cmap(CMAP_CREDIT), norm=norm,
+        im = ax.imshow(np.ma.masked_equal(G, 0.0), cmap=masked_cmap(CMAP_CREDIT), norm=norm,
                        interpolation="nearest", aspect="auto",
                        extent=(-0.5, T - 0.5, T - 0.5, -0.5))
         style_axes(ax, label, "state s", "loss step t", grid=False)
@@ -241,7 +129,7 @@ def credit_reach_plot(mats, totals=None, threshold=None, title=None) -> Figure:
     fig, axes = new_figure(1, 2 if totals else 1)
     ax = axes[0, 0] if totals else axes
     for i, (label, G) in enumerate(mats.items()):
-        G = _host(G, f"mats[{label!r}]", 2)
+        G = host_array(G, f"mats[{label!r}]", 2)
         prof = credit_by_lag(G)
         prof = np.where(prof > 0, prof, np.nan)                     # log scale: zero = no line
         reach = int(credit_reach(G, threshold).max())
@@ -253,16 +141,16 @@ def credit_reach_plot(mats, totals=None, threshold=None, title=None) -> Figure:
     ax.set_ylim(bottom=max(ax.get_ylim()[0], threshold * 1e-9))   # below: vanished, not shown
     style_axes(ax, "credit against distance", "lag d = t − s (steps)",
                "mean credit / row's largest")
-    _legend(ax)
+    add_legend(ax)
     if totals:
         ax2 = axes[0, 1]
         for i, (label, tot) in enumerate(totals.items()):
-            tot = _host(tot, f"totals[{label!r}]", 1)
+            tot = host_array(tot, f"totals[{label!r}]", 1)
             ax2.plot(np.arange(len(tot)), np.where(tot > 0, tot, np.nan),
                      color=method_color(label, i), linewidth=1.4, label=label)
         ax2.set_yscale("log")
         style_axes(ax2, "total credit per state", "state s", "||∂L/∂h_s||,  L = Σ_t L_t")
-        _legend(ax2)
+        add_legend(ax2)
     if title:
         fig.suptitle(title, fontsize=TITLE_SIZE + 1)
     return fig
@@ -307,83 +195,6 @@ def work_plot(summaries, title=None) -> Figure:
                                   ("threshold", 0.3, "//"))]
     handles += axes[0, 0].get_legend_handles_labels()[0]
     axes[0, 0].legend(handles=handles, fontsize=LEGEND_SIZE, frameon=False, loc="upper left")
-    if title:
-        fig.suptitle(title, fontsize=TITLE_SIZE + 1)
-    return fig
-
-
-# ----------------------------------------------------------------------------- selections
-def selection_plot(selected, k_att: int, batch_index: int = 0, threshold=None,
-                   title=None) -> Figure:
-    """Which memories each step kept, drawn like the credit matrix (row = reading step t,
-    column = the step that wrote the memory; the null memory in its own column, left).
-
-    selected (T, B, n_max) bool from ``flow.selections(cache)``; ``threshold`` optionally the
-    same with ``threshold=True``, to mark the threshold memory (hollow).
-    """
-    S = np.asarray(selected, dtype=bool)
-    if S.ndim != 3:
-        raise ValueError(f"selected must have shape (T, B, n_max), got {S.shape}")
-    T, B, n_max = S.shape
-    if not 0 <= batch_index < B:
-        raise ValueError(f"invalid batch_index={batch_index}: accepted values are 0..{B - 1}")
-    null_x = -max(2, T // 25)                                       # a column left of s = 0
-    written = np.r_[null_x, np.arange(1, n_max) * k_att - 1]        # x of memory j
-    fig, ax = new_figure(size=(PANEL_SIZE[0] + 0.4, PANEL_SIZE[1] + 0.4))
-    ax.plot([0, T - 1], [0, T - 1], color="#999999", linewidth=0.8, linestyle=":")
-    if threshold is not None:
-        thr = np.asarray(threshold, dtype=bool)[:, batch_index, :] & ~S[:, batch_index, :]
-        t, j = np.nonzero(thr)
-        ax.scatter(written[j], t, s=10, facecolors="none", edgecolors="#777777", linewidths=0.6,
-                   label="threshold memory (sets δ)")
-    t, j = np.nonzero(S[:, batch_index, :])
-    null = j == 0
-    ax.scatter(written[j[~null]], t[~null], s=9, color=METHOD_COLORS["sab"], label="kept memory")
-    ax.scatter(written[j[null]], t[null], s=9, color="black", marker="s", label="null memory")
-    ax.set_xlim(null_x - 1.5, T - 0.5)
-    ax.set_ylim(T - 0.5, -0.5)
-    style_axes(ax, title or f"memories kept per step (sequence {batch_index})",
-               "memory written at step (left column: null)", "reading step t")
-    _legend(ax, loc="upper right", markerscale=1.6)
-    return fig
-
-
-def selection_history_plot(history, title=None) -> Figure:
-    """How selection changes over training (``flow.selection_history``).
-
-    Left: for each snapshot, the share of kept memories read d steps after they were written.
-    Right: share of kept slots on the null memory, and share of steps whose kept set changed
-    since the previous snapshot.
-    """
-    steps = np.asarray(history["steps"])
-    lag = np.asarray(history["lag"], dtype=float)                    # (K, T)
-    K, T = lag.shape
-    fig, axes = new_figure(1, 2, size=(2 * PANEL_SIZE[0] + 0.8, PANEL_SIZE[1]))
-    ax = axes[0, 0]
-    d_max = max(int(np.nonzero(lag.any(axis=0))[0].max(initial=1)) + 1, 2)
-    # A log scale: the snapshot at initialisation keeps only recent memories, and its few large
-    # shares would otherwise wash out the small ones that matter (the long lags of a recall).
-    vmax = max(lag.max(), 1e-12)
-    pos = lag[lag > 0]
-    norm = LogNorm(vmin=max(pos.min() if pos.size else vmax * 1e-3, vmax * 1e-3), vmax=vmax,
-                   clip=True)
-    im = ax.imshow(np.ma.masked_equal(lag[:, :d_max].T, 0.0), aspect="auto",
-                   interpolation="nearest", origin="lower", cmap=_cmap(CMAP_WEIGHTS),
-                   norm=norm, extent=(-0.5, K - 0.5, -0.5, d_max - 0.5))
-    stride = max(1, -(-K // 8))                    # every stride-th snapshot: regular labels
-    ticks = np.arange(0, K, stride)
-    ax.set_xticks(ticks, [str(steps[k]) for k in ticks])
-    style_axes(ax, "distance of the kept memories", "training step (snapshot)",
-               "lag d = t − write step", grid=False)
-    _colorbar(fig, im, ax, "share of kept memories (log; white: none)")
-    ax2 = axes[0, 1]
-    ax2.plot(steps, history["null_share"], color="black", marker="o", markersize=3,
-             linewidth=1.3, label="kept slots on the null memory")
-    ax2.plot(steps, history["changed"], color=METHOD_COLORS["sab"], marker="o", markersize=3,
-             linewidth=1.3, label="steps whose selection changed")
-    ax2.set_ylim(-0.03, 1.03)
-    style_axes(ax2, "selection over training", "training step", "share")
-    _legend(ax2)
     if title:
         fig.suptitle(title, fontsize=TITLE_SIZE + 1)
     return fig

@@ -8,7 +8,10 @@ script generates (a number edited by hand, or a results file re-measured without
     python scripts/report.py            # rewrite the blocks, the READMEs' and the docs'
     python scripts/report.py --check    # exit 1 and show the difference if a block is stale
 
-This is the one command for every generated number: after the READMEs it runs
+This is the one command for every generated number: after the READMEs it restates the tutorials'
+compute times (each notebook's header card and the syllabus's column, rounded up from the
+measured times of ``benchmarks/results/bench_tutorials.md`` by ``benchmarks/tutorial_times.py``;
+the file is made by ``python benchmarks/bench_tutorials.py``), then it runs
 ``docs/_generate.py`` (the ``<!-- generated: NAME -->`` passages of docs/*.md, checked by
 ``tests/test_docs_generated.py``; ``python docs/_generate.py [--check]`` does the docs alone).
 
@@ -38,6 +41,9 @@ MAIN_JOB = "experiments/results/main_job/results.json"
 MAIN_JOB_MEASURED = "experiments/results/main_job/measured.json"    # date, load, wall time
 BENCH_LOAD = "benchmarks/results/bench_load.json"
 BENCH_THREADS = "benchmarks/results/bench_threads.json"
+sys.path.insert(0, ROOT)            # minisab from this checkout, installed or not
+from minisab.reports import table_number  # noqa: E402  (the comparison table's number format)
+
 BLOCK = re.compile(r"(<!-- results:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /results:(?P=name) -->)",
                    re.S)
 
@@ -45,11 +51,6 @@ BLOCK = re.compile(r"(<!-- results:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /re
 def _load(rel):
     with open(os.path.join(ROOT, rel), encoding="utf-8") as f:
         return json.load(f)
-
-
-def _num(v: float) -> str:
-    """As the comparison table writes it (minisab.runs._num)."""
-    return f"{v:.3f}" if v == 0 or abs(v) >= 0.01 else f"{v:.2e}"
 
 
 def _mean_range(vals, fmt) -> str:
@@ -66,7 +67,7 @@ def main_job() -> str:
         rs = [r for r in rows if r["label"] == label]
         acc = _mean_range([r["accuracy"] for r in rs], lambda v: f"{v:.3f}")
         out.append(f"| {names.get(label, label)} | {rs[0]['k_trunc']} | {acc} | "
-                   f"{_mean_range([r['loss'] for r in rs], _num)} | "
+                   f"{_mean_range([r['loss'] for r in rs], table_number)} | "
                    f"{sum(r['time'] for r in rs) / len(rs):.0f} |")
     solved = [r for r in rows if r["label"] == "sab" and r["accuracy"] >= 0.99]
     m = _load(MAIN_JOB_MEASURED)
@@ -192,14 +193,29 @@ def blocks(text: str) -> list:
     return [m.group("name") for m in BLOCK.finditer(text)]
 
 
-def docs_generator():
-    """docs/_generate.py as a module (it is a script in the docs folder, not part of minisab)."""
+def _script(rel: str, name: str):
+    """A script of the repository (not part of minisab) as a module."""
     import importlib.util
-    spec = importlib.util.spec_from_file_location("minisab_docs_generate",
-                                                  os.path.join(ROOT, "docs", "_generate.py"))
+    spec = importlib.util.spec_from_file_location(name, os.path.join(ROOT, rel))
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
+
+
+def docs_generator():
+    """docs/_generate.py as a module."""
+    return _script(os.path.join("docs", "_generate.py"), "minisab_docs_generate")
+
+
+def tutorial_times():
+    """benchmarks/tutorial_times.py as a module: the tutorials' stated compute times."""
+    return _script(os.path.join("benchmarks", "tutorial_times.py"), "minisab_tutorial_times")
+
+
+def targets() -> list:
+    """[(file relative to ROOT, function old text -> new text)]: every file this script writes
+    but the docs pages (docs/_generate.py's own)."""
+    return [(rel, regenerate) for rel in FILES] + tutorial_times().targets()
 
 
 def main(argv=None) -> int:
@@ -207,11 +223,11 @@ def main(argv=None) -> int:
     p.add_argument("--check", action="store_true", help="only compare; exit 1 if stale")
     args = p.parse_args(argv)
     stale = 0
-    for rel in FILES:
+    for rel, remake in targets():
         path = os.path.join(ROOT, rel)
-        with open(path, encoding="utf-8") as f:
+        with open(path, encoding="utf-8", newline="") as f:
             old = f.read()
-        new = regenerate(old)
+        new = remake(old)
         if new == old:
             continue
         if args.check:
@@ -219,7 +235,6 @@ def main(argv=None) -> int:
             sys.stdout.writelines(difflib.unified_diff(old.splitlines(True), new.splitlines(True),
                                                        rel, rel + " (regenerated)"))
         else:
-            sys.path.insert(0, ROOT)
             from minisab.checkpoint import atomic_write_text
             atomic_write_text(path, new)
             print(f"updated {rel}")

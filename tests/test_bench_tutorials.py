@@ -1,29 +1,80 @@
 """benchmarks/bench_tutorials.py reads the syllabus's stated times and judges them as documented
-(the script itself is run by hand: it executes every notebook)."""
+(the script itself is run by hand: it executes every notebook); benchmarks/tutorial_times.py
+makes those stated times from its results file, rounded up."""
 from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parents[1]
 spec = importlib.util.spec_from_file_location("bench_tutorials",
                                               ROOT / "benchmarks" / "bench_tutorials.py")
 bench = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(bench)
+times = bench.tutorial_times          # benchmarks/tutorial_times.py: the stated compute times
 
 
 def test_stated_times_cover_every_tutorial():
     stated = bench.stated_times(ROOT / "tutorials" / "README.md")
     names = {p.name for p in (ROOT / "tutorials").glob("0*.ipynb")}
     assert set(stated) == names
-    assert all(bench.bound_seconds(v) for v in stated.values()), stated
+    assert all(times.parse_short(v) for v in stated.values()), stated
 
 
-def test_bounds():
-    assert bench.bound_seconds("< 20 s") == 20
-    assert bench.bound_seconds("about 3 min") == 225
-    assert bench.bound_seconds("< 1 min") == 60
-    assert bench.bound_seconds("seconds") is None
+def test_stated_bounds_are_read_as_written():
+    assert times.parse_short("< 20 s") == 20
+    assert times.parse_short("< 1.5 min") == 90
+    assert times.parse_short("about 3 min") is None      # an estimate is no bound: not stated
+    assert times.parse_measured("9 s") == (9, 0.5)
+    assert times.parse_measured("1.5 min") == (90, 3)    # 1.45-1.55 min
+
+
+@given(st.floats(0, 4 * 3600), st.sampled_from([0.0, 0.5, 3.0]))
+def test_a_stated_bound_is_never_below_the_measurement(seconds, half_unit):
+    """Rounded *up*, from the largest time the shown figure may stand for, by at most one step."""
+    bound = times.bound_seconds(seconds, half_unit)
+    step = 10 if bound <= 60 else 30 if bound <= 600 else 60
+    assert seconds + half_unit < bound <= seconds + half_unit + step
+    assert bound % step == 0
+    assert times.parse_short(times.short_phrase(bound)) == bound
+    assert times.card_phrase(bound, 2).startswith("under ")
+
+
+def test_the_rounding_rule_on_examples():
+    assert [times.bound_seconds(*times.parse_measured(m)) for m in
+            ("3 s", "9 s", "10 s", "55 s", "63 s", "82 s", "1.5 min", "9.9 min", "12.0 min")] == \
+        [10, 10, 20, 60, 90, 90, 120, 600, 780]
+    assert [times.short_phrase(b) for b in (10, 60, 90, 780)] == \
+        ["< 10 s", "< 1 min", "< 1.5 min", "< 13 min"]
+    assert times.card_phrase(60, 2) == "under 1 minute on a 2-core computer busy with other work"
+    assert times.card_phrase(90, 4).startswith("under 1.5 minutes on a 4-core computer")
+
+
+def test_every_committed_measurement_is_under_its_stated_bound():
+    results = (ROOT / times.RESULTS).read_text(encoding="utf-8")
+    cores, bounds = times.measured(results)
+    stated = bench.stated_times(ROOT / "tutorials" / "README.md")
+    for line in results.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if cells[0].startswith("`0"):
+            name = cells[0].strip("`")
+            assert times.parse_measured(cells[2])[0] < bounds[name] == \
+                times.parse_short(stated[name]), (name, cells[2], stated[name])
+
+
+def test_a_smoke_table_or_a_failed_notebook_states_no_time():
+    smoke = "Measured by `x --smoke`: smoke mode; 2 CPU core(s)\n"
+    with pytest.raises(ValueError, match="not a default-size run"):
+        times.measured(smoke)
+    failed = ("Measured: default sizes; 2 CPU core(s).\n\n| notebook | stated | measured | held "
+              "| error |\n|---|---|---|---|---|\n| `01_a.ipynb` | < 10 s | 3 s | **no** | "
+              "KeyError: x |\n")
+    with pytest.raises(ValueError, match="01_a.ipynb has no usable time"):
+        times.measured(failed)
 
 
 def test_readme_has_the_generated_block():

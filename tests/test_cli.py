@@ -154,6 +154,15 @@ def test_compare_tiny(tmp_path, capsys):
     assert code == 2 and "belongs to another model" in err and "Traceback" not in err
 
 
+def test_the_reports_stay_importable_from_runs():
+    """The tutorials, docs and scripts met the tables in ``minisab.runs``; they live in
+    ``minisab.reports`` and are the same objects there."""
+    import minisab.reports
+    import minisab.runs
+    for name in ("run_summary", "compare_table", "seeds_table", "save_figures", "heatmap_model"):
+        assert getattr(minisab.runs, name) is getattr(minisab.reports, name), name
+
+
 def test_runs_dir_that_is_a_file_or_read_only(tmp_path, capsys, monkeypatch):
     (tmp_path / "f").write_text("x")
     code, _, err = run(["train", *TINY, "--runs-dir", str(tmp_path / "f")], capsys)
@@ -210,7 +219,8 @@ def test_compare_paper_preset_gets_its_own_folder(tmp_path, capsys, monkeypatch)
 def test_after_a_nan_stop_the_heat_map_uses_the_last_good_checkpoint(tmp_path, capsys):
     from minisab.backend import get_backend, to_host
     from minisab.checkpoint import load_checkpoint
-    from minisab.runs import heatmap_model, load_run
+    from minisab.reports import heatmap_model
+    from minisab.runs import load_run
     assert run(["train", *TINY, "--steps", "2", "--runs-dir", str(tmp_path), "--name", "r"],
                capsys)[0] == 0
     cfg, task, params = load_run(tmp_path / "r")

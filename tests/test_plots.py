@@ -11,7 +11,7 @@ import pytest
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
-from minisab import Config, forward, init_params, plots, to_host
+from minisab import Config, attention_plots, figstyle, forward, init_params, plots, to_host
 from minisab.flow import credit_matrix, selection_history, selections, summarize
 
 
@@ -43,13 +43,24 @@ def records(n, metric=None, every=1):
     return out
 
 
-def test_plots_never_import_pyplot():
+@pytest.mark.parametrize("module", [plots, figstyle, attention_plots],
+                         ids=lambda m: m.__name__)
+def test_plots_never_import_pyplot(module):
     """pyplot keeps global figures (a leak in loops) and needs an interactive-safe backend."""
-    tree = ast.parse(inspect.getsource(plots))
+    tree = ast.parse(inspect.getsource(module))
     names = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
     names += [f"{n.module}.{a.name}" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)
               for a in n.names]
     assert names and not [n for n in names if "pyplot" in n]
+
+
+def test_every_figure_and_the_look_are_importable_from_plots():
+    """The tutorials and scripts import every figure and the look from ``minisab.plots``."""
+    for name in ("attention_heatmap", "selection_plot", "selection_history_plot"):
+        assert getattr(plots, name) is getattr(attention_plots, name), name
+    for name in ("METHOD_COLORS", "OTHER_COLORS", "CMAP_WEIGHTS", "CMAP_CREDIT", "DPI",
+                 "PANEL_SIZE", "method_color", "new_figure", "style_axes"):
+        assert getattr(plots, name) is getattr(figstyle, name), name
 
 
 def test_method_colours_are_fixed_and_distinct():

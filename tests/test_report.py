@@ -63,3 +63,50 @@ def test_one_check_covers_the_readmes_and_the_docs(capsys, monkeypatch):
     monkeypatch.setattr(report, "docs_generator", lambda: gen)
     assert report.main(["--check"]) == 1
     assert "differ from their results files: docs/" in capsys.readouterr().out
+
+
+def test_committed_compute_times_equal_the_regenerated_ones():
+    """Each notebook's "**Compute time:**" and the syllabus's column come from
+    benchmarks/results/bench_tutorials.md (benchmarks/tutorial_times.py)."""
+    made = report.tutorial_times().targets()
+    assert {rel for rel, _ in made} >= {"tutorials/README.md",
+                                        "tutorials/01_lstm_from_scratch.ipynb"}
+    for rel, remake in made:
+        text = read(rel)
+        assert remake(text) == text, f"{rel}: run python scripts/report.py"
+
+
+def _course(tmp_path):
+    """A copy of the files the compute times are made from and written into."""
+    import shutil
+    for rel in ["benchmarks/results/bench_tutorials.md", "tutorials/README.md",
+                *(f"tutorials/{n}" for n in sorted(os.listdir(os.path.join(ROOT, "tutorials")))
+                  if n.startswith("0") and n.endswith(".ipynb"))]:
+        os.makedirs(tmp_path / os.path.dirname(rel), exist_ok=True)
+        shutil.copyfile(os.path.join(ROOT, rel), tmp_path / rel)
+    return tmp_path
+
+
+def test_a_stated_time_typed_by_hand_is_caught(tmp_path, monkeypatch, capsys):
+    """``report.py --check`` fails on a notebook's or the syllabus's hand-typed time, and
+    ``report.py`` puts back the measured one, touching nothing else in the notebook."""
+    root, times = _course(tmp_path), report.tutorial_times()
+    monkeypatch.setattr(report, "ROOT", str(root))
+    monkeypatch.setattr(report, "targets", lambda: times.targets(root))
+    monkeypatch.setattr(report, "docs_generator",
+                        lambda: type("docs", (), {"main": staticmethod(lambda argv: 0)}))
+    assert report.main(["--check"]) == 0
+    nb, syllabus = root / "tutorials/02_bptt_and_truncation.ipynb", root / "tutorials/README.md"
+    committed = nb.read_text(encoding="utf-8")
+    card = re.search(r"\*\*Compute time:\*\* (under [^\\]*?)\\n", committed).group(1)
+    nb.write_text(committed.replace(card, "about 1 minute on a 2-core laptop"), encoding="utf-8")
+    row = next(l for l in read("tutorials/README.md").splitlines() if "`02_bptt" in l)
+    syllabus.write_text(read("tutorials/README.md").replace(
+        row, row.replace(f"| {row.split('|')[5].strip()} |", "| about 1 min |")), encoding="utf-8")
+    assert report.main(["--check"]) == 1
+    out = capsys.readouterr().out
+    assert "+++ tutorials/02_bptt_and_truncation.ipynb (regenerated)" in out
+    assert "+++ tutorials/README.md (regenerated)" in out
+    assert report.main([]) == 0
+    assert nb.read_text(encoding="utf-8") == committed
+    assert syllabus.read_text(encoding="utf-8") == read("tutorials/README.md")
