@@ -181,13 +181,13 @@ def paper_copy_verdict() -> str:
         return "—" if r[f"step_{lv}"] is None else _n(r[f"step_{lv}"])
     out = [f"{st['n_digits']} digits of {st['n_symbols']} symbols, `H = {st['hidden_size']}`, "
            f"`k_top = {st['k_top']}`, `k_att = {st['k_att']}`, `k_trunc = {st['k_trunc']}`, "
-           f"learning rate {st['lr']:g}, batch {st['batch']}, {_n(st['steps'])} steps, held-out "
-           f"recall accuracy (chance {1 / st['n_symbols']:.3f}); training times with two runs "
-           "side by side on 2 cores:", "",
-           "| T | method | seed | final recall | best recall | 50% / 90% / 99% at step | "
-           "training time |", "|---|---|---|---|---|---|---|"]
+           f"learning rate {st['lr']:g}, batch {st['batch']}, held-out recall accuracy (chance "
+           f"{1 / st['n_symbols']:.3f}); training times with two runs side by side on 2 cores:",
+           "", "| T | method | seed | steps | final recall | best recall | 50% / 90% / 99% at "
+           "step | training time |", "|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        out.append(f"| {r['T']} | {NAMES[r['method']]} | {r['seed']} | {r['final']:.3f} | "
+        out.append(f"| {r['T']} | {NAMES[r['method']]} | {r['seed']} | {_n(r['steps'])} | "
+                   f"{r['final']:.3f} | "
                    f"{r['best']:.3f} | {hit(r, 0.5)} / {hit(r, 0.9)} / {hit(r, 0.99)} | "
                    f"{r['wall_s'] / 60:.0f} min |")
     seeds = sorted({r["seed"] for r in rows})
