@@ -55,6 +55,13 @@ def add_common_args(parser):
     return parser
 
 
+def add_lstm_sizes(parser):
+    """The plain LSTM benchmark's sizes (bench_lstm.py, bench_lstm_parts.py): B T I H C."""
+    for name, default in (("B", 64), ("T", 120), ("I", 10), ("H", 128), ("C", 10)):
+        parser.add_argument(f"--{name}", type=int, default=default)
+    return parser
+
+
 def synchronizer(backend_name):
     """A function that waits for the device (CuPy and CUDA torch run asynchronously)."""
     def sync():

@@ -13,6 +13,7 @@ import argparse
 import _common as C  # noqa: I001  (threads, timing and load for every script)
 import numpy as np
 
+from minisab.backend import matmul_into
 from minisab.config import Config
 from minisab.params import init_params
 from minisab.sab import loss_and_grads
@@ -32,25 +33,28 @@ def minisab_step(B, T, I, H, Cn, dtype, backend, seed=0):
 def gemm_floor(B, T, I, H, Cn, dtype, backend, seed=0):
     """Only the matrix products of minisab's LSTM step, none of the rest: a floor for its time.
 
-    Per step ``h_{t-1} W_h`` (forward) and ``dz_t W_hᵀ`` (backward); hoisted over all steps the
-    input projection and the weight gradients dW_x, dW_h. PyTorch's fused LSTM does the same
-    products (with its own BLAS), so this column says how much of minisab's step is BLAS.
+    The products minisab's driver does (minisab/lstm.py, docs/derivations.md §4), with states
+    as columns: per step ``Wᵀ u_t`` (4H, H+I+1) x (H+I+1, B) forward, ``W_h dz_t`` and the
+    weight-gradient term ``u_t dz_tᵀ`` backward, and the output layer's three small products.
+    PyTorch's fused LSTM does the same products (with its own BLAS), so this column says how
+    much of minisab's step is BLAS.
     """
     be = C.get_backend(backend)
     rng = np.random.default_rng(seed)
-    h = be.asarray(rng.standard_normal((B, H)), dtype=dtype)
-    W_h = be.asarray(rng.standard_normal((H, 4 * H)), dtype=dtype)
-    W_x = be.asarray(rng.standard_normal((I, 4 * H)), dtype=dtype)
-    x2 = be.asarray(rng.standard_normal((B * T, I)), dtype=dtype)
-    hs2 = be.asarray(rng.standard_normal((B * T, H)), dtype=dtype)
+    K = H + I + 1
+    arr = lambda *shape: be.asarray(rng.standard_normal(shape), dtype=dtype)   # noqa: E731
+    WT, W_h, U, W_y = arr(4 * H, K), arr(H, 4 * H), arr(T + 1, K, B), arr(H, Cn)
+    G, dz, dW_t = arr(T, 4 * H, B), arr(4 * H, B), arr(K, 4 * H)
+    dyT, dy = arr(T, Cn, B), arr(T, B, Cn)           # ∂L/∂y as columns, and per step
 
     def step():
-        zx = x2 @ W_x
-        for _ in range(T):
-            z = h @ W_h
-        for _ in range(T):
-            z @ W_h.T
-        return hs2.T @ zx, x2.T @ zx
+        for t in range(T):
+            matmul_into(WT, U[t], out=G[t])
+        yT = W_y.T @ U[1:, :H]
+        for t in range(T - 1, -1, -1):
+            W_h @ dz
+            matmul_into(U[t], dz.T, out=dW_t)
+        return yT, W_y @ dyT, U[1:, :H] @ dy           # y, ∂L/∂h, ∂L/∂W_y (summed after)
     return step
 
 
@@ -76,12 +80,7 @@ def torch_step(B, T, I, H, Cn, dtype, device, seed=0):
 
 def main(argv=None):
     p = C.add_common_args(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
-    p.add_argument("--B", type=int, default=64)
-    p.add_argument("--T", type=int, default=120)
-    p.add_argument("--I", type=int, default=10)
-    p.add_argument("--H", type=int, default=128)
-    p.add_argument("--C", type=int, default=10)
-    a = p.parse_args(argv)
+    a = C.add_lstm_sizes(p).parse_args(argv)
     C.set_threads(a.threads)
     sync = C.synchronizer(a.backend)
     print(f"# plain LSTM training step, B={a.B} T={a.T} I={a.I} H={a.H} C={a.C}, "

@@ -16,6 +16,7 @@ run() {   # run FILE CMD...: the command, then its output, into results/FILE
 }
 run ops.txt                python bench_ops.py
 run lstm_1thread.txt       python bench_lstm.py --repeats 15
+run lstm_parts.txt         python bench_lstm_parts.py --repeats 15
 run lstm_students.txt      python bench_lstm.py --repeats 15 --B 32 --H 64 --T 26
 run lstm_students_T106.txt python bench_lstm.py --repeats 15 --B 32 --H 64 --T 106
 run sab_1thread.txt        python bench_sab.py --repeats 7 --T 120,320
@@ -26,3 +27,6 @@ run lstm_default_threads.txt python bench_lstm.py --repeats 5 --threads 0   # sl
 # OPENBLAS_CORETYPE=Haswell (AVX2 kernels on an AVX-512 CPU), which slows NumPy's products.
 run lstm_1thread_openblas_auto.txt env -u OPENBLAS_CORETYPE python bench_lstm.py --repeats 15
 run sab_1thread_openblas_auto.txt  env -u OPENBLAS_CORETYPE python bench_sab.py --repeats 7 --T 120,320
+# The same with glibc's malloc told to keep freed memory (no trimming, no mmap for big arrays):
+# neither library then takes page faults between steps (benchmarks/README.md, LSTM paragraph).
+run lstm_1thread_malloc_keep.txt env MALLOC_TRIM_THRESHOLD_=300000000 MALLOC_MMAP_THRESHOLD_=300000000 python bench_lstm.py --repeats 15

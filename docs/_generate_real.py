@@ -41,6 +41,11 @@ def _grouped(pairs) -> str:
     return ", and ".join(f"{rel} {_and(whats)}" for rel, whats in groups.items())
 
 
+def _tie_note(words, what: str) -> str:
+    """' ("matches": within ...)' where a comparison is a match, else nothing."""
+    return f' ("matches": {what})' if any(rel == "matches" for rel, _ in words) else ""
+
+
 def _acc(v: float) -> str:
     return f"{v:.3f}"
 
@@ -129,7 +134,7 @@ def fashion_verdict() -> str:
               f"{SHORT[m]} ({mean[m]:.3f})") for m in ("tbptt", "bptt", "softmax") if m in mean]
     if "sab" in mean and words:
         out += ["", f"On the mean over seeds SAB ({mean['sab']:.3f}) " + _grouped(words)
-                + f" (\"matches\": within {TIE_ACC} of each other)."]
+                + _tie_note(words, f"within {TIE_ACC} of each other") + "."]
     return "\n" + "\n".join(out) + "\n"
 
 
@@ -165,7 +170,8 @@ def text_verdict() -> str:
               f"{SHORT[m]} ({mean[m]:.3f})") for m in ("tbptt", "bptt") if m in mean]
     if "sab" in mean and words:
         out += ["", f"On the mean over seeds SAB ({mean['sab']:.3f} bits per character) "
-                + _grouped(words) + f" (\"matches\": within {TIE_BPC} bits of each other)."]
+                + _grouped(words) + _tie_note(words, f"within {TIE_BPC} bits of each other")
+                + "."]
     return "\n" + "\n".join(out) + "\n"
 
 

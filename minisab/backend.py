@@ -6,7 +6,9 @@ standard lacks lives here and only here:
 
 - ``topk_indices``: the k largest entries of each row (the sparsifier, MODEL.md §2.3);
 - ``gather_rows`` / ``scatter_add_rows``: read and accumulate memory rows chosen per batch row;
-- ``zeros`` / ``arange``: new arrays on the same device as an existing one; ``concat``;
+- ``zeros`` / ``empty`` / ``arange``: new arrays on the same device as an existing one;
+  ``concat``;
+- ``add_into``, ``mul_into``, ... : arithmetic written into an existing array (``out=``);
 - ``Backend.asarray`` / ``to_host``: copies between the host (NumPy) and the device;
 - random numbers: drawn on the host with ``numpy.random.Generator``, then moved, so one seed gives
   the same model and the same data on every backend.
@@ -123,6 +125,18 @@ def zeros(shape, like):
     return xp.zeros(shape, dtype=like.dtype, device=like.device)
 
 
+def empty(shape, like):
+    """An uninitialised array of ``shape`` with the dtype and device of ``like``.
+
+    For the per-sequence arrays that every step overwrites: ``zeros`` would clear memory that
+    is about to be written anyway (for a reused block of the heap, an extra pass over it).
+    """
+    xp = namespace(like)
+    if xp is np or xp.__name__ == "cupy":
+        return xp.empty(shape, dtype=like.dtype)
+    return xp.empty(shape, dtype=like.dtype, device=like.device)
+
+
 def swap01(a):
     """The first two axes swapped, as a view where the backend allows: (n, B, ·) <-> (B, n, ·).
 
@@ -135,6 +149,15 @@ def swap01(a):
     if xp is np or xp.__name__ == "cupy":
         return a.swapaxes(0, 1)
     return xp.permute_dims(a, (1, 0) + tuple(range(2, a.ndim)))
+
+
+def permute(a, axes):
+    """``a`` with its axes reordered (``permute_dims``; ``transpose`` on NumPy and CuPy, whose
+    older releases lack the array API's name), as a view where the backend allows."""
+    xp = namespace(a)
+    if xp is np or xp.__name__ == "cupy":
+        return a.transpose(axes)
+    return xp.permute_dims(a, axes)
 
 
 def arange(n: int, like):
@@ -210,55 +233,67 @@ def concat(arrays, axis: int):
 
 # ------------------------------------------------------------------ in-place arithmetic
 # NumPy and CuPy can write a result into an existing array (``out=``), which saves allocating
-# a temporary per operation: in the per-step loops that is a large share of the time. The
-# array API has no ``out=``, so each helper below falls back to the plain expression there.
-# Always use the returned array: it is ``out`` on NumPy/CuPy and a new array elsewhere.
+# a temporary per operation and lets the sequence driver write each step's results straight into
+# its per-sequence arrays: in the per-step loops that is a large share of the time. The array
+# API has no ``out=``; there each helper computes the plain expression and copies it into
+# ``out`` (``out[...] = value``), so the result lands in the same place on every backend.
+# Every helper returns ``out``.
 
 def _has_out(xp) -> bool:
     return xp is np or xp.__name__ == "cupy"
 
 
+def _store(out, value):
+    out[...] = value
+    return out
+
+
+# Each helper tests ``type(out) is np.ndarray`` first: they run a few dozen times per step of
+# every sequence, and that test costs less than looking up the namespace.
+
 def add_into(a, b, out):
-    """``a + b`` (broadcasting), written into ``out`` where the backend allows."""
+    """``a + b`` (broadcasting), written into ``out``."""
+    if type(out) is np.ndarray:
+        return np.add(a, b, out=out)
     xp = namespace(out)
-    if _has_out(xp):
-        return xp.add(a, b, out=out)
-    return a + b
+    return xp.add(a, b, out=out) if _has_out(xp) else _store(out, a + b)
+
+
+def sub_into(a, b, out):
+    """``a - b`` (broadcasting; ``a`` may be a Python number), written into ``out``."""
+    if type(out) is np.ndarray:
+        return np.subtract(a, b, out=out)
+    xp = namespace(out)
+    return xp.subtract(a, b, out=out) if _has_out(xp) else _store(out, a - b)
+
+
+def mul_into(a, b, out):
+    """``a * b`` (broadcasting), written into ``out``."""
+    if type(out) is np.ndarray:
+        return np.multiply(a, b, out=out)
+    xp = namespace(out)
+    return xp.multiply(a, b, out=out) if _has_out(xp) else _store(out, a * b)
 
 
 def matmul_into(a, b, out):
-    """``a @ b``, written into ``out`` where the backend allows."""
+    """``a @ b``, written into ``out``."""
+    if type(out) is np.ndarray:
+        return np.matmul(a, b, out=out)
     xp = namespace(out)
-    if _has_out(xp):
-        return xp.matmul(a, b, out=out)
-    return a @ b
+    return xp.matmul(a, b, out=out) if _has_out(xp) else _store(out, a @ b)
+
+
+def tanh_into(a, out):
+    """``tanh(a)``, written into ``out`` (``out`` may be ``a`` itself)."""
+    if type(out) is np.ndarray:
+        return np.tanh(a, out=out)
+    xp = namespace(out)
+    return xp.tanh(a, out=out) if _has_out(xp) else _store(out, xp.tanh(a))
 
 
 def tanh_inplace(a):
-    """``tanh(a)``, overwriting ``a`` where the backend allows."""
-    xp = namespace(a)
-    if _has_out(xp):
-        return xp.tanh(a, out=a)
-    return xp.tanh(a)
-
-
-def sigmoid_inplace(z):
-    """``σ(z) = 1 / (1 + e^{−z})``, overwriting ``z`` where the backend allows.
-
-    Computed as σ(z) = (1 + tanh(z/2)) / 2, which never overflows. On NumPy/CuPy that is one
-    ``tanh`` and three cheap in-place passes: NumPy's vectorised ``tanh`` is cheaper than
-    ``exp``, so this form beats ``1/(1 + e^{−z})`` (negate, exp, add, reciprocal) on the
-    LSTM's (B, 4H) gate block in both dtypes (benchmarks/results/ops.txt). For z below about
-    −38 (float64) σ rounds to 0 instead of a tiny e^z: an absolute error under 1e-16.
-    """
-    xp = namespace(z)
-    if _has_out(xp):
-        z *= 0.5
-        xp.tanh(z, out=z)
-        z *= 0.5
-        z += 0.5
-        return z
-    return 0.5 * (1.0 + xp.tanh(0.5 * z))
+    """``tanh(a)``, overwriting ``a``."""
+    return tanh_into(a, out=a)
 
 
 def astype(a, dtype):

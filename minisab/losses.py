@@ -1,30 +1,61 @@
 """The output layer (MODEL.md §2.6) and the losses (MODEL.md §3), as forward/backward pairs."""
 from __future__ import annotations
 
-from .backend import arange, astype, concat, namespace, to_float
+from .backend import arange, astype, concat, namespace, permute, to_float
 
 
 def output_forward(h, s, W_y, b_y):
-    """y = [h ; s] W_y + b_y.  h, s (B, T, H) (s is None without attention) -> y (B, T, C)."""
-    H = h.shape[-1]
-    if s is None:
-        return h @ W_y + b_y
-    return h @ W_y[:H, :] + s @ W_y[H:, :] + b_y     # the concatenation, without building it
+    """y = [h ; s] W_y + b_y.  h, s (..., H) (s is None without attention) -> y (..., C).
+
+    The leading axes ((B, T) or the driver's step-major (T, B)) are flattened into one, so each
+    term is a single 2-D matrix product.
+    """
+    xp = namespace(h)
+    H, lead = h.shape[-1], tuple(h.shape[:-1])
+    y = xp.reshape(h, (-1, H)) @ W_y[:H, :]
+    if s is not None:                              # the concatenation, without building it
+        y += xp.reshape(s, (-1, H)) @ W_y[H:, :]
+    y += b_y
+    return xp.reshape(y, lead + (W_y.shape[1],))
 
 
 def output_backward(dy, h, s, W_y):
     """Backward of ``output_forward``: returns ``(dh, ds, {"W_y", "b_y"})``; ds is None without s."""
     xp = namespace(dy)
-    B, T, C = dy.shape
-    H = h.shape[-1]
-    dy2 = xp.reshape(dy, (B * T, C))
+    H, C, lead = h.shape[-1], dy.shape[-1], tuple(dy.shape[:-1])
+    dy2 = xp.reshape(dy, (-1, C))
     grads = {"b_y": xp.sum(dy2, axis=0)}
-    dW_h = xp.reshape(h, (B * T, H)).T @ dy2
+    dW_h = xp.reshape(h, (-1, H)).T @ dy2
+    dh = xp.reshape(dy2 @ W_y[:H, :].T, lead + (H,))
     if s is None:
         grads["W_y"] = dW_h
-        return dy @ W_y.T, None, grads
-    grads["W_y"] = concat([dW_h, xp.reshape(s, (B * T, H)).T @ dy2], axis=0)
-    return dy @ W_y[:H, :].T, dy @ W_y[H:, :].T, grads
+        return dh, None, grads
+    grads["W_y"] = concat([dW_h, xp.reshape(s, (-1, H)).T @ dy2], axis=0)
+    return dh, xp.reshape(dy2 @ W_y[H:, :].T, lead + (H,)), grads
+
+
+def output_forward_cols(hT, sT, W_y, b_y):
+    """``output_forward`` on states stored as columns, as the sequence driver keeps them:
+    hT, sT (T, H, B) (sT None without attention) -> yT (T, C, B), yᵀ = W_yᵀ [h; s]ᵀ + b_y."""
+    H = hT.shape[1]
+    yT = W_y[:H, :].T @ hT                        # (C, H) times each step's (H, B)
+    if sT is not None:
+        yT += W_y[H:, :].T @ sT
+    yT += b_y[:, None]
+    return yT
+
+
+def output_backward_cols(dyT, hT, sT, W_y):
+    """Backward of ``output_forward_cols``: dyT (T, C, B) -> ``(dhT, dsT, {"W_y", "b_y"})``."""
+    xp = namespace(dyT)
+    H = hT.shape[1]
+    dyT_t = permute(dyT, (0, 2, 1))               # (T, B, C)
+    grads = {"b_y": xp.sum(dyT, axis=(0, 2)), "W_y": xp.sum(hT @ dyT_t, axis=0)}
+    dhT = W_y[:H, :] @ dyT                        # (T, H, B)
+    if sT is None:
+        return dhT, None, grads
+    grads["W_y"] = concat([grads["W_y"], xp.sum(sT @ dyT_t, axis=0)], axis=0)
+    return dhT, W_y[H:, :] @ dyT, grads
 
 
 def check_mask(mask, shape):

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 from .attention import (key_backward, key_forward, kept_rows, read_backward, read_forward,
                         score_backward, score_forward, softmax_backward, softmax_forward)
-from .backend import concat, gather_rows, namespace, scatter_add_rows, swap01, zeros
+from .backend import (add_into, concat, empty, gather_rows, matmul_into, namespace, permute,
+                      scatter_add_rows, swap01, tanh_into, zeros)
 from .config import Config
-from .losses import LOSSES, output_backward, output_forward
-from .lstm import input_projection, input_projection_backward, lstm_step_backward, lstm_step_forward
+from .losses import LOSSES, output_backward_cols, output_forward_cols
+from .lstm import (cell_candidate, gates_backward, gates_forward, split_gates, stack_weights,
+                   stacked_grads, stacked_input)
 from .memory import Memory
 from .params import check_params
 from .sparsifiers import sparsify_backward, sparsify_forward
@@ -39,31 +41,45 @@ def forward(params, x, cfg: Config, record: bool = False, constants=None):
     if x.ndim != 3 or x.shape[2] != cfg.input_size:
         raise ValueError(f"x has shape {tuple(x.shape)}, expected (B, T, input_size="
                          f"{cfg.input_size})")
-    B, T, _ = x.shape
-    H, W_h = cfg.hidden_size, params["W_h"]
-    zx = input_projection(x, params["W_x"], params["b"])            # (B, T, 4H), hoisted
-    h, c = zeros((B, H), like=zx), zeros((B, H), like=zx)           # h₋₁ = c₋₁ = 0
-    hs = zeros((B, T, H), like=zx)                                  # h_t for every step
-    lstm_caches, attn_caches = [], []
-    rec = {"c": zeros((B, T, H), like=zx)} if record else None
+    B, T, I = x.shape
+    H = cfg.hidden_size
+    xp = namespace(x)
+    # Every step's vectors are stored as columns of arrays that hold all steps (lstm.py,
+    # docs/derivations.md §4): step t writes its results into row t of each.
+    WT = stack_weights(params["W_h"], params["W_x"], params["b"])   # (4H, H+I+1), §2.1
+    U = stacked_input(x, H, like=WT)                                # U[t] = [h_{t-1}; x_t; 1]
+    G = empty((T, 4 * H, B), like=WT)                               # S = [i; f; σ(2 z_g); o]
+    G4 = xp.reshape(G, (T, 4, H, B))                                # the same, by gate
+    cs = empty((T + 1, H, B), like=WT)                              # cs[t+1] = c_t
+    cs[0, ...] = 0.0                                                # c₋₁ = 0 (h₋₁ = 0 is in U)
+    g_buf, tanh_buf = empty((H, B), like=WT), empty((H, B), like=WT) # scratch, not kept
+    held, attn_caches = {}, []                                      # held: (h, c)_{t-1} constants
+    rec = {} if record else None
     attend = cfg.uses_attention
     if attend:
-        h_hats, ss = zeros((B, T, H), like=zx), zeros((B, T, H), like=zx)
-        mem = Memory(cfg.n_memories(T), h, key_forward(h, params, cfg.scorer))  # null memory
+        h_hats, ss = empty((T, H, B), like=WT), empty((T, H, B), like=WT)
+        h0 = U[0, :H, :].T                                          # (B, H) views from here on
+        mem = Memory(cfg.n_memories(T), h0, key_forward(h0, params, cfg.scorer))  # null memory
         # One scratch buffer for the scorer's (B, n, A) activations, reused every step; stored
         # step-major like the keys, so that its first n rows are one contiguous block.
-        u_buf = (zeros((cfg.n_memories(T), B, cfg.attn_size), like=zx)
+        u_buf = (zeros((cfg.n_memories(T), B, cfg.attn_size), like=WT)
                  if cfg.scorer == "mlp" else None)
         if record:
             n_max = 1 + (T - 1) // cfg.k_att                        # most memories any step reads
-            rec.update(attn=zeros((T, B, n_max), like=zx), scores=zeros((T, B, n_max), like=zx),
+            rec.update(attn=zeros((T, B, n_max), like=WT), scores=zeros((T, B, n_max), like=WT),
                        n_mem=[])
     for t in range(T):
+        u, c_prev = U[t, ...], cs[t, ...]
         if constants is not None and cfg.cuts(t):
-            h, c = constants["state"][t]
-        h_hat, c, lstm_cache = lstm_step_forward(zx[:, t, :], h, c, W_h)   # MODEL.md §2.1
-        lstm_caches.append(lstm_cache)
+            # (h, c)_{t-1} held at the base point; U keeps the real h_{t-1} for the output y_{t-1}.
+            held[t] = h_c, c_c = constants["state"][t]              # (B, H) each
+            u, c_prev = concat([h_c.T, U[t, H:, :]], axis=0), c_c.T
+        matmul_into(WT, u, out=G[t, ...])                           # halved z_t, (4H, B)
+        h_hat = h_hats[t, ...] if attend else U[t + 1, :H, :]       # where ĥ_t goes, (H, B)
+        # S into G[t], c_t into cs[t+1], ĥ_t into its rows (MODEL.md §2.1)
+        gates_forward(G4[t, ...], c_prev, cs[t + 1, ...], h_hat, g_buf, tanh_buf)
         if attend:
+            h_hat = h_hat.T                                         # (B, H)
             M, K = mem.rows()                                       # (B, n, H), (B, n, ·)
             if constants is not None and cfg.detach_scores:        # scorer inputs held fixed
                 n = K.shape[1]
@@ -78,25 +94,57 @@ def forward(params, x, cfg: Config, record: bool = False, constants=None):
             else:
                 (alpha, sp_cache), act, M_kept = softmax_forward(a), None, M
             s = read_forward(alpha, M_kept)                         # §2.4, (B, H)
-            h = h_hat + s
+            ss[t, ...] = s.T
+            h = add_into(h_hat, s, out=U[t + 1, :H, :].T)           # h_t = ĥ_t + s_t
             attn_caches.append((score_cache, act, alpha, sp_cache))
-            h_hats[:, t, :], ss[:, t, :] = h_hat, s
             if record:
                 _record_attention(rec, t, a, alpha, act)
             if (t + 1) % cfg.k_att == 0:                            # §2.5
                 m = _memory_value(h, h_hat, cfg)                    # h_t (MODEL.md) or an option
                 mem.write(m, key_forward(m, params, cfg.scorer))
-        else:
-            h = h_hat
-        hs[:, t, :] = h
-        if record:
-            rec["c"][:, t, :] = c
-    s_all = ss if attend else None
-    y = output_forward(hs, s_all, params["W_y"], params["b_y"])     # §2.6, (B, T, C)
-    cache = {"cfg": cfg, "x": x, "hs": hs, "ss": s_all, "h_hats": h_hats if attend else hs,
-             "lstm": lstm_caches, "attn": attn_caches, "mem": mem if attend else None,
+    hT = U[1:, :H, :]                                               # h_t as columns, (T, H, B)
+    sT = ss if attend else None
+    yT = output_forward_cols(hT, sT, params["W_y"], params["b_y"])  # §2.6, (T, C, B)
+    if record:
+        rec["c"] = _bth(cs[1:, ...])
+    # The cache's (B, T, ·) arrays are views of the column arrays.
+    cache = {"cfg": cfg, "x": x, "hs": _bth(hT), "ss": _bth(ss) if attend else None,
+             "h_hats": _bth(h_hats if attend else hT), "U": U, "sT": sT,
+             "G": G, "G4": G4, "cs": cs, "held": held, "lstm": StepCaches(U, G, cs, held),
+             "attn": attn_caches, "mem": mem if attend else None,
              "record": rec}
-    return y, cache
+    return _bth(yT), cache
+
+
+def _bth(a):
+    """Columns of all steps (T, D, B) as the (B, T, D) view that readers of the cache expect."""
+    return permute(a, (2, 0, 1))
+
+
+class StepCaches:
+    """``cache["lstm"][t]``: step t's cache as ``lstm_step_forward`` returns it, ``(h_prev,
+    c_prev, i, f, g, o, tanh_c, S)`` (tutorials 1-2, the exercises), made on request from the
+    step-major arrays; g and tanh_c are recomputed (the forward keeps S and c only)."""
+
+    def __init__(self, U, G, cs, held):
+        self.U, self.G, self.cs, self.held = U, G, cs, held
+
+    def __len__(self):
+        return self.G.shape[0]
+
+    def __iter__(self):
+        return (self[t] for t in range(len(self)))
+
+    def __getitem__(self, t: int):
+        if not 0 <= t < len(self):
+            raise IndexError(f"step {t} out of range: the sequence has {len(self)} steps")
+        H = self.cs.shape[1]
+        h_prev, c_prev = self.held.get(t, (self.U[t, :H, :].T, self.cs[t, ...].T))   # (B, H)
+        S = self.G[t, ...].T                                        # (B, 4H)
+        i, f, g_block, o = split_gates(S)
+        g = 2.0 * g_block - 1.0                                     # as cell_candidate does
+        tanh_c = namespace(S).tanh(self.cs[t + 1, ...].T)
+        return h_prev, c_prev, i, f, g, o, tanh_c, S
 
 
 def _rows(buf, n):
@@ -144,44 +192,54 @@ def backward(dy, cache, params, t_start: int | None = None):
     """
     cfg: Config = cache["cfg"]
     xp = namespace(dy)
-    x, hs, ss, mem = cache["x"], cache["hs"], cache["ss"], cache["mem"]
+    hs, U, mem = cache["hs"], cache["U"], cache["mem"]
+    G, G4, cs, held = cache["G"], cache["G4"], cache["cs"], cache["held"]
     B, T, H = hs.shape
+    g_buf, tanh_buf = empty((H, B), like=G), empty((H, B), like=G)  # scratch
     W_h = params["W_h"]
-    dh_out, ds_out, grads = output_backward(dy, hs, ss, params["W_y"])    # (B, T, H) each
+    # The output layer on the columns: dH[t] (H, B) starts as ∂L/∂h_t from y_t alone.
+    dH, dsT, grads = output_backward_cols(permute(dy, (1, 2, 0)), U[1:, :H, :],
+                                          cache["sT"], params["W_y"])     # (T, H, B) each
     for name in params:
         if name not in grads:
             grads[name] = xp.zeros_like(params[name])
-    dZ = zeros((B, T, 4 * H), like=hs)                              # ∂L/∂z_t for every step
-    dH = zeros((B, T, H), like=hs)
-    dh_next, dc_next = zeros((B, H), like=hs), zeros((B, H), like=hs)
+    t_last = T - 1 if t_start is None else t_start
+    if t_last < T - 1:                                              # steps the walk skips
+        dH[t_last + 1:, ...] = 0.0
+    dz = empty((4 * H, B), like=G)                                  # ∂L/∂z_t, one step at a time
+    dz4 = xp.reshape(dz, (4, H, B))                                 # the same, by gate
+    dW = zeros((U.shape[1], 4 * H), like=G)                         # [dW_h; dW_x; db]
+    dW_t = empty((U.shape[1], 4 * H), like=G)
+    dh_next, dc_next = None, 0.0                                    # nothing after step T-1
     attend, detach = cfg.uses_attention, cfg.detach_scores
     if attend:
         dM, dK = xp.zeros_like(mem.M), xp.zeros_like(mem.K)          # gradients of memories, keys
-    t_last = T - 1 if t_start is None else t_start
     for t in range(t_last, -1, -1):
-        dh = dh_out[:, t, :] + dh_next
-        if attend and (t + 1) % cfg.k_att == 0:
-            # h_t is memory j: every step that read it has been walked already (they come later).
-            j = (t + 1) // cfg.k_att
-            m_t = mem.M[:, j, :]                                    # what was written
-            dm_key, g = key_backward(dK[:, j, :], m_t, mem.K[:, j, :], params, cfg.scorer)
-            _accumulate(grads, g)
-            dm = dM[:, j, :] + (0.0 if detach else dm_key)
-            # memory_write (docs/make_sab_learn.md): "h" m = h_t; "tanh_h" m = tanh(h_t);
-            # "h_hat" m = ĥ_t, whose gradient joins ĥ_t's adjoint below instead of h_t's.
-            if cfg.memory_write == "h":
-                dh, dm = dh + dm, 0.0
-            elif cfg.memory_write == "tanh_h":
-                dh, dm = dh + dm * (1.0 - m_t * m_t), 0.0
-        else:
-            dm = 0.0
-        dH[:, t, :] = dh
-        dh_hat = dh + dm                                            # h_t = ĥ_t + s_t
+        dh = dH[t, ...]                                             # becomes h_t's whole adjoint
+        if dh_next is not None:
+            dh += dh_next                                           # from step t+1
+        dh_hat = dh                                                 # h_t = ĥ_t + s_t
         if attend:
+            dh_b = dh.T                                             # (B, H) view: dh_b += dh
+            if (t + 1) % cfg.k_att == 0:
+                # h_t is memory j: every step that read it has been walked already.
+                j = (t + 1) // cfg.k_att
+                m_t = mem.M[:, j, :]                                # what was written
+                dm_key, g = key_backward(dK[:, j, :], m_t, mem.K[:, j, :], params, cfg.scorer)
+                _accumulate(grads, g)
+                dm = dM[:, j, :] + (0.0 if detach else dm_key)
+                # memory_write (docs/make_sab_learn.md): "h" m = h_t; "tanh_h" m = tanh(h_t);
+                # "h_hat" m = ĥ_t, whose gradient joins ĥ_t's adjoint below instead of h_t's.
+                if cfg.memory_write == "h":
+                    dh_b += dm
+                elif cfg.memory_write == "tanh_h":
+                    dh_b += dm * (1.0 - m_t * m_t)
+                else:
+                    dh_hat = dh + dm.T
             score_cache, act, alpha, sp_cache = cache["attn"][t]
             n = 1 + t // cfg.k_att
             M, K = mem.M[:, :n, :], mem.K[:, :n, :]
-            ds = dh + ds_out[:, t, :]                               # s_t feeds h_t and y_t
+            ds = dh_b + dsT[t, ...].T                               # s_t feeds h_t and y_t
             if act is not None:                                     # topk: kept rows only
                 M_kept = kept_rows(M, act, alpha.shape[1])
                 dalpha, dM_kept = read_backward(ds, alpha, M_kept)
@@ -198,18 +256,20 @@ def backward(dy, cache, params, t_start: int | None = None):
                 dK[:, :n, :] += dK_n
             _accumulate(grads, g)
             if not detach:
-                dh_hat = dh_hat + dh_q
-        dz, dh_prev, dc_prev = lstm_step_backward(dh_hat, dc_next, cache["lstm"][t], W_h)
-        dZ[:, t, :] = dz
-        if cfg.cuts(t):     # MODEL.md §4: (h_{t-1}, c_{t-1}) -> step t is a constant
-            dh_next, dc_next = xp.zeros_like(dh_prev), xp.zeros_like(dc_prev)
+                dh_hat = dh_hat + dh_q.T
+        S4 = G4[t, ...]
+        c_prev = held[t][1].T if t in held else cs[t, ...]
+        g_t = cell_candidate(S4, out=g_buf)                         # recomputed, not kept
+        tanh_c = tanh_into(cs[t + 1, ...], out=tanh_buf)
+        _, dc_prev = gates_backward(dh_hat, dc_next, S4, g_t, c_prev, tanh_c, dz4)  # into dz
+        # The weight gradients, step by step (derivations §4): [dW_h; dW_x; db] += u_t dz_tᵀ.
+        dW += matmul_into(U[t, ...], dz.T, out=dW_t)
+        if t == 0 or cfg.cuts(t):   # MODEL.md §4: (h_{t-1}, c_{t-1}) -> step t is a constant
+            dh_next, dc_next = None, 0.0
         else:
-            dh_next, dc_next = dh_prev, dc_prev
-    # Weight gradients of the LSTM as three products over all steps (hoisted out of the loop).
-    grads["W_x"], grads["b"] = input_projection_backward(dZ, x)
-    h_prev = concat([zeros((B, 1, H), like=hs), hs[:, :-1, :]], axis=1)   # h_{t-1}, (B, T, H)
-    grads["W_h"] = xp.reshape(h_prev, (B * T, H)).T @ xp.reshape(dZ, (B * T, 4 * H))
-    return grads, dH
+            dh_next, dc_next = W_h @ dz, dc_prev                    # ∂L/∂h_{t-1}, ∂L/∂c_{t-1}
+    grads["W_h"], grads["W_x"], grads["b"] = stacked_grads(dW, H, U.shape[1] - H - 1)
+    return grads, _bth(dH)
 
 
 def _accumulate(grads, g):

@@ -17,15 +17,17 @@ the file is made by ``python benchmarks/bench_tutorials.py``), then it runs
 
 Blocks and their files:
 
-- README.md ``main-job``: ``experiments/results/main_job/results.json``, made by
-  ``python -m minisab compare --seeds 0 1 2 --runs-dir experiments/results --name main_job
-  --overwrite``;
+- README.md ``main-job``: ``experiments/results/main_job/results.json`` and ``measured.json``,
+  made by ``bash experiments/main_job.sh`` (``python -m minisab compare --seeds 0 1 2 --runs-dir
+  experiments/results --name main_job --overwrite``, timed);
 - README.md ``main-job-time`` and benchmarks/README.md ``bench-load``:
   ``benchmarks/results/bench_load.json`` (``python benchmarks/bench_load.py``);
 - benchmarks/README.md ``bench-threads``: ``benchmarks/results/bench_threads.json``
   (``python benchmarks/bench_threads.py``);
 - benchmarks/README.md ``speed-results``: the one-thread speed runs in ``benchmarks/results/``
-  (``bash benchmarks/run_speed.sh``).
+  (``bash benchmarks/run_speed.sh``); ``openblas-auto`` (table 4) the same runs with OpenBLAS's
+  own kernels; ``ops`` (table 5) ``results/ops.txt``; ``lstm-parts`` the LSTM step by parts,
+  ``results/lstm_parts.txt`` and ``results/lstm_parts_before.txt``.
 """
 from __future__ import annotations
 
@@ -140,6 +142,8 @@ SPEED_FILES = [   # (file, what, targets): the one-thread speed runs of benchmar
      {("120", "float32"): 0.9, ("120", "float64"): 0.9}),
     ("lstm_default_threads.txt", "plain LSTM step against `nn.LSTM`, default threads",
      {("120", "float32"): 0.9, ("120", "float64"): 0.9}),
+    ("lstm_1thread_malloc_keep.txt", "plain LSTM step against `nn.LSTM`, one thread, the C "
+     "library keeping freed memory", {}),
     ("lstm_students.txt", "plain LSTM step, students' size", {}),
     ("lstm_students_T106.txt", "plain LSTM step, students' size", {}),
     ("sab_students.txt", "SAB step, students' size", {}),
@@ -174,8 +178,81 @@ def speed_results() -> str:
             + "\n".join(verdicts) + "\n")
 
 
+def _bench_rows(name):
+    """The timing rows of a bench_lstm/bench_sab results file: (T, dtype, numbers...), with T
+    from the header when the table has no T column; and the file's first load line."""
+    with open(os.path.join(ROOT, "benchmarks", "results", name), encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    T_default = re.search(r"\bT=(\d+)", lines[1])
+    rows = []
+    for line in lines:
+        cells = [c for c in line.split() if c != "/"]
+        if cells and cells[0].isdigit() and len(cells) > 1 and cells[1].startswith("float"):
+            rows.append((cells[0], cells[1], [float(c) for c in cells[2:]]))
+        elif cells and cells[0].startswith("float") and T_default:
+            rows.append((T_default.group(1), cells[0], [float(c) for c in cells[1:]]))
+    load = next(l for l in lines if l.startswith("# load average"))
+    return rows, load[2:]
+
+
+def _ms(v: float) -> str:
+    return f"{v:,.0f}" if v >= 1000 else f"{v:.1f}"
+
+
+OPENBLAS_AUTO = [("LSTM", "lstm_1thread_openblas_auto.txt"), ("SAB", "sab_1thread_openblas_auto.txt")]
+
+
+def openblas_auto() -> str:
+    """Table 4: the one-thread runs with OpenBLAS's own kernel choice (env -u OPENBLAS_CORETYPE)."""
+    out = ["| step | T | dtype | minisab min / median (ms) | PyTorch min / median (ms) | ratio "
+           "min / median | CPU-time ratio min / median |", "|---|---|---|---|---|---|---|"]
+    loads = []
+    for step, name in OPENBLAS_AUTO:
+        rows, load = _bench_rows(name)
+        loads.append(f"`results/{name}`: {load.split(' on ')[0]}")
+        for T, dtype, v in rows:
+            out.append(f"| {step} | {T} | {dtype} | {_ms(v[0])} / {_ms(v[1])} | {_ms(v[2])} / "
+                       f"{_ms(v[3])} | **{v[4]:.2f}** / {v[5]:.2f} | {v[6]:.2f} / {v[7]:.2f} |")
+    return "\n".join(out) + "\n\n(" + "; ".join(loads) + " at the start.)\n"
+
+
+OPS_FORMS = {"add+tanh": "`tanh(q + K)` (minisab)",
+             "exp-ident": "`1 − 2/(1 + e^{2q} e^{2K})`, `e^{2K}` stored",
+             "add-ident": "`(tanh q + tanh K)/(1 + tanh q tanh K)`",
+             "1/(1+e^-z)": "gates `1/(1 + e^{−z})`",
+             "(1+tanh(z/2))/2": "gates `(1 + tanh(z/2))/2` (minisab)"}
+
+
+def ops() -> str:
+    """Table 5: results/ops.txt (python benchmarks/bench_ops.py), ns per element."""
+    with open(os.path.join(ROOT, "benchmarks", "results", "ops.txt"), encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    out = ["| dtype | form | min / median (ns per element) | max error |", "|---|---|---|---|"]
+    for line in lines:
+        cells = line.split()
+        if cells and cells[0].startswith("float") and cells[1] in OPS_FORMS:
+            out.append(f"| {cells[0]} | {OPS_FORMS[cells[1]]} | {float(cells[2]):.2f} / "
+                       f"{float(cells[3]):.2f} | {cells[4]} |")
+    load = next(l for l in lines if l.startswith("# load average"))
+    return "\n".join(out) + f"\n\n(`results/ops.txt`, `{lines[0].lstrip('$ ')}`; {load[2:].split(' on ')[0]}.)\n"
+
+
+LSTM_PARTS = [("now", "lstm_parts.txt"), ("before this work (commit 009a157)", "lstm_parts_before.txt")]
+
+
+def lstm_parts() -> str:
+    """The LSTM step by parts (python benchmarks/bench_lstm_parts.py), now and before."""
+    out = []
+    for when, name in LSTM_PARTS:
+        with open(os.path.join(ROOT, "benchmarks", "results", name), encoding="utf-8") as f:
+            lines = f.read().splitlines()
+        out += [f"**{when}** (`results/{name}`):", "", "```text"] + lines + ["```", ""]
+    return "\n".join(out)
+
+
 RENDERERS = {"main-job": main_job, "main-job-time": main_job_time, "bench-load": bench_load,
-             "bench-threads": bench_threads, "speed-results": speed_results}
+             "bench-threads": bench_threads, "speed-results": speed_results,
+             "openblas-auto": openblas_auto, "ops": ops, "lstm-parts": lstm_parts}
 FILES = ["README.md", "benchmarks/README.md"]
 
 

@@ -83,3 +83,26 @@ def test_swap01_and_step_major_memory_keys(backend):
     np.testing.assert_array_equal(to_host(K)[:, 1:, :], np.stack(keys, axis=1))
     if backend.name == "numpy":   # the (B, n, D) view of a contiguous (n, B, D) block
         assert np.ascontiguousarray(K.swapaxes(0, 1)).ctypes.data == K.swapaxes(0, 1).ctypes.data
+
+
+def test_into_helpers_write_into_a_view_on_every_backend(backend):
+    """``*_into`` write their result into ``out`` on every backend (``out=`` on NumPy/CuPy,
+    ``out[...] = value`` on strict): the LSTM driver relies on it to fill row t of its
+    per-sequence arrays. ``out`` here is a column block of a larger array, as in the driver."""
+    from minisab.backend import add_into, empty, matmul_into, mul_into, sub_into, tanh_into
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((2, 3)), rng.standard_normal((2, 3))
+    m = rng.standard_normal((3, 3))
+    cases = [(add_into, (a, b), a + b), (sub_into, (1.0, b), 1.0 - b), (mul_into, (a, b), a * b),
+             (matmul_into, (a, m), a @ m), (tanh_into, (a,), np.tanh(a))]
+    for fn, args, want in cases:
+        big = backend.asarray(np.zeros((2, 9)))
+        out = big[:, 3:6]
+        args = [backend.asarray(x) if isinstance(x, np.ndarray) else x for x in args]
+        got = fn(*args, out=out)
+        host = to_host(big)
+        np.testing.assert_allclose(host[:, 3:6], want, rtol=1e-15, atol=1e-15)
+        assert not host[:, :3].any() and not host[:, 6:].any(), fn.__name__   # only the block
+        np.testing.assert_allclose(to_host(got), want, rtol=1e-15, atol=1e-15)
+    e = empty((2, 5), like=backend.asarray(a))
+    assert tuple(e.shape) == (2, 5) and e.dtype == backend.asarray(a).dtype

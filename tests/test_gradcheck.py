@@ -23,13 +23,13 @@ def test_gradcheck_report_passes(capsys, args):
 
 
 def test_gradcheck_report_catches_a_broken_backward(capsys, monkeypatch):
-    real = minisab.sab.lstm_step_backward
+    real = minisab.sab.gates_backward
 
-    def broken(dh_hat, dc, cache, W_h):
-        dz, dh_prev, dc_prev = real(dh_hat, dc, cache, W_h)
-        return dz, dh_prev, 0.9 * dc_prev          # forgets a tenth of the cell's gradient
+    def broken(dh_hat, dc, S, g, c_prev, tanh_c, dz):
+        dz, dc_prev = real(dh_hat, dc, S, g, c_prev, tanh_c, dz)
+        return dz, 0.9 * dc_prev                   # forgets a tenth of the cell's gradient
 
-    monkeypatch.setattr(minisab.sab, "lstm_step_backward", broken)
+    monkeypatch.setattr(minisab.sab, "gates_backward", broken)
     assert main(["gradcheck", "--steps", "7", "--method", "bptt"]) == 1
     assert "FAIL" in capsys.readouterr().out
 
