@@ -432,13 +432,17 @@ BLOCKS = {
     "main-job-sab": main_job_sab,
 }
 
-# The result sentences of reproduction.md, make_sab_learn.md and costs.md (issue 17, point 5):
-# one function per passage, in their own module so that this one stays readable.
+# The result sentences of reproduction.md, make_sab_learn.md and costs.md (issue 17, point 5),
+# and those on real data and at the paper's sizes (issue 16): one function per passage, in their
+# own modules so that this one stays readable.
 sys.path.insert(0, str(DOCS))
+from _generate_real import REAL_BLOCKS  # noqa: E402
 from _generate_results import RESULT_BLOCKS  # noqa: E402
 
 assert not set(RESULT_BLOCKS) & set(BLOCKS), "a block name is defined twice"
+assert not set(REAL_BLOCKS) & (set(BLOCKS) | set(RESULT_BLOCKS)), "a block name is defined twice"
 BLOCKS.update(RESULT_BLOCKS)
+BLOCKS.update(REAL_BLOCKS)
 
 
 def render(text: str) -> str:

@@ -451,110 +451,6 @@ def measured_scale() -> str:
             f"({' / '.join(r[1] for r in torch)}) |\n")
 
 
-# ------------------------------------------------------------- real data: pixel-by-pixel digits
-DIGITS = "digits/results.json"          # python experiments/digits.py --tasks digits pdigits
-
-
-def digits_verdict() -> str:
-    """Pixel-by-pixel digits and permuted digits: SAB, truncated and full BPTT (digits/)."""
-    doc = _json(DIGITS)
-    st = doc["settings"]
-    names = {"sab": "SAB (no mental updates)", "tbptt": "LSTM, truncated BPTT",
-             "bptt": "LSTM, full BPTT"}
-    out = [f"{len(st['seeds'])} seeds, {_n(st['steps'])} steps, `H = {st['hidden_size']}`, "
-           f"`k_top = {st['k_top']}`, `k_att = {st['k_att']}`, `k_trunc = {st['k_trunc']}`, "
-           f"learning rate {st['lr']:g}, test accuracy on the {st['eval_batch']} held-out "
-           "images (chance 0.1); mean (range) over seeds, then the step at which each seed "
-           "first reached 90%.", "",
-           "| task | method | final test accuracy | reached 90% (step, per seed) |",
-           "|---|---|---|---|"]
-    mean = {}
-    for task in st["tasks"]:
-        for m in st["methods"]:
-            rs = sorted((r for r in doc["runs"] if r["task"] == task and r["method"] == m),
-                        key=lambda r: r["seed"])
-            acc = [r["final"] for r in rs]
-            mean[task, m] = statistics.mean(acc)
-            reach = ", ".join("—" if r["step_0.9"] is None else _n(r["step_0.9"]) for r in rs)
-            out.append(f"| {task} | {names[m]} | {statistics.mean(acc):.3f} "
-                       f"({_rng(acc, lambda v: f'{v:.3f}')}) | {reach} |")
-    for task in st["tasks"]:
-        _claim(mean[task, "sab"] > mean[task, "tbptt"],
-               f"SAB ends above truncated BPTT on {task}")
-        _claim(mean[task, "bptt"] >= mean[task, "sab"],
-               f"full BPTT ends at or above SAB on {task}")
-    out += ["", "On both tasks SAB ends above truncated BPTT with the same cut (the loss at the "
-            "last pixel needs credit that reaches the first rows), and full BPTT, which replays "
-            "every one of the 64 steps, ends at or above SAB: at this length an LSTM with full "
-            "BPTT carries the credit itself, so SAB's advantage here is over truncation, not "
-            "over BPTT."]
-    return "\n" + "\n".join(out) + "\n"
-
-
-# ------------------------------------------------------------- the paper's copy task (10 digits)
-PAPER_COPY = "paper_copy/results.json"  # python experiments/paper_copy.py --T 100 ...
-TRANSFER_LONG = "transfer_long/results.json"   # python experiments/transfer_long.py
-
-
-def paper_copy_verdict() -> str:
-    """The 10-digit copy task: the runs finished so far (paper_copy/), one row per run."""
-    doc = _json(PAPER_COPY)
-    st = doc["settings"]
-    rows = sorted((r for r in doc["runs"] if "skipped" not in r),
-                  key=lambda r: (r["T"], ["sab", "tbptt", "bptt", "softmax", "sab-mental"]
-                                 .index(r["method"]), r["seed"]))
-    names = {"sab": "SAB (no mental updates)", "tbptt": "LSTM, truncated BPTT",
-             "bptt": "LSTM, full BPTT", "softmax": "dense attention, full BPTT",
-             "sab-mental": "SAB with mental updates"}
-
-    def hit(r, lv):
-        return "—" if r[f"step_{lv}"] is None else _n(r[f"step_{lv}"])
-    out = [f"{st['n_digits']} digits of {st['n_symbols']} symbols, `H = {st['hidden_size']}`, "
-           f"`k_top = {st['k_top']}`, `k_att = {st['k_att']}`, `k_trunc = {st['k_trunc']}`, "
-           f"learning rate {st['lr']:g}, batch {st['batch']}, {_n(st['steps'])} steps, held-out "
-           f"recall accuracy (chance {1 / st['n_symbols']:.3f}); the runs finished so far:", "",
-           "| T | method | seed | final recall | best recall | 50% / 90% / 99% at step | "
-           "training time |", "|---|---|---|---|---|---|---|"]
-    for r in rows:
-        out.append(f"| {r['T']} | {names[r['method']]} | {r['seed']} | {r['final']:.3f} | "
-                   f"{r['best']:.3f} | {hit(r, 0.5)} / {hit(r, 0.9)} / {hit(r, 0.99)} | "
-                   f"{r['wall_s'] / 60:.0f} min |")
-    final = {(r["T"], r["method"]): r["final"] for r in rows}
-    words = []
-    for T in sorted({r["T"] for r in rows}):
-        if (T, "sab") in final and (T, "tbptt") in final:
-            rel = "above" if final[T, "sab"] > final[T, "tbptt"] else "at or below"
-            words.append(f"at `T = {T}` SAB ends {rel} truncated BPTT with the same cut")
-        if (T, "sab") in final and (T, "bptt") in final:
-            rel = "above" if final[T, "sab"] > final[T, "bptt"] else "at or below"
-            words.append(f"{rel} full BPTT")
-    if words:
-        out += ["", "On one seed, " + ", and ".join(words) + "."]
-    return "\n" + "\n".join(out) + "\n"
-
-
-def transfer_long_verdict() -> str:
-    """Models trained at T = 100 evaluated at longer T, forward only (transfer_long/)."""
-    doc = _json(TRANSFER_LONG)
-    rows = doc["runs"]
-    Ts = sorted({r["T"] for r in rows})
-    models = sorted({(r["method"], r["seed"]) for r in rows})
-    names = {"sab": "SAB", "tbptt": "LSTM, truncated BPTT", "bptt": "LSTM, full BPTT",
-             "softmax": "dense attention", "sab-mental": "SAB with mental updates"}
-    out = ["Recall accuracy, then the wall time of the evaluation and the peak memory of one "
-           f"chunk's forward pass, on {doc['settings']['eval_batch']} held-out sequences:", "",
-           "| model | " + " | ".join(f"T = {T:,}" for T in Ts) + " |",
-           "|---|" + "---|" * len(Ts)]
-    for m, seed in models:
-        cells = []
-        for T in Ts:
-            r = next((r for r in rows if (r["method"], r["seed"], r["T"]) == (m, seed, T)), None)
-            cells.append("—" if r is None else
-                         f"{r['accuracy']:.3f} ({r['seconds']:.1f} s, {r['peak_mib_per_chunk']:,.0f} MiB)")
-        out.append(f"| {names.get(m, m)}, seed {seed} | " + " | ".join(cells) + " |")
-    return "\n" + "\n".join(out) + "\n"
-
-
 RESULT_BLOCKS = {
     "copy-verdict": copy_verdict,
     "copy-model-sab": copy_model_sab,
@@ -574,7 +470,4 @@ RESULT_BLOCKS = {
     "transfer-sab-seed1": transfer_sab_seed1,
     "measured-costs": measured_costs,
     "measured-scale": measured_scale,
-    "digits-verdict": digits_verdict,
-    "paper-copy-verdict": paper_copy_verdict,
-    "transfer-long-verdict": transfer_long_verdict,
 }

@@ -1,0 +1,349 @@
+"""The passages of reproduction.md on real data and at the paper's sizes (issue 16).
+
+Each function returns the text of one ``<!-- generated: NAME -->`` passage, read from a committed
+results file under ``experiments/results/`` (named beside each constant, with the script that
+made it). The comparisons in the words ("above", "matches") are computed from the same files:
+"matches" means the two means differ by at most ``TIE_ACC`` in accuracy or ``TIE_BPC`` in bits
+per character, a tolerance stated in the passage itself. Fixed sentences are guarded by
+``_claim``, which stops the generation when a rerun contradicts them.
+"""
+from __future__ import annotations
+
+import statistics
+
+from _generate_results import RESULTS, _claim, _json, _n, _rng
+
+DIGITS = "digits/results.json"            # python experiments/digits.py --tasks digits pdigits
+FASHION = "fashion/results.json"          # python experiments/digits.py --tasks fashion ...
+TEXT = "text/results.json"                # python experiments/text.py
+PAPER_COPY = "paper_copy/results.json"    # python experiments/paper_copy.py --T 100 200 ...
+TRANSFER_LONG = "transfer_long/results.json"   # python experiments/transfer_long.py
+TIE_ACC = 0.01
+TIE_BPC = 0.01
+NAMES = {"sab": "SAB (no mental updates)", "tbptt": "LSTM, truncated BPTT",
+         "bptt": "LSTM, full BPTT", "softmax": "dense attention, full BPTT",
+         "sab-mental": "SAB with mental updates"}
+SHORT = {"tbptt": "truncated BPTT", "bptt": "full BPTT", "softmax": "dense attention"}
+ORDER = ["sab", "tbptt", "bptt", "softmax", "sab-mental"]
+
+
+def _and(words) -> str:
+    """['a', 'b', 'c'] -> 'a, b and c'."""
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _grouped(pairs) -> str:
+    """[('ends above', 'x (1)'), ('ends above', 'y (2)'), ('matches', 'z (3)')]
+    -> 'ends above x (1) and y (2), and matches z (3)'."""
+    groups: dict[str, list[str]] = {}
+    for rel, what in pairs:
+        groups.setdefault(rel, []).append(what)
+    return ", and ".join(f"{rel} {_and(whats)}" for rel, whats in groups.items())
+
+
+def _tie_note(words, what: str) -> str:
+    """' ("matches": within ...)' where a comparison is a match, else nothing."""
+    return f' ("matches": {what})' if any(rel == "matches" for rel, _ in words) else ""
+
+
+def _acc(v: float) -> str:
+    return f"{v:.3f}"
+
+
+def _rows(doc, **where) -> list[dict]:
+    rows = [r for r in doc["runs"] if "skipped" not in r
+            and all(r.get(k) == v for k, v in where.items())]
+    return sorted(rows, key=lambda r: (ORDER.index(r["method"]), r["seed"]))
+
+
+def _compare(sab: float, other: float, higher: bool, tie: float) -> str:
+    """'above' / 'below' / 'matches' for SAB's mean against another method's mean."""
+    if abs(sab - other) <= tie:
+        return "matches"
+    return "above" if (sab > other) == higher else "below"
+
+
+def _word(rel: str, higher: bool) -> str:
+    """The comparison in words a reader of that metric expects (bits per character: lower)."""
+    if rel == "matches":
+        return "matches"
+    if higher:
+        return "ends above" if rel == "above" else "ends below"
+    return "ends better than" if rel == "above" else "ends worse than"
+
+
+# ------------------------------------------------------------- real data: pixel-by-pixel images
+def digits_verdict() -> str:
+    """Pixel-by-pixel digits and permuted digits: SAB, truncated and full BPTT (digits/)."""
+    doc = _json(DIGITS)
+    st = doc["settings"]
+    out = [f"{len(st['seeds'])} seeds, {_n(st['steps'])} steps, `H = {st['hidden_size']}`, "
+           f"`k_top = {st['k_top']}`, `k_att = {st['k_att']}`, `k_trunc = {st['k_trunc']}`, "
+           f"learning rate {st['lr']:g}, test accuracy on the {st['eval_batch']} held-out "
+           "images (chance 0.1); mean (range) over seeds, then the step at which each seed "
+           "first reached 90%.", "",
+           "| task | method | final test accuracy | reached 90% (step, per seed) |",
+           "|---|---|---|---|"]
+    mean = {}
+    for task in st["tasks"]:
+        for m in st["methods"]:
+            rs = _rows(doc, task=task, method=m)
+            acc = [r["final"] for r in rs]
+            mean[task, m] = statistics.mean(acc)
+            reach = ", ".join("—" if r["step_0.9"] is None else _n(r["step_0.9"]) for r in rs)
+            out.append(f"| {task} | {NAMES[m]} | {statistics.mean(acc):.3f} "
+                       f"({_rng(acc, _acc)}) | {reach} |")
+    for task in st["tasks"]:
+        _claim(mean[task, "sab"] > mean[task, "tbptt"],
+               f"SAB ends above truncated BPTT on {task}")
+        _claim(mean[task, "bptt"] >= mean[task, "sab"],
+               f"full BPTT ends at or above SAB on {task}")
+    out += ["", "On both tasks SAB ends above truncated BPTT with the same cut (the loss at the "
+            "last pixel needs credit that reaches the first rows), and full BPTT, which replays "
+            "every one of the 64 steps, ends at or above SAB: at this length an LSTM with full "
+            "BPTT carries the credit itself, so SAB's advantage here is over truncation, not "
+            "over BPTT."]
+    return "\n" + "\n".join(out) + "\n"
+
+
+def fashion_verdict() -> str:
+    """Fashion-MNIST pixel by pixel: SAB, truncated and full BPTT (fashion/)."""
+    doc = _json(FASHION)
+    st = doc["settings"]
+    side = st["image_size"]
+    out = [f"Fashion-MNIST at {side}×{side} pixels (`T = {side * side}`), {len(st['seeds'])} "
+           f"seeds, {_n(st['steps'])} steps of {st['batch']} images, `H = {st['hidden_size']}`, "
+           f"`k_top = {st['k_top']}`, `k_att = {st['k_att']}`, `k_trunc = {st['k_trunc']}`, "
+           f"learning rate {st['lr']:g}; test accuracy on {_n(st['eval_batch'])} test images "
+           "(chance 0.1); mean (range) over seeds, the step at which each seed first reached "
+           "50%, and the mean training time (two runs side by side on 2 cores).", "",
+           "| method | final test accuracy | best test accuracy | reached 50% (step, per seed) "
+           "| training time |", "|---|---|---|---|---|"]
+    mean = {}
+    for m in [m for m in ORDER if m in st["methods"]]:
+        rs = _rows(doc, task="fashion", method=m)
+        if not rs:
+            continue
+        acc = [r["final"] for r in rs]
+        mean[m] = statistics.mean(acc)
+        reach = ", ".join("—" if r["step_0.5"] is None else _n(r["step_0.5"]) for r in rs)
+        minutes = statistics.mean(r["wall_s"] for r in rs) / 60
+        out.append(f"| {NAMES[m]} | {mean[m]:.3f} ({_rng(acc, _acc)}) | "
+                   f"{statistics.mean(r['best'] for r in rs):.3f} | {reach} | {minutes:.0f} min |")
+    words = [(_word(_compare(mean['sab'], mean[m], True, TIE_ACC), True),
+              f"{SHORT[m]} ({mean[m]:.3f})") for m in ("tbptt", "bptt", "softmax") if m in mean]
+    if "sab" in mean and words:
+        out += ["", f"On the mean over seeds SAB ({mean['sab']:.3f}) " + _grouped(words)
+                + _tie_note(words, f"within {TIE_ACC} of each other") + "."]
+    return "\n" + "\n".join(out) + "\n"
+
+
+# ------------------------------------------------------------- real text: bits per character
+def text_verdict() -> str:
+    """Character-level language modelling on pydoc_data.topics (text/)."""
+    doc = _json(TEXT)
+    st = doc["settings"]
+    rows = _rows(doc)
+    corpus = ("the standard library's `pydoc_data.topics`" if st["text_file"] is None
+              else f"`{st['text_file']}`")
+    chance = rows[0]["chance"]
+    out = [f"Next-character prediction on {corpus} (vocabulary of {round(2 ** chance)} "
+           f"characters: a uniform guess costs {chance:.2f} bits), windows of `T = {st['T']}`, "
+           f"{len(st['seeds'])} seeds, {_n(st['steps'])} steps of {st['batch']} windows, "
+           f"`H = {st['hidden_size']}`, `k_top = {st['k_top']}`, `k_att = {st['k_att']}`, "
+           f"`k_trunc = {st['k_trunc']}`, learning rate {st['lr']:g}; bits per character on "
+           f"{st['eval_batch']} held-out windows (lower is better); mean (range) over seeds "
+           "and the mean training time.", "",
+           "| method | final held-out bpc | best held-out bpc | training time |",
+           "|---|---|---|---|"]
+    mean = {}
+    for m in [m for m in ORDER if m in st["methods"]]:
+        rs = [r for r in rows if r["method"] == m]
+        if not rs:
+            continue
+        bpc = [r["final"] for r in rs]
+        mean[m] = statistics.mean(bpc)
+        minutes = statistics.mean(r["wall_s"] for r in rs) / 60
+        out.append(f"| {NAMES[m]} | {mean[m]:.3f} ({_rng(bpc, _acc)}) | "
+                   f"{statistics.mean(r['best'] for r in rs):.3f} | {minutes:.0f} min |")
+    words = [(_word(_compare(mean['sab'], mean[m], False, TIE_BPC), False),
+              f"{SHORT[m]} ({mean[m]:.3f})") for m in ("tbptt", "bptt") if m in mean]
+    if "sab" in mean and words:
+        out += ["", f"On the mean over seeds SAB ({mean['sab']:.3f} bits per character) "
+                + _grouped(words) + _tie_note(words, f"within {TIE_BPC} bits of each other")
+                + "."]
+    return "\n" + "\n".join(out) + "\n"
+
+
+# ------------------------------------------------------------- the paper's copy task (10 digits)
+def paper_copy_verdict() -> str:
+    """The 10-digit copy task at T = 100 and 200 (paper_copy/), one row per run."""
+    doc = _json(PAPER_COPY)
+    st = doc["settings"]
+    rows = _rows(doc)
+    rows.sort(key=lambda r: (r["T"], ORDER.index(r["method"]), r["seed"]))
+
+    def hit(r, lv):
+        return "—" if r[f"step_{lv}"] is None else _n(r[f"step_{lv}"])
+    out = [f"{st['n_digits']} digits of {st['n_symbols']} symbols, `H = {st['hidden_size']}`, "
+           f"`k_top = {st['k_top']}`, `k_att = {st['k_att']}`, `k_trunc = {st['k_trunc']}`, "
+           f"learning rate {st['lr']:g}, batch {st['batch']}, held-out recall accuracy (chance "
+           f"{1 / st['n_symbols']:.3f}); training times with two runs side by side on 2 cores:",
+           "", "| T | method | seed | steps | final recall | best recall | 50% / 90% / 99% at "
+           "step | training time |", "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        out.append(f"| {r['T']} | {NAMES[r['method']]} | {r['seed']} | {_n(r['steps'])} | "
+                   f"{r['final']:.3f} | "
+                   f"{r['best']:.3f} | {hit(r, 0.5)} / {hit(r, 0.9)} / {hit(r, 0.99)} | "
+                   f"{r['wall_s'] / 60:.0f} min |")
+    seeds = sorted({r["seed"] for r in rows})
+    for T in sorted({r["T"] for r in rows}):
+        final = {m: statistics.mean(r["final"] for r in rows if (r["T"], r["method"]) == (T, m))
+                 for m in ORDER if any((r["T"], r["method"]) == (T, m) for r in rows)}
+        if "sab" not in final:
+            continue
+        sab = [r for r in rows if (r["T"], r["method"]) == (T, "sab")]
+        head = f"At `T = {T}` SAB ends at {final['sab']:.3f}"
+        for lv in (0.99, 0.9, 0.5):                 # the highest level every seed reached
+            reached = [r[f"step_{lv}"] for r in sab if r[f"step_{lv}"] is not None]
+            if len(reached) == len(sab):
+                head = (f"At `T = {T}` SAB reached {lv:.0%} recall after {_rng(reached)} steps "
+                        f"(final {final['sab']:.3f})")
+                break
+        words = [(_word(_compare(final['sab'], final[m], True, TIE_ACC), True),
+                  f"{SHORT[m]} ({final[m]:.3f})") for m in ("tbptt", "bptt", "softmax")
+                 if m in final]
+        out += ["", head + ("; it " + _grouped(words) if words else "") + "."]
+    n = "one seed" if len(seeds) == 1 else f"{len(seeds)} seeds"
+    out += ["", f"These rows are {n} per method and length: they show what SAB can do at the "
+            "paper's size on this machine, not how often."]
+    return "\n" + "\n".join(out) + "\n"
+
+
+def transfer_long_verdict() -> str:
+    """Models trained at T = 100 evaluated at longer T, forward only (transfer_long/)."""
+    doc = _json(TRANSFER_LONG)
+    rows = doc["runs"]
+    Ts = sorted({r["T"] for r in rows})
+    models = sorted({(r["method"], r["seed"]) for r in rows},
+                    key=lambda ms: (ORDER.index(ms[0]), ms[1]))
+    names = {**NAMES, "sab": "SAB"}
+    out = ["Recall accuracy, then the wall time of the evaluation and the peak memory of one "
+           f"chunk's forward pass, on {doc['settings']['eval_batch']} held-out sequences:", "",
+           "| model | " + " | ".join(f"T = {T:,}" for T in Ts) + " |",
+           "|---|" + "---|" * len(Ts)]
+    for m, seed in models:
+        cells = []
+        for T in Ts:
+            r = next((r for r in rows if (r["method"], r["seed"], r["T"]) == (m, seed, T)), None)
+            cells.append("—" if r is None else f"{r['accuracy']:.3f} ({r['seconds']:.1f} s, "
+                         f"{r['peak_mib_per_chunk']:,.0f} MiB)")
+        out.append(f"| {names.get(m, m)}, seed {seed} | " + " | ".join(cells) + " |")
+    return "\n" + "\n".join(out) + "\n"
+
+
+# ------------------------------------------------------------- every verdict in one table
+COPY = "make_sab_learn/results.json"      # python experiments/make_sab_learn.py
+ADDING = "adding/results.json"            # python experiments/adding.py
+TRANSFER = "transfer/results.json"        # python experiments/make_sab_learn.py (transfer grid)
+TIE_MSE = 0.002
+
+
+SAME = {"sab": "sab", "tbptt": "tbptt", "bptt": "bptt", "softmax": "softmax"}
+
+
+def _glance_rows():
+    """(experiment, claim, seeds, {method: mean}, higher_is_better, tie, format) per row."""
+    acc, bpc = "{:.3f}".format, "{:.3f}".format
+    out = []
+
+    def add(what, claim, rows, value, names, higher=True, tie=TIE_ACC, fmt=acc):
+        means = {}
+        for ours, theirs in names.items():
+            vals = [value(r) for r in rows if r["method"] == theirs]
+            if vals:
+                means[ours] = statistics.mean(vals)
+        seeds = len({r["seed"] for r in rows if r["method"] == names["sab"]})
+        out.append((what, claim, seeds, means, higher, tie, fmt))
+    copy_names = {"sab": "sab-detach", "tbptt": "tbptt", "bptt": "bptt", "softmax": "softmax"}
+    runs = _json(COPY)["runs"]
+    for T in sorted({r["T"] for r in runs}):
+        add(f"copy, 3 digits, `T = {T}`", 3, [r for r in runs if r["T"] == T],
+            lambda r: r["final_acc"], copy_names)
+    add("adding, `T = 100` (MSE)", 3, _json(ADDING)["runs"], lambda r: r["final_mse"],
+        copy_names, higher=False, tie=TIE_MSE, fmt="{:.4f}".format)
+    for T in sorted({r["T"] for r in _json(PAPER_COPY)["runs"]}):
+        add(f"copy, 10 digits, `T = {T}`", 3,
+            [r for r in _json(PAPER_COPY)["runs"] if r["T"] == T and "skipped" not in r],
+            lambda r: r["final"], SAME)
+    for path, tasks in ((DIGITS, ("digits", "pdigits")), (FASHION, ("fashion",))):
+        if not (RESULTS / path).exists():
+            continue
+        doc = _json(path)
+        for task in tasks:
+            rows = [r for r in doc["runs"] if r.get("task") == task and "skipped" not in r]
+            if rows:
+                label = {"digits": "digits, pixel by pixel", "pdigits": "permuted digits",
+                         "fashion": "Fashion-MNIST, pixel by pixel"}[task]
+                add(f"{label}, `T = {_T(task, doc)}`", 3, rows,
+                    lambda r: r["final"], SAME)
+    if (RESULTS / TEXT).exists():
+        doc = _json(TEXT)
+        add(f"text, `T = {doc['settings']['T']}` (bits per character)", 3, doc["runs"],
+            lambda r: r["final"], SAME, higher=False,
+            tie=TIE_BPC, fmt=bpc)
+    tr = _json(TRANSFER)
+    longest = max(int(T) for r in tr["runs"] for T in r["transfer"])
+    add(f"transfer, trained at `T = 20`, tested at `T = {longest}`", 4, tr["runs"],
+        lambda r: r["transfer"][str(longest)], copy_names)
+    tl = _json(TRANSFER_LONG)
+    longest = max(r["T"] for r in tl["runs"])
+    add(f"transfer, trained at `T = 100`, tested at `T = {longest:,}`", 4,
+        [r for r in tl["runs"] if r["T"] == longest], lambda r: r["accuracy"],
+        SAME)
+    return out
+
+
+def _T(task, doc) -> int:
+    return 64 if task in ("digits", "pdigits") else doc["settings"]["image_size"] ** 2
+
+
+def _verdict(claim, means, higher, tie) -> str:
+    rel = {m: _compare(means["sab"], means[m], higher, tie) for m in means if m != "sab"}
+    if claim == 3:                          # against BPTT and truncated BPTT
+        if rel.get("tbptt") == "below":
+            return "does not hold"
+        if rel.get("bptt") == "below":
+            return "holds against truncated BPTT only"
+        return "holds"
+    others = [m for m in ("bptt", "softmax") if m in rel]     # claim 4: LSTM and dense
+    if all(rel[m] == "above" for m in others):
+        return "holds"
+    return "does not hold" if all(rel[m] == "below" for m in others) else "mixed"
+
+
+def claims_glance() -> str:
+    """One row per experiment: each method's mean over seeds and the verdict on the claim."""
+    out = ["| experiment | claim | seeds | SAB | truncated BPTT | full BPTT | dense attention "
+           "| verdict |", "|---|---|---|---|---|---|---|---|"]
+    for what, claim, seeds, means, higher, tie, fmt in _glance_rows():
+        if "sab" not in means:              # SAB still training there
+            continue
+        cells = [fmt(means[m]) if m in means else "—" for m in ("sab", "tbptt", "bptt", "softmax")]
+        out.append(f"| {what} | {claim} | {seeds} | " + " | ".join(cells)
+                   + f" | {_verdict(claim, means, higher, tie)} |")
+    return ("\nMean final metric over seeds (accuracy unless the row says otherwise; for MSE and "
+            "bits per character lower is better). Claim 3 holds where SAB matches or beats both "
+            "BPTT variants, claim 4 where SAB beats full BPTT and dense attention at the longest "
+            f"length; \"matches\" means within {TIE_ACC} in accuracy, {TIE_BPC} in bits per "
+            f"character, {TIE_MSE} in MSE.\n\n" + "\n".join(out) + "\n")
+
+
+REAL_BLOCKS = {
+    "claims-glance": claims_glance,
+    "digits-verdict": digits_verdict,
+    "fashion-verdict": fashion_verdict,
+    "text-verdict": text_verdict,
+    "paper-copy-verdict": paper_copy_verdict,
+    "transfer-long-verdict": transfer_long_verdict,
+}
