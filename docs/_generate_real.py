@@ -196,7 +196,6 @@ def paper_copy_verdict() -> str:
                    f"{r['final']:.3f} | "
                    f"{r['best']:.3f} | {hit(r, 0.5)} / {hit(r, 0.9)} / {hit(r, 0.99)} | "
                    f"{r['wall_s'] / 60:.0f} min |")
-    seeds = sorted({r["seed"] for r in rows})
     for T in sorted({r["T"] for r in rows}):
         final = {m: statistics.mean(r["final"] for r in rows if (r["T"], r["method"]) == (T, m))
                  for m in ORDER if any((r["T"], r["method"]) == (T, m) for r in rows)}
@@ -214,7 +213,11 @@ def paper_copy_verdict() -> str:
                   f"{SHORT[m]} ({final[m]:.3f})") for m in ("tbptt", "bptt", "softmax")
                  if m in final]
         out += ["", head + ("; it " + _grouped(words) if words else "") + "."]
-    n = "one seed" if len(seeds) == 1 else f"{len(seeds)} seeds"
+    counts = [sum(1 for r in rows if (r["T"], r["method"]) == tm)
+              for tm in {(r["T"], r["method"]) for r in rows}]
+    lo, hi = min(counts), max(counts)
+    n = ({1: "one seed", 2: "two seeds", 3: "three seeds"}.get(lo, f"{lo} seeds") if lo == hi
+         else f"{lo} to {hi} seeds")
     out += ["", f"These rows are {n} per method and length: they show what SAB can do at the "
             "paper's size on this machine, not how often."]
     return "\n" + "\n".join(out) + "\n"
