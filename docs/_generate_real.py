@@ -203,6 +203,9 @@ def paper_copy_verdict() -> str:
             continue
         sab = [r for r in rows if (r["T"], r["method"]) == (T, "sab")]
         head = f"At `T = {T}` SAB ends at {final['sab']:.3f}"
+        if len(sab) > 1:
+            head += (f", the mean of {len(sab)} seeds ("
+                     + _and([f"{r['final']:.3f}" for r in sab]) + ")")
         for lv in (0.99, 0.9, 0.5):                 # the highest level every seed reached
             reached = [r[f"step_{lv}"] for r in sab if r[f"step_{lv}"] is not None]
             if len(reached) == len(sab):
@@ -216,8 +219,9 @@ def paper_copy_verdict() -> str:
     counts = [sum(1 for r in rows if (r["T"], r["method"]) == tm)
               for tm in {(r["T"], r["method"]) for r in rows}]
     lo, hi = min(counts), max(counts)
-    n = ({1: "one seed", 2: "two seeds", 3: "three seeds"}.get(lo, f"{lo} seeds") if lo == hi
-         else f"{lo} to {hi} seeds")
+    words = {1: "one", 2: "two", 3: "three"}
+    n = (f"{words.get(lo, lo)} seed{'s' * (lo > 1)}" if lo == hi
+         else f"{words.get(lo, lo)} to {words.get(hi, hi)} seeds")
     out += ["", f"These rows are {n} per method and length: they show what SAB can do at the "
             "paper's size on this machine, not how often."]
     return "\n" + "\n".join(out) + "\n"
