@@ -261,10 +261,9 @@ SAME = {"sab": "sab", "tbptt": "tbptt", "bptt": "bptt", "softmax": "softmax"}
 
 def _glance_rows():
     """(experiment, claim, seeds, {method: mean}, higher_is_better, tie, format) per row."""
-    acc, bpc = "{:.3f}".format, "{:.3f}".format
     out = []
 
-    def add(what, claim, rows, value, names, higher=True, tie=TIE_ACC, fmt=acc):
+    def add(what, claim, rows, value, names, higher=True, tie=TIE_ACC, fmt=_acc):
         means = {}
         for ours, theirs in names.items():
             vals = [value(r) for r in rows if r["method"] == theirs]
@@ -298,7 +297,7 @@ def _glance_rows():
         doc = _json(TEXT)
         add(f"text, `T = {doc['settings']['T']}` (bits per character)", 3, doc["runs"],
             lambda r: r["final"], SAME, higher=False,
-            tie=TIE_BPC, fmt=bpc)
+            tie=TIE_BPC)
     tr = _json(TRANSFER)
     longest = max(int(T) for r in tr["runs"] for T in r["transfer"])
     add(f"transfer, trained at `T = 20`, tested at `T = {longest}`", 4, tr["runs"],

@@ -16,7 +16,8 @@ loop and writes, under ``--out`` (default ``experiments/results/text``):
 
 Methods (MODEL.md §4): ``sab`` SAB without mental updates (``detach_scores=True``, the setting
 ``python -m minisab compare`` uses), ``sab-mental`` MODEL.md's SAB with mental updates,
-``tbptt`` LSTM truncated at the same ``k_trunc``, ``bptt`` LSTM full BPTT.
+``tbptt`` LSTM truncated at the same ``k_trunc``, ``bptt`` LSTM full BPTT, ``softmax`` dense
+attention with full BPTT (the methods of ``_method_grid.py``).
 
 Defaults: T = 100, H = 128, A = 64, k_top = 5, k_att = 2, k_trunc = 5 (the ``paper`` preset of
 ``python -m minisab compare``), Adam 2e-3, batch 32, clip 1, float32; 256 held-out windows per
@@ -37,14 +38,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _grid import Results, curves_figure, log, parallel_map, save_figure, train_point  # noqa: E402
+from _method_grid import COLORS, METHODS  # noqa: E402
 
-METHODS = {
-    "sab": {"attention": "topk", "method": "sab", "detach_scores": True},
-    "sab-mental": {"attention": "topk", "method": "sab"},
-    "tbptt": {"attention": None, "method": "tbptt"},
-    "bptt": {"attention": None, "method": "bptt"},
-}
-COLORS = {"sab": "#009E73", "sab-mental": "#D55E00", "tbptt": "#E69F00", "bptt": "#0072B2"}
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 

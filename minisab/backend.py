@@ -97,6 +97,12 @@ def namespace(a):
     return a.__array_namespace__()
 
 
+def _numpy_like(xp) -> bool:
+    """NumPy or CuPy: the namespaces with NumPy's extras (``out=``, ``transpose``, fancy
+    indexing, a device taken from the current context) that the helpers below use."""
+    return xp is np or xp.__name__ == "cupy"
+
+
 def to_host(a) -> np.ndarray:
     """Copy an array from any backend to a NumPy array (explicitly: the only sanctioned way)."""
     if isinstance(a, (np.ndarray, np.generic, int, float)):
@@ -118,9 +124,7 @@ def to_float(a) -> float:
 def zeros(shape, like):
     """Zeros of ``shape`` with the dtype and device of the array ``like``."""
     xp = namespace(like)
-    if xp is np:
-        return np.zeros(shape, dtype=like.dtype)
-    if xp.__name__ == "cupy":
+    if _numpy_like(xp):
         return xp.zeros(shape, dtype=like.dtype)
     return xp.zeros(shape, dtype=like.dtype, device=like.device)
 
@@ -132,7 +136,7 @@ def empty(shape, like):
     is about to be written anyway (for a reused block of the heap, an extra pass over it).
     """
     xp = namespace(like)
-    if xp is np or xp.__name__ == "cupy":
+    if _numpy_like(xp):
         return xp.empty(shape, dtype=like.dtype)
     return xp.empty(shape, dtype=like.dtype, device=like.device)
 
@@ -146,7 +150,7 @@ def swap01(a):
     (benchmarks/README.md, "What changed").
     """
     xp = namespace(a)
-    if xp is np or xp.__name__ == "cupy":
+    if _numpy_like(xp):
         return a.swapaxes(0, 1)
     return xp.permute_dims(a, (1, 0) + tuple(range(2, a.ndim)))
 
@@ -155,7 +159,7 @@ def permute(a, axes):
     """``a`` with its axes reordered (``permute_dims``; ``transpose`` on NumPy and CuPy, whose
     older releases lack the array API's name), as a view where the backend allows."""
     xp = namespace(a)
-    if xp is np or xp.__name__ == "cupy":
+    if _numpy_like(xp):
         return a.transpose(axes)
     return xp.permute_dims(a, axes)
 
@@ -163,7 +167,7 @@ def permute(a, axes):
 def arange(n: int, like):
     """``[0, 1, ..., n-1]`` as an integer array on the device of ``like``."""
     xp = namespace(like)
-    if xp is np or xp.__name__ == "cupy":
+    if _numpy_like(xp):
         return xp.arange(n)
     return xp.arange(n, device=like.device)
 
@@ -175,7 +179,7 @@ def topk_indices(a, k: int):
     """
     xp = namespace(a)
     n = a.shape[-1]
-    if xp is np or xp.__name__ == "cupy":
+    if _numpy_like(xp):
         # O(n) partition puts the k largest in the last k columns; then sort only those.
         part = xp.argpartition(a, n - k, axis=-1)[:, n - k:] if k < n else \
             xp.broadcast_to(xp.arange(n), a.shape)
@@ -187,7 +191,7 @@ def topk_indices(a, k: int):
 def take_cols(a, idx):
     """``out[b, j] = a[b, idx[b, j]]``: a (B, n), idx (B, m) -> (B, m)."""
     xp = namespace(a)
-    if xp is np or xp.__name__ == "cupy":   # plain fancy indexing: no index arrays to build
+    if _numpy_like(xp):   # plain fancy indexing: no index arrays to build
         return a[xp.arange(a.shape[0])[:, None], idx]
     return xp.take_along_axis(a, idx, axis=1)
 
@@ -195,7 +199,7 @@ def take_cols(a, idx):
 def gather_rows(M, idx):
     """``out[b, j] = M[b, idx[b, j]]``: M (B, n, D), idx (B, m) -> (B, m, D)."""
     xp = namespace(M)
-    if xp is np or xp.__name__ == "cupy":
+    if _numpy_like(xp):
         return M[xp.arange(M.shape[0])[:, None], idx]
     return xp.take_along_axis(M, idx[:, :, None], axis=1)
 
@@ -207,7 +211,7 @@ def scatter_add_rows(dM, idx, v):
     fancy-index update is exact and no slow ``add.at`` is needed.
     """
     xp = namespace(dM)
-    if xp is np or xp.__name__ == "cupy":
+    if _numpy_like(xp):
         dM[xp.arange(dM.shape[0])[:, None], idx] += v
         return dM
     # The standard has no scatter: add a one-hot (B, n, m) matrix product instead.
@@ -219,7 +223,7 @@ def scatter_add_rows(dM, idx, v):
 def cumsum(a, axis: int):
     """Running sum along ``axis`` (``cumulative_sum`` in the array API, ``cumsum`` in NumPy)."""
     xp = namespace(a)
-    if xp is np or xp.__name__ == "cupy":
+    if _numpy_like(xp):
         return xp.cumsum(a, axis=axis)
     return xp.cumulative_sum(a, axis=axis)
 
@@ -239,10 +243,6 @@ def concat(arrays, axis: int):
 # ``out`` (``out[...] = value``), so the result lands in the same place on every backend.
 # Every helper returns ``out``.
 
-def _has_out(xp) -> bool:
-    return xp is np or xp.__name__ == "cupy"
-
-
 def _store(out, value):
     out[...] = value
     return out
@@ -256,7 +256,7 @@ def add_into(a, b, out):
     if type(out) is np.ndarray:
         return np.add(a, b, out=out)
     xp = namespace(out)
-    return xp.add(a, b, out=out) if _has_out(xp) else _store(out, a + b)
+    return xp.add(a, b, out=out) if _numpy_like(xp) else _store(out, a + b)
 
 
 def sub_into(a, b, out):
@@ -264,7 +264,7 @@ def sub_into(a, b, out):
     if type(out) is np.ndarray:
         return np.subtract(a, b, out=out)
     xp = namespace(out)
-    return xp.subtract(a, b, out=out) if _has_out(xp) else _store(out, a - b)
+    return xp.subtract(a, b, out=out) if _numpy_like(xp) else _store(out, a - b)
 
 
 def mul_into(a, b, out):
@@ -272,7 +272,7 @@ def mul_into(a, b, out):
     if type(out) is np.ndarray:
         return np.multiply(a, b, out=out)
     xp = namespace(out)
-    return xp.multiply(a, b, out=out) if _has_out(xp) else _store(out, a * b)
+    return xp.multiply(a, b, out=out) if _numpy_like(xp) else _store(out, a * b)
 
 
 def matmul_into(a, b, out):
@@ -280,7 +280,7 @@ def matmul_into(a, b, out):
     if type(out) is np.ndarray:
         return np.matmul(a, b, out=out)
     xp = namespace(out)
-    return xp.matmul(a, b, out=out) if _has_out(xp) else _store(out, a @ b)
+    return xp.matmul(a, b, out=out) if _numpy_like(xp) else _store(out, a @ b)
 
 
 def tanh_into(a, out):
@@ -288,7 +288,7 @@ def tanh_into(a, out):
     if type(out) is np.ndarray:
         return np.tanh(a, out=out)
     xp = namespace(out)
-    return xp.tanh(a, out=out) if _has_out(xp) else _store(out, xp.tanh(a))
+    return xp.tanh(a, out=out) if _numpy_like(xp) else _store(out, xp.tanh(a))
 
 
 def tanh_inplace(a):
@@ -298,7 +298,7 @@ def tanh_inplace(a):
 
 def astype(a, dtype):
     xp = namespace(a)
-    if xp is np or xp.__name__ == "cupy":
+    if _numpy_like(xp):
         return a.astype(dtype)
     return xp.astype(a, dtype)
 

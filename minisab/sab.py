@@ -110,7 +110,7 @@ def forward(params, x, cfg: Config, record: bool = False, constants=None):
     # The cache's (B, T, ·) arrays are views of the column arrays.
     cache = {"cfg": cfg, "x": x, "hs": _bth(hT), "ss": _bth(ss) if attend else None,
              "h_hats": _bth(h_hats if attend else hT), "U": U, "sT": sT,
-             "G": G, "G4": G4, "cs": cs, "held": held, "lstm": StepCaches(U, G, cs, held),
+             "G": G, "cs": cs, "held": held, "lstm": StepCaches(U, G, cs, held),
              "attn": attn_caches, "mem": mem if attend else None,
              "record": rec}
     return _bth(yT), cache
@@ -138,11 +138,12 @@ class StepCaches:
     def __getitem__(self, t: int):
         if not 0 <= t < len(self):
             raise IndexError(f"step {t} out of range: the sequence has {len(self)} steps")
-        H = self.cs.shape[1]
+        H, B = self.cs.shape[1], self.cs.shape[2]
         h_prev, c_prev = self.held.get(t, (self.U[t, :H, :].T, self.cs[t, ...].T))   # (B, H)
         S = self.G[t, ...].T                                        # (B, 4H)
-        i, f, g_block, o = split_gates(S)
-        g = 2.0 * g_block - 1.0                                     # as cell_candidate does
+        i, f, _, o = split_gates(S)
+        S4 = namespace(S).reshape(self.G[t, ...], (4, H, B))
+        g = cell_candidate(S4, out=empty((H, B), like=S)).T         # recomputed, as backward does
         tanh_c = namespace(S).tanh(self.cs[t + 1, ...].T)
         return h_prev, c_prev, i, f, g, o, tanh_c, S
 
@@ -193,8 +194,9 @@ def backward(dy, cache, params, t_start: int | None = None):
     cfg: Config = cache["cfg"]
     xp = namespace(dy)
     hs, U, mem = cache["hs"], cache["U"], cache["mem"]
-    G, G4, cs, held = cache["G"], cache["G4"], cache["cs"], cache["held"]
+    G, cs, held = cache["G"], cache["cs"], cache["held"]
     B, T, H = hs.shape
+    G4 = xp.reshape(G, (T, 4, H, B))                                # S by gate, as in forward
     g_buf, tanh_buf = empty((H, B), like=G), empty((H, B), like=G)  # scratch
     W_h = params["W_h"]
     # The output layer on the columns: dH[t] (H, B) starts as ∂L/∂h_t from y_t alone.

@@ -63,8 +63,8 @@ def main_job() -> str:
     rows = _load(MAIN_JOB)
     seeds = sorted({r["seed"] for r in rows})
     names = {"lstm bptt": "LSTM, full BPTT", "lstm tbptt": "LSTM, truncated BPTT", "sab": "SAB"}
-    out = [f"| run | k_trunc | recall accuracy (chance 0.125): mean (range) | held-out loss: "
-           f"mean (range) | training time (s): mean |", "|---|---|---|---|---|"]
+    out = ["| run | k_trunc | recall accuracy (chance 0.125): mean (range) | held-out loss: "
+           "mean (range) | training time (s): mean |", "|---|---|---|---|---|"]
     for label in dict.fromkeys(r["label"] for r in rows):
         rs = [r for r in rows if r["label"] == label]
         acc = _mean_range([r["accuracy"] for r in rs], lambda v: f"{v:.3f}")
@@ -158,21 +158,13 @@ def speed_results() -> str:
     for name, what, targets in SPEED_FILES:
         with open(os.path.join(ROOT, "benchmarks", "results", name), encoding="utf-8") as f:
             lines = f.read().splitlines()
-        T_default = re.search(r"\bT=(\d+)", lines[1])
         out += [f"**{what}** (`results/{name}`, `{lines[0].lstrip('$ ')}`):", "", "```text"]
         out += [l for l in lines[1:]] + ["```", ""]
-        for l in lines:
-            cells = l.split()
-            if not cells or not re.fullmatch(r"(\d+\s+)?float(32|64)", " ".join(cells[:2])
-                                             if cells[0].isdigit() else cells[0]):
-                continue
-            T, dtype, rest = ((cells[0], cells[1], cells[2:]) if cells[0].isdigit()
-                              else (T_default.group(1) if T_default else "?", cells[0], cells[1:]))
-            ratio_min = float(rest[6])
-            if (T, dtype) in targets:
+        for T, dtype, v in _bench_rows(name)[0]:
+            if (T, dtype) in targets:               # v[4]: the ratio of the minima
                 goal = targets[(T, dtype)]
-                verdicts.append(f"| {what} | {T} | {dtype} | {ratio_min:.2f} | {goal} | "
-                                f"{'met' if ratio_min <= goal else '**not met**'} |")
+                verdicts.append(f"| {what} | {T} | {dtype} | {v[4]:.2f} | {goal} | "
+                                f"{'met' if v[4] <= goal else '**not met**'} |")
     return ("\n".join(out) + "\nThe targets (ratio of the minima, minisab / PyTorch):\n\n"
             "| step | T | dtype | ratio | target | |\n|---|---|---|---|---|---|\n"
             + "\n".join(verdicts) + "\n")

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from minisab.losses import (mse_backward, mse_forward, output_backward, output_forward,
-                            xent_backward, xent_forward)
+from minisab.losses import (mse_backward, mse_forward, output_backward, output_backward_cols,
+                            output_forward, output_forward_cols, xent_backward, xent_forward)
 from minisab.backend import to_float
 
 from helpers import assert_close_fd, weighted_sum
@@ -75,6 +75,24 @@ def test_output_layer_backward(backend, B, T, H, with_s, seed):
     assert_close_fd(dh, f, h)
     if with_s:
         assert_close_fd(ds, f, s)
+    assert_close_fd(g["W_y"], f, W_y)
+    assert_close_fd(g["b_y"], f, b_y)
+
+
+@given(st.integers(1, 3), st.integers(1, 3), st.integers(1, 3), st.booleans(),
+       st.integers(0, 2**32 - 1))
+def test_output_layer_on_columns_backward(backend, B, T, H, with_s, seed):
+    """The sequence driver's form of the output layer, states as columns (T, H, B)."""
+    rng = np.random.default_rng(seed)
+    C = 3
+    arr = lambda *s: backend.asarray(rng.normal(size=s))   # noqa: E731
+    hT, sT = arr(T, H, B), (arr(T, H, B) if with_s else None)
+    W_y, b_y, W = arr(2 * H if with_s else H, C), arr(C), arr(T, C, B)
+    f = lambda: weighted_sum(backend.xp, output_forward_cols(hT, sT, W_y, b_y), W)  # noqa: E731
+    dhT, dsT, g = output_backward_cols(W, hT, sT, W_y)
+    assert_close_fd(dhT, f, hT)
+    if with_s:
+        assert_close_fd(dsT, f, sT)
     assert_close_fd(g["W_y"], f, W_y)
     assert_close_fd(g["b_y"], f, b_y)
 
