@@ -1,6 +1,6 @@
 """Shared set-up for the benchmark scripts: threads, backends, timing and machine load.
 
-Threads (issue 11): both libraries run with the same number of threads, by default ONE, set
+Threads: both libraries run with the same number of threads, by default ONE, set
 after the arguments are parsed by ``set_threads``: NumPy's BLAS (and any OpenMP pool) through
 ``minisab.threads`` (threadpoolctl), PyTorch's intra-op pool with ``torch.set_num_threads``.
 ``--threads 0`` leaves every library at its own default.

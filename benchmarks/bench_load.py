@@ -1,4 +1,4 @@
-"""The main job and tutorial 05 alone and beside two busy processes (issue 11, point 6).
+"""The main job and tutorial 05 alone and beside two busy processes.
 
 A student's laptop or a course server is rarely idle. This script times, with minisab's default
 settings (no thread variables in the environment, default ``--jobs``),

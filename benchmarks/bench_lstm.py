@@ -1,4 +1,4 @@
-"""Plain LSTM training step: minisab against PyTorch's fused nn.LSTM (issue 5, target 1).
+"""Plain LSTM training step: minisab against PyTorch's fused nn.LSTM.
 
 One step = forward over T steps, output layer, cross-entropy, full backward (all parameter
 gradients). Both run in this process with the same thread count, timed in alternation.

@@ -1,4 +1,4 @@
-"""Where the time of minisab's plain LSTM training step goes (issue 11): its parts, timed in
+"""Where the time of minisab's plain LSTM training step goes: its parts, timed in
 alternation in one process, one thread, with the page faults each part takes.
 
     python benchmarks/bench_lstm_parts.py            # B=64 I=10 C=10 H=128 T=120, float32+float64

@@ -1,4 +1,4 @@
-"""Elementwise forms of the scorer and the gates: cost per element and accuracy (issue 11).
+"""Elementwise forms of the scorer and the gates: cost per element and accuracy.
 
 The mlp scorer evaluates ``a_j = w_s · tanh(q + K_j)`` over (B, n, A) every step. This script
 times the form minisab uses against two exact rewrites that trade the ``tanh`` for cheaper

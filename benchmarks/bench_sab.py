@@ -1,4 +1,4 @@
-"""SAB training step: minisab against the PyTorch autograd SAB of torch_sab.py (issue 5, target 2).
+"""SAB training step: minisab against the PyTorch autograd SAB of torch_sab.py.
 
 Model: topk attention, mlp scorer, A=64, k_top=5, k_att=2, k_trunc=5, method sab; B=64, I=10,
 C=10, H=128. One step = forward, cross-entropy, backward. Timed in alternation, same threads.

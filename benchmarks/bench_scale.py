@@ -1,4 +1,4 @@
-"""SAB at long sequences: peak memory and backward time per step (issue 5, target 3).
+"""SAB at long sequences: peak memory and backward time per step.
 
 Each measurement runs in a fresh subprocess, so peak memory (ru_maxrss, and NumPy's own
 allocations through tracemalloc) belongs to that one model and length alone. Model: topk, mlp,
@@ -8,7 +8,7 @@ touches only the k_top+1 memories each step read, so its time per step should no
     python benchmarks/bench_scale.py                         # minisab at T = 120, 320, 1020
     python benchmarks/bench_scale.py --torch-T 120,320,520   # PyTorch autograd SAB peak memory
     python benchmarks/bench_scale.py --backend cupy          # GPU (peak from CuPy's pool)
-    python benchmarks/bench_scale.py --sparsifier sparsemax  # a bounded sparsifier (issue 14)
+    python benchmarks/bench_scale.py --sparsifier sparsemax  # a bounded sparsifier
 """
 from __future__ import annotations
 
@@ -95,7 +95,7 @@ def main(argv=None):
                    help="threads for NumPy's BLAS and for PyTorch (default 1; 0 = defaults)")
     p.add_argument("--sparsifier", default="threshold", choices=["threshold", "softmax", "sparsemax"],
                    help="weights of the topk attention (minisab/sparsifiers.py; torch rows "
-                        "always use MODEL.md's threshold sparsifier)")
+                        "always use docs/model.md's threshold sparsifier)")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--lib", default="minisab", help=argparse.SUPPRESS)
     a = p.parse_args(argv)

@@ -1,4 +1,4 @@
-"""Training-step time at the sizes students run: the main job's three models (issue 5, point 4).
+"""Training-step time at the sizes students run: the main job's three models.
 
 Times ``loss_and_grads`` (forward, loss, backward) for each model of ``python -m minisab
 compare`` (preset ``cpu``: copy task, 3 digits, T=20 blanks, so 26 steps; B=32, H=64, A=32,

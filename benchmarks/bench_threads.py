@@ -1,4 +1,4 @@
-"""Which BLAS thread count is fastest at minisab's sizes (issue 11): the default of
+"""Which BLAS thread count is fastest at minisab's sizes: the default of
 ``minisab.threads``.
 
 Times a training step (``loss_and_grads``) of the main job's three models (B=32, H=64, copy task

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates the speed results of benchmarks/README.md (issue 11), one thread on both sides
+# Regenerates the speed results of benchmarks/README.md, one thread on both sides
 # unless a file name says otherwise. Run from the repository root:  bash benchmarks/run_speed.sh
 # Each file starts with the command that wrote it. About 20-40 min on a busy 2-core machine.
 set -euo pipefail

@@ -1,4 +1,4 @@
-"""The same SAB model (MODEL.md) written with PyTorch autograd, as the released code does it.
+"""The same SAB model (docs/model.md) written with PyTorch autograd, as the released code does it.
 
 The memory grows with ``torch.cat`` every ``k_att`` steps, and each memory's key ``m W_m`` is
 computed once, when the memory is written, and appended to ``K`` (as minisab does); every step
@@ -18,7 +18,7 @@ from minisab.config import Config
 
 
 def make_params(host_params: dict, dtype, device="cpu"):
-    """Leaf tensors (requires_grad) from a dict of host arrays named as in MODEL.md §1."""
+    """Leaf tensors (requires_grad) from a dict of host arrays named as in docs/model.md §1."""
     return {k: torch.tensor(v, dtype=dtype, device=device, requires_grad=True)
             for k, v in host_params.items()}
 

@@ -99,10 +99,10 @@ def paper_recipe() -> str:
     detach = "without" if c["sab"].get("detach_scores") else "with"
     rows = [
         ("mental updates (credit through the scores into the states)",
-         "on: SAB as the paper describes it (MODEL.md's default); \"no mental updates\" is "
-         "the paper's ablation (MODEL.md §4)",
+         "on: SAB as the paper describes it (docs/model.md's default); \"no mental updates\" is "
+         "the paper's ablation (docs/model.md §4)",
          f"{detach} them: `detach_scores=True` for every headline result "
-         "({doc}`make_sab_learn` says why); MODEL.md's SAB (with them) is the default model "
+         "({doc}`make_sab_learn` says why); docs/model.md's SAB (with them) is the default model "
          "and is shown beside it"),
         ("copy task", "10 digits, `T` = 100 to 300 blanks",
          f"{task['n_digits']} digits of {task['n_symbols']} symbols; `T` = {task['T']} (main job), "
@@ -288,7 +288,7 @@ def not_fixed_table() -> str:
         f"{max(lr['grad_norm'][1:]):.1f} at the logged steps after step 0); the state grows to "
         f"{max(lr['h_max']):.1f}; recall {lr['acc'][-1]:.2f} after {lr['step'][-1]:,.0f} "
         f"steps | `sab_T50_lr3e-3.txt` |",
-        f"| `ε = 1e-2` (MODEL.md: 1e-7) | training choice | no bursts (gradient norm at most "
+        f"| `ε = 1e-2` (docs/model.md: 1e-7) | training choice | no bursts (gradient norm at most "
         f"{max(ep['grad_norm'][1:]):.2f} after step 0), but it learns nothing: recall at most "
         f"{max(ep['acc']):.2f} in {ep['step'][-1]:,.0f} steps, near chance (a large ε turns "
         f"near-ties into \"read nothing\") | `sab_eps1e-2_T50_lr1e-2.txt` |",
@@ -301,7 +301,7 @@ def not_fixed_table() -> str:
 
 
 
-# ------------------------------------------------------------------ mental updates (issue 14)
+# ------------------------------------------------------------------ mental updates
 MU_FILE = "mental_updates/results.json"        # experiments/make_sab_learn.py --out mental_updates
 MU_SOLVED = 0.98                               # "solved": final recall accuracy >= this
 MU_SPARSIFIERS = {                             # Config.sparsifier -> (with, without) method labels
@@ -432,8 +432,8 @@ BLOCKS = {
     "main-job-sab": main_job_sab,
 }
 
-# The result sentences of reproduction.md, make_sab_learn.md and costs.md (issue 17, point 5),
-# and those on real data and at the paper's sizes (issue 16): one function per passage, in their
+# The result sentences of reproduction.md, make_sab_learn.md and costs.md,
+# and those on real data and at the paper's sizes: one function per passage, in their
 # own modules so that this one stays readable.
 sys.path.insert(0, str(DOCS))
 from _generate_real import REAL_BLOCKS  # noqa: E402

@@ -1,4 +1,4 @@
-"""The passages of reproduction.md on real data and at the paper's sizes (issue 16).
+"""The passages of reproduction.md on real data and at the paper's sizes.
 
 Each function returns the text of one ``<!-- generated: NAME -->`` passage, read from a committed
 results file under ``experiments/results/`` (named beside each constant, with the script that

@@ -1,4 +1,4 @@
-"""The result sentences of reproduction.md, make_sab_learn.md and costs.md (issue 17, point 5).
+"""The result sentences of reproduction.md, make_sab_learn.md and costs.md.
 
 Each function returns the text of one ``<!-- generated: NAME -->`` passage, read from a committed
 results file (named in its docstring, with the script that made it); docs/_generate.py registers
@@ -86,13 +86,13 @@ def _dip(curve, after_best=True):
 
 
 def copy_model_sab() -> str:
-    """MODEL.md's SAB (mental updates on, one seed per length) and dense attention."""
+    """docs/model.md's SAB (mental updates on, one seed per length) and dense attention."""
     (s50,), (s100,) = _copy("sab", 50), _copy("sab", 100)
     best, _, _, final = _dip(s50["curve"])
     dip100 = min(c[1] for c in s100["curve"][2:])               # after the first evaluations
-    _claim(final < best - 0.1 and _solved(s100), "MODEL.md's SAB collapses at 50, solves 100")
+    _claim(final < best - 0.1 and _solved(s100), "docs/model.md's SAB collapses at 50, solves 100")
     dense = [_mean(_copy("softmax", T)) for T in (50, 100)]
-    return (f"MODEL.md's SAB as specified (mental updates on; one seed per length) is less "
+    return (f"docs/model.md's SAB as specified (mental updates on; one seed per length) is less "
             f"convincing: it reaches {best:.2f} at `T = 50` and collapses to {final:.2f}, and "
             f"solves `T = 100` ({s100['final_acc']:.3f}) after a dip to {dip100:.2g}. Dense "
             f"attention with full BPTT also learns ({dense[0]:.2f} and {dense[1]:.2f} on "
@@ -173,7 +173,7 @@ def transfer_verdict() -> str:
     sab = _runs(TRANSFER, method="sab")
     learned = [r for r in sab if _solved(r)]
     failed = [r for r in sab if not _solved(r)]
-    _claim(all(_solved(r) for r in det) and len(failed) == 1, "one MODEL.md SAB seed failed")
+    _claim(all(_solved(r) for r in det) and len(failed) == 1, "one docs/model.md SAB seed failed")
     _claim(all(r["transfer"][L] >= 0.995 for r in det + learned for L in longer),
            "every SAB model that learned recalls perfectly")
     f = failed[0]
@@ -183,7 +183,7 @@ def transfer_verdict() -> str:
     _claim(all(f["transfer"][L] < 0.2 for L in longer), "the failed seed is at chance beyond")
     return (f"\n**Verdict: holds.** Every SAB model that learned the task at `T = {T0}` recalls "
             f"perfectly at {', '.join(map(str, ks[:-1]))} and {ks[-1]} times that length: SAB "
-            f"without mental updates {at(det)} on all {len(det)} seeds, MODEL.md's SAB "
+            f"without mental updates {at(det)} on all {len(det)} seeds, docs/model.md's SAB "
             f"{at(learned)} on seeds {' and '.join(str(r['seed']) for r in learned)} (seed "
             f"{f['seed']} never learned the task: {f['final_acc']:.2f} at `T = {T0}`, chance "
             f"beyond, hence its mean of {statistics.mean(r['transfer'][longer[0]] for r in sab):.2f})."
@@ -201,7 +201,7 @@ SPLIT = "diagnosis/sab_T50_lr1e-2_split.json"       # python -m minisab.diagnose
 
 
 def symptom() -> str:
-    """MODEL.md's SAB in the copy grid (held-out curve) and the traced run (training loss)."""
+    """docs/model.md's SAB in the copy grid (held-out curve) and the traced run (training loss)."""
     (s50,), (s100,) = _copy("sab", 50), _copy("sab", 100)
     best, step, low, _ = _dip(s50["curve"])
     tr = _json(SPLIT)["rows"][-1]["trace"]
@@ -308,10 +308,10 @@ def fix_baselines() -> str:
 
 
 def fix_model_sab() -> str:
-    """MODEL.md's SAB, one seed per length, in the copy grid."""
+    """docs/model.md's SAB, one seed per length, in the copy grid."""
     (s50,), (s100,) = _copy("sab", 50), _copy("sab", 100)
     best, _, low, final = _dip(s50["curve"])
-    _claim(final < best - 0.1 and _solved(s100), "MODEL.md's SAB spikes at 50, solves 100")
+    _claim(final < best - 0.1 and _solved(s100), "docs/model.md's SAB spikes at 50, solves 100")
     return (f"spikes at `T = 50` ({best:.2f} → {low:.2f}, ends at {final:.2f}) and dips to "
             f"{min(c[1] for c in s100['curve'][2:]):.2g} at `T = 100` before it recovers "
             f"({s100['final_acc']:.3f})")
@@ -368,13 +368,13 @@ def _words(n: int) -> str:
 
 
 def transfer_sab_seed1() -> str:
-    """MODEL.md's SAB at the main job's size (the transfer grid, T = 20)."""
+    """docs/model.md's SAB at the main job's size (the transfer grid, T = 20)."""
     sab = _runs(TRANSFER, method="sab")
     learned = [r for r in sab if _solved(r)]
     failed = [r for r in sab if not _solved(r)]
     _claim(len(failed) == 1 and all(_solved(r) for r in _runs(TRANSFER, method="sab-detach")),
-           "MODEL.md's SAB fails on one seed, sab-detach on none")
-    return (f"MODEL.md's SAB solves the task on seeds "
+           "docs/model.md's SAB fails on one seed, sab-detach on none")
+    return (f"docs/model.md's SAB solves the task on seeds "
             f"{' and '.join(str(r['seed']) for r in learned)} but stays at chance on seed "
             f"{failed[0]['seed']} ({failed[0]['final_acc']:.2f})")
 

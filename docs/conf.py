@@ -83,7 +83,7 @@ exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "**.ipynb_checkpoints", 
 
 # --- MyST -------------------------------------------------------------------------------------
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist"]
-myst_heading_anchors = 3            # "model.md#4-backward-pass-..." links to MODEL.md's sections
+myst_heading_anchors = 3            # "model.md#4-backward-pass-..." links to docs/model.md's sections
 myst_dmath_double_inline = True
 
 # --- notebooks (myst-nb) ----------------------------------------------------------------------

@@ -7,8 +7,8 @@ the model and the training, the points, the runner that skips dense attention wh
 needs too much memory, the table, the figure and the main loop. What stays in a script is its
 own: its task options, its defaults, how a group becomes a task.
 
-Methods (MODEL.md §4): ``sab`` SAB without mental updates (``detach_scores=True``, the setting
-``python -m minisab compare`` uses; docs/make_sab_learn.md), ``sab-mental`` MODEL.md's SAB with
+Methods (docs/model.md §4): ``sab`` SAB without mental updates (``detach_scores=True``, the setting
+``python -m minisab compare`` uses; docs/make_sab_learn.md), ``sab-mental`` docs/model.md's SAB with
 mental updates, ``tbptt`` LSTM truncated at the same ``k_trunc``, ``bptt`` LSTM full BPTT,
 ``softmax`` dense attention with full BPTT (trained only where one training step fits in
 ``--max-mib``, measured by tracemalloc before training).
@@ -34,8 +34,8 @@ from _grid import (LEVELS, Results, curves_figure, fmt_hit, log, parallel_map, s
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-# MODEL.md §4. ``sab``: without mental updates, as ``python -m minisab compare`` trains it
-# (docs/make_sab_learn.md); ``sab-mental``: MODEL.md's SAB; ``softmax``: dense attention.
+# docs/model.md §4. ``sab``: without mental updates, as ``python -m minisab compare`` trains it
+# (docs/make_sab_learn.md); ``sab-mental``: docs/model.md's SAB; ``softmax``: dense attention.
 METHODS = {
     "sab": {"attention": "topk", "method": "sab", "detach_scores": True},
     "sab-mental": {"attention": "topk", "method": "sab"},

@@ -13,7 +13,7 @@ minisab's training loop and writes, under ``--out`` (default ``experiments/resul
 - ``table.md``                    the table of ``results.json``;
 - ``learning_curves.png``         test accuracy against step and against wall time.
 
-Methods (``_method_grid.py``, MODEL.md §4): ``sab`` (without mental updates, as ``compare``
+Methods (``_method_grid.py``, docs/model.md §4): ``sab`` (without mental updates, as ``compare``
 trains it), ``sab-mental``, ``tbptt``, ``bptt``, ``softmax`` (where one step fits ``--max-mib``).
 
 Defaults: H = 64, A = 32, k_top = 5, k_att = 4, k_trunc = 8 (one image row of the digits),

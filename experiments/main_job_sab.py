@@ -26,7 +26,7 @@ from minisab.train import TrainConfig, train
 
 SETTINGS = {   # name -> the SAB's method fields (runs.METHODS style)
     "threshold, no mental updates (the main job)": {"detach_scores": True},
-    "threshold, mental updates (MODEL.md)": {"detach_scores": False},
+    "threshold, mental updates (docs/model.md)": {"detach_scores": False},
     "softmax, mental updates": {"detach_scores": False, "sparsifier": "softmax"},
     "softmax, no mental updates": {"detach_scores": True, "sparsifier": "softmax"},
 }

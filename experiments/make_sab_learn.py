@@ -1,4 +1,4 @@
-"""Learning curves for issue 6: full BPTT, truncated BPTT, dense attention and SAB, side by side.
+"""Learning curves: full BPTT, truncated BPTT, dense attention and SAB, side by side.
 
 Trains every (T, method, seed) of the grid with minisab's training loop (``minisab.train.train``)
 on the copy task and writes, under ``--out`` (default ``experiments/results/make_sab_learn``):
@@ -14,23 +14,23 @@ on the copy task and writes, under ``--out`` (default ``experiments/results/make
 Every file is written atomically. A run whose checkpoint already reached ``--steps`` is not
 trained again, so an interrupted grid continues where it stopped (``--fresh`` retrains).
 
-Methods (MODEL.md §4; docs/make_sab_learn.md): ``bptt`` LSTM full BPTT, ``tbptt`` LSTM
-truncated at ``k_trunc``, ``softmax`` dense attention with full BPTT, ``sab`` MODEL.md's SAB
+Methods (docs/model.md §4; docs/make_sab_learn.md): ``bptt`` LSTM full BPTT, ``tbptt`` LSTM
+truncated at ``k_trunc``, ``softmax`` dense attention with full BPTT, ``sab`` docs/model.md's SAB
 (mental updates on), ``sab-detach`` SAB without mental updates (``detach_scores=True``: the fix
 that docs/make_sab_learn.md recommends), ``sab-detach-hhat`` the same writing ĥ_t to memory
 (``memory_write="h_hat"``); also available: ``sab-hhat``, ``sab-tanh``.
 
-Issue 14 adds the bounded sparsifiers (``Config.sparsifier``, minisab/sparsifiers.py), with
+A second grid adds the bounded sparsifiers (``Config.sparsifier``, minisab/sparsifiers.py), with
 mental updates (``sab-softmax``, ``sab-sparsemax``) and without (``sab-detach-softmax``,
 ``sab-detach-sparsemax``); ``--temperature`` sets τ of the softmax one.
 
-The grid of issue 6 (T = 50 and 100, the six default methods, 3 seeds, 2000 steps, two grid
+The first grid (T = 50 and 100, the six default methods, 3 seeds, 2000 steps, two grid
 points at a time on 2 cores) is the default; about an hour on 2 cores::
 
     python experiments/make_sab_learn.py
 
-The grid of issue 14, "are mental updates important?" (docs/make_sab_learn.md), trains the new
-SAB variants and seeds 1-2 of ``sab``, and copies the rows of issue 6's grid that it shares
+The second grid, "are mental updates important?" (docs/make_sab_learn.md), trains the new
+SAB variants and seeds 1-2 of ``sab``, and copies the rows of the first grid that it shares
 (same script and settings; marked † in the table) instead of training them again::
 
     python experiments/make_sab_learn.py --order T --figure sparsifiers \
@@ -69,7 +69,7 @@ METHODS = {
     "sab-detach": {"attention": "topk", "method": "sab", "detach_scores": True},
     "sab-detach-hhat": {"attention": "topk", "method": "sab", "detach_scores": True,
                         "memory_write": "h_hat"},
-    # issue 14: the bounded sparsifiers (minisab/sparsifiers.py), with and without mental updates
+    # the bounded sparsifiers (minisab/sparsifiers.py), with and without mental updates
     "sab-softmax": {"attention": "topk", "method": "sab", "sparsifier": "softmax"},
     "sab-sparsemax": {"attention": "topk", "method": "sab", "sparsifier": "sparsemax"},
     "sab-detach-softmax": {"attention": "topk", "method": "sab", "detach_scores": True,
@@ -321,7 +321,7 @@ def _transfer_text(rs) -> str:
 
 
 # --figure sparsifiers: per sparsifier, SAB with and without mental updates
-SPARSIFIER_PANELS = {"threshold (MODEL.md)": ("sab", "sab-detach"),
+SPARSIFIER_PANELS = {"threshold (docs/model.md)": ("sab", "sab-detach"),
                      "top-k softmax": ("sab-softmax", "sab-detach-softmax"),
                      "top-k sparsemax": ("sab-sparsemax", "sab-detach-sparsemax")}
 BASELINES = {"bptt": "-", "tbptt": ":", "softmax": "--"}

@@ -11,7 +11,7 @@ Trains every (T, method, seed) with minisab's training loop and writes, under ``
 - ``table.md``                    the table of ``results.json``;
 - ``learning_curves.png``         recall accuracy against step and against wall time.
 
-Methods (``_method_grid.py``, MODEL.md §4): ``sab`` (without mental updates, as ``compare``
+Methods (``_method_grid.py``, docs/model.md §4): ``sab`` (without mental updates, as ``compare``
 trains it), ``sab-mental``, ``tbptt``, ``bptt``, ``softmax`` (where one step fits ``--max-mib``).
 
 Model and training default to the ``paper`` preset of ``python -m minisab compare`` (H = 128,

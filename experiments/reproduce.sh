@@ -9,15 +9,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# 1. Why MODEL.md's SAB spikes: one training run traced, the gradient split by path.
+# 1. Why docs/model.md's SAB spikes: one training run traced, the gradient split by path.
 python -m minisab.diagnose --T 50 --n-digits 3 --hidden-size 64 --attn-size 32 --k-top 5 \
     --k-att 2 --k-trunc 5 --dtype float32 --lr 0.01 --steps 1700 --every 250 --split-paths \
     --json experiments/results/diagnosis/sab_T50_lr1e-2_split.json \
     > experiments/results/diagnosis/sab_T50_lr1e-2_split.txt || true   # exit 1 = a NaN stop
 python experiments/plot_diagnosis.py experiments/results/diagnosis/sab_T50_lr1e-2_split.png \
-    experiments/results/diagnosis/sab_T50_lr1e-2_split.json --labels "SAB (MODEL.md), lr 1e-2"
+    experiments/results/diagnosis/sab_T50_lr1e-2_split.json --labels "SAB (docs/model.md), lr 1e-2"
 
-# 2. Copy task at T = 50 and 100: the fix against MODEL.md's SAB and the baselines.
+# 2. Copy task at T = 50 and 100: the fix against docs/model.md's SAB and the baselines.
 python experiments/make_sab_learn.py --T 50 --methods bptt tbptt softmax sab sab-detach \
     sab-detach-hhat --seeds 0
 python experiments/make_sab_learn.py --T 100 --methods bptt tbptt softmax sab sab-detach --seeds 0

@@ -14,8 +14,8 @@ loop and writes, under ``--out`` (default ``experiments/results/text``):
 - ``table.md``                the table of ``results.json``;
 - ``learning_curves.png``     held-out bits per character against step and wall time.
 
-Methods (MODEL.md §4): ``sab`` SAB without mental updates (``detach_scores=True``, the setting
-``python -m minisab compare`` uses), ``sab-mental`` MODEL.md's SAB with mental updates,
+Methods (docs/model.md §4): ``sab`` SAB without mental updates (``detach_scores=True``, the setting
+``python -m minisab compare`` uses), ``sab-mental`` docs/model.md's SAB with mental updates,
 ``tbptt`` LSTM truncated at the same ``k_trunc``, ``bptt`` LSTM full BPTT, ``softmax`` dense
 attention with full BPTT (the methods of ``_method_grid.py``).
 

@@ -1,9 +1,9 @@
-"""Attention over the memory (MODEL.md §2, steps 2-4), each piece a forward/backward pair.
+"""Attention over the memory (docs/model.md §2, steps 2-4), each piece a forward/backward pair.
 
 - keys: what a memory contributes to every score, computed once when the memory is written;
 - scorers: raw scores ``a`` (B, n) of the current provisional state against the memories;
-- sparsifiers: ``topk`` (SAB, MODEL.md §2.3) and ``softmax`` (dense baseline), scores -> weights
-  ``α`` (the bounded top-k sparsifiers beyond MODEL.md live in ``sparsifiers.py``);
+- sparsifiers: ``topk`` (SAB, docs/model.md §2.3) and ``softmax`` (dense baseline), scores -> weights
+  ``α`` (the bounded top-k sparsifiers beyond docs/model.md live in ``sparsifiers.py``);
 - the memory read ``s = Σ_j α_j m_j``.
 
 Every backward takes only the rows it is given: the SAB driver passes the ``k_top`` selected
@@ -86,7 +86,7 @@ def score_backward(da, K, cache, params, scorer):
 
 # --------------------------------------------------------------------------- sparsifiers
 def topk_forward(a, k_top, eps):
-    """SAB's sparsifier (MODEL.md §2.3) over scores a (B, n).
+    """SAB's sparsifier (docs/model.md §2.3) over scores a (B, n).
 
     Returns ``(alpha, act, cache)``:
       act   (B, m_act) int: the memories the backward will touch, distinct per row. If n > k_top:

@@ -4,7 +4,7 @@ The rest of minisab is written against the array API standard (``xp.tanh``, ``xp
 ``xp.sum``, basic slicing, ...), taking the namespace from the arrays it is given. What the
 standard lacks lives here and only here:
 
-- ``topk_indices``: the k largest entries of each row (the sparsifier, MODEL.md §2.3);
+- ``topk_indices``: the k largest entries of each row (the sparsifier, docs/model.md §2.3);
 - ``gather_rows`` / ``scatter_add_rows``: read and accumulate memory rows chosen per batch row;
 - ``zeros`` / ``empty`` / ``arange``: new arrays on the same device as an existing one;
   ``concat``;
@@ -175,7 +175,7 @@ def arange(n: int, like):
 def topk_indices(a, k: int):
     """Indices of the ``k`` largest entries of each row of ``a`` (B, n), largest first: (B, k).
 
-    The order among exactly equal scores is unspecified (MODEL.md §4: ties are not differentiable).
+    The order among exactly equal scores is unspecified (docs/model.md §4: ties are not differentiable).
     """
     xp = namespace(a)
     n = a.shape[-1]
@@ -304,5 +304,5 @@ def astype(a, dtype):
 
 
 def host_rng(seed) -> np.random.Generator:
-    """The one source of randomness: a host NumPy Generator (MODEL.md init, tasks, training)."""
+    """The one source of randomness: a host NumPy Generator (docs/model.md init, tasks, training)."""
     return np.random.default_rng(seed)

@@ -2,7 +2,7 @@
 
 A checkpoint is one ``.npz`` file (no pickle, so ``allow_pickle=False`` loads it) holding:
 
-- ``param.<name>``       every parameter (MODEL.md §1 names), in the model's dtype;
+- ``param.<name>``       every parameter (docs/model.md §1 names), in the model's dtype;
 - ``opt.<slot>.<name>``  the optimiser's moments (``opt.m.W_x``, ``opt.v.W_x``, ...);
 - ``meta``               a JSON string: ``format``, ``step``, the optimiser step count ``opt_t``,
                          the data generator's state (``numpy.random.Generator.bit_generator

@@ -211,7 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--preset", default="cpu", choices=sorted(PRESETS),
                    help="cpu: minutes on a 2-core laptop; paper: the paper's copy task (hours)")
     add_task_args(c, preset=True)
-    m = c.add_argument_group("model (MODEL.md)")
+    m = c.add_argument_group("model (docs/model.md)")
     keep = argparse.SUPPRESS
     m.add_argument("--hidden-size", type=_positive_int, default=keep, help="H")
     m.add_argument("--k-trunc", type=_positive_int, default=keep,

@@ -13,10 +13,10 @@ from .config import METHODS, SCORERS, SPARSIFIERS, Config
 
 
 def add_model_args(p: argparse.ArgumentParser, **defaults) -> None:
-    """The Config fields as options (MODEL.md); ``defaults`` overrides the dataclass defaults."""
+    """The Config fields as options (docs/model.md); ``defaults`` overrides the dataclass defaults."""
     d = Config().to_dict()
     d.update(defaults)
-    g = p.add_argument_group("model (MODEL.md)")
+    g = p.add_argument_group("model (docs/model.md)")
     g.add_argument("--hidden-size", type=int, default=d["hidden_size"], help="H")
     g.add_argument("--attention", default="none" if d["attention"] is None else d["attention"],
                    choices=["none", "topk", "softmax"], help="attention kind")
@@ -30,7 +30,7 @@ def add_model_args(p: argparse.ArgumentParser, **defaults) -> None:
     g.add_argument("--detach-scores", action="store_true", default=d["detach_scores"],
                    help="no mental updates: scorer inputs are constants")
     g.add_argument("--sparsifier", default=d["sparsifier"], choices=SPARSIFIERS,
-                   help="weights of topk attention: 'threshold' ã/(Σã+ε) (MODEL.md), or the "
+                   help="weights of topk attention: 'threshold' ã/(Σã+ε) (docs/model.md), or the "
                         "bounded 'softmax' / 'sparsemax' over the k_top largest scores")
     g.add_argument("--temperature", type=_positive_float, default=d["temperature"],
                    help="τ of --sparsifier softmax")

@@ -1,4 +1,4 @@
-"""The one model configuration (MODEL.md), validated when it is constructed.
+"""The one model configuration (docs/model.md), validated when it is constructed.
 
 Every field a model can have lives here, so a config read from a checkpoint or a golden test
 vector describes the model completely. Invalid values and combinations raise a ``ConfigError``
@@ -25,30 +25,30 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Config:
-    # --- sizes (MODEL.md notation) ---
+    # --- sizes (docs/model.md notation) ---
     input_size: int = 10            # I: features per input step (one-hot width for the tasks)
     hidden_size: int = 128          # H: LSTM state size; memories have this size too
     output_size: int = 10           # C: classes (xent) or regression outputs (mse)
-    # --- attention (MODEL.md §2, steps 2-5) ---
+    # --- attention (docs/model.md §2, steps 2-5) ---
     attention: Optional[str] = "topk"  # None: plain LSTM; "topk": SAB's sparse attention; "softmax": dense
     scorer: str = "mlp"             # "mlp": w_s·tanh(ĥW_q + mW_m); "release": w_s·tanh([ĥ; m]) as released
     attn_size: Optional[int] = 64   # A: hidden size of the mlp scorer (unused by "release")
     k_top: Optional[int] = 5        # memories kept by the topk sparsifier
     k_att: Optional[int] = 2        # a memory is written every k_att steps
-    # --- credit assignment (MODEL.md §4) ---
+    # --- credit assignment (docs/model.md §4) ---
     method: str = "sab"             # "bptt": exact; "tbptt"/"sab": cut the recurrent edge every k_trunc steps
     k_trunc: Optional[int] = 5      # chunk length of the cuts; None = no cut
-    detach_scores: bool = False     # True: no "mental updates", scorer inputs are constants (MODEL.md §4)
+    detach_scores: bool = False     # True: no "mental updates", scorer inputs are constants (docs/model.md §4)
     # --- loss and numbers ---
     loss: str = "xent"              # "xent": masked cross-entropy; "mse": masked mean squared error
     dtype: str = "float64"          # "float64" for gradient checks, "float32" for speed
-    eps: float = 1e-7               # ε in the topk normaliser α = ã / (Σã + ε) (MODEL.md §2.3)
-    # --- model options beyond MODEL.md (docs/make_sab_learn.md) ---
-    memory_write: str = "h"         # "h": write h_t = ĥ_t + s_t (MODEL.md §2.5, the default);
+    eps: float = 1e-7               # ε in the topk normaliser α = ã / (Σã + ε) (docs/model.md §2.3)
+    # --- model options beyond docs/model.md (docs/make_sab_learn.md) ---
+    memory_write: str = "h"         # "h": write h_t = ĥ_t + s_t (docs/model.md §2.5, the default);
                                     # "h_hat": write the provisional ĥ_t; "tanh_h": write
                                     # tanh(h_t). Both keep |m| < 1, so |h| < 2 at any length.
     sparsifier: str = "threshold"   # weights of attention="topk" (minisab/sparsifiers.py):
-                                    # "threshold": ã/(Σã+ε), ã = a − (k+1)-th score (MODEL.md
+                                    # "threshold": ã/(Σã+ε), ã = a − (k+1)-th score (docs/model.md
                                     # §2.3, the default); "softmax": softmax(a_S/τ) over the
                                     # k_top largest; "sparsemax": sparsemax(a_S) over them
     temperature: float = 1.0        # τ of sparsifier="softmax"; its Jacobian is <= 1/(2τ)
@@ -103,11 +103,11 @@ class Config:
         return self.attention is not None
 
     def n_memories(self, T: int) -> int:
-        """|M| after T steps, counting the null memory (MODEL.md §2.5)."""
+        """|M| after T steps, counting the null memory (docs/model.md §2.5)."""
         return 1 + T // self.k_att if self.uses_attention else 0
 
     def cuts(self, t: int) -> bool:
-        """True if the recurrent edge (h_{t-1}, c_{t-1}) -> step t is cut (MODEL.md §4)."""
+        """True if the recurrent edge (h_{t-1}, c_{t-1}) -> step t is cut (docs/model.md §4)."""
         return (self.method != "bptt" and self.k_trunc is not None
                 and t >= 1 and t % self.k_trunc == 0)
 

@@ -1,4 +1,4 @@
-"""Train briefly and trace why SAB stalls or diverges; ``python -m minisab.diagnose`` (issue 6).
+"""Train briefly and trace why SAB stalls or diverges; ``python -m minisab.diagnose``.
 
 The measurements on one batch (state growth, the sparsifier near ties, gradient per path) are
 ``minisab.probe.diagnose``; this module runs them during a short training
@@ -57,7 +57,7 @@ def train_and_diagnose(cfg: Config, task, steps: int, lr: float = 2e-3, clip=1.0
     gradient norm split by path: ``grad_norm_value``, the gradient of the same step with the
     scorer's inputs held constant (``detach_scores=True``: credit through α m and the scorer's
     parameters only), and ``grad_norm_score``, the norm of the difference: what reached the
-    parameters through the scores back into the states ĥ_t and m_j (MODEL.md §4). It costs a
+    parameters through the scores back into the states ĥ_t and m_j (docs/model.md §4). It costs a
     second backward per step; training itself follows the full gradient.
     """
     from .optim import Optimizer
@@ -163,7 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m minisab.diagnose",
         description="Train a model briefly on the copy task (or load a run folder) and report "
-                    "the quantities that show why SAB stalls or diverges (issue 6).",
+                    "the quantities that show why SAB stalls or diverges.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--run", default=None, help="a run folder (train/compare) to diagnose instead")
     p.add_argument("--T", type=int, default=50)

@@ -1,11 +1,11 @@
 """The two pictures of the method: one SAB step, and where one backward sends credit.
 
-``sab_step()`` draws MODEL.md §2 for one step t: the LSTM cell, the scorer over the memories
+``sab_step()`` draws docs/model.md §2 for one step t: the LSTM cell, the scorer over the memories
 (the null memory first), the top-k sparsifier and its threshold δ, the read s_t = Σ α_j m_j,
 h_t = ĥ_t + s_t, and the memory write. The sparsifier's bars are computed by
 ``attention.topk_forward`` on the scores shown, so the picture cannot disagree with the code.
 
-``credit_paths()`` draws MODEL.md §4 for one loss at the last step: which states one backward
+``credit_paths()`` draws docs/model.md §4 for one loss at the last step: which states one backward
 reaches under ``bptt``, ``tbptt`` and ``sab`` (with and without ``detach_scores``), which
 recurrent edges are cut, and the two ways credit reaches a memory m_j: through the read
 α_j m_j and through the score a_j (which also reaches the threshold memory, and is the path that
@@ -59,7 +59,7 @@ def _canvas(w, h, xlim, ylim):
 
 # ------------------------------------------------------------------------------ one SAB step
 def sab_step(scores=(0.4, 1.4, -0.3, 2.2, 0.9, 1.7), k_top: int = 3, eps: float = 1e-7) -> Figure:
-    """One SAB step (MODEL.md §2), with the sparsifier's weights for ``scores`` (null memory
+    """One SAB step (docs/model.md §2), with the sparsifier's weights for ``scores`` (null memory
     first) computed by ``topk_forward``."""
     a = np.asarray(scores, dtype=np.float64)[None, :]
     alpha, act, _ = topk_forward(a, k_top, eps)
@@ -143,7 +143,7 @@ def sab_step(scores=(0.4, 1.4, -0.3, 2.2, 0.9, 1.7), k_top: int = 3, eps: float 
 # ------------------------------------------------------------------------------ credit paths
 def credit_paths(T: int = 12, k_trunc: int = 4, reader: int = 9, kept=(1, 5),
                  threshold: int = 3) -> Figure:
-    """Where one backward sends the credit of a loss at step T-1 (MODEL.md §4).
+    """Where one backward sends the credit of a loss at step T-1 (docs/model.md §4).
 
     One row per method: ``bptt``, ``tbptt``, the variant of ``sab`` with mental updates
     (``detach_scores=False``) and minisab's ``sab`` (``runs.sab_method()``: ``detach_scores``). A
@@ -151,7 +151,7 @@ def credit_paths(T: int = 12, k_trunc: int = 4, reader: int = 9, kept=(1, 5),
     ``kept`` (states written as memories) and had ``threshold`` as its (k_top+1)-th score."""
     rows = [("bptt: nothing is cut", "bptt"),
             (f"tbptt (k_trunc = {k_trunc}): recurrent edges cut", "tbptt"),
-            ("variant, sab with mental updates (MODEL.md's, detach_scores=False): "
+            ("variant, sab with mental updates (docs/model.md's, detach_scores=False): "
              "the same cuts, read and score paths", "sab"),
             ("sab (minisab's, detach_scores=True: no mental updates): the same cuts, "
              "read path only", "detach")]

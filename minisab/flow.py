@@ -1,4 +1,4 @@
-"""Where the credit goes: gradient-flow measurements for bptt, tbptt and sab (MODEL.md §4).
+"""Where the credit goes: gradient-flow measurements for bptt, tbptt and sab (docs/model.md §4).
 
 The credit matrix ``G[t, s] = ||∂L_t/∂h_s||`` says how much credit the loss at step ``t`` gives
 the state ``h_s``. It comes from the project's one backward driver, ``sab.backward``: one forward,
@@ -7,7 +7,7 @@ skips the zero tail); the ``dh`` it returns is the adjoint at each ``h_s``. So w
 is exactly the gradient training uses, cut edges and sparse memory reads included.
 
 ``L_t`` (one per sequence ``b``; ``G`` is the batch mean of the per-sequence norms):
-  - with ``targets``: the per-position loss of MODEL.md §3 at step ``t`` (cross-entropy or mean
+  - with ``targets``: the per-position loss of docs/model.md §3 at step ``t`` (cross-entropy or mean
     squared error of ``y_{b,t}``), not divided by N; positions with ``mask = 0`` have ``L_t = 0``;
   - without: a fixed random projection ``L_t = r · y_{b,t}`` with a unit vector ``r`` (C,) drawn
     from ``host_rng(seed)``. It never saturates, so it shows the paths, not how well each step
@@ -195,7 +195,7 @@ def selections(cache, threshold: bool = False):
 def memory_edges(cache):
     """(T, B, n_max) bool: memory ``j`` passes gradient back from reading step ``t`` to the state
     that wrote it. The null memory (column 0) is a constant, not a state. Kept memories always;
-    the threshold memory too (its score sets δ, MODEL.md §4) unless ``detach_scores``, or unless
+    the threshold memory too (its score sets δ, docs/model.md §4) unless ``detach_scores``, or unless
     the null memory is the only memory kept (k_top = 1): ∂L/∂δ = −Σ_j ∂L/∂ã_j is then exactly 0,
     because the weight of a zero vector has no effect on the read."""
     kept = selections(cache)

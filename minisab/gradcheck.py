@@ -39,7 +39,7 @@ def max_error(analytic, numeric) -> float:
 
 
 def tie_gaps(scores, n_mem, k_top: int) -> dict:
-    """The three gaps MODEL.md §4 asks a gradient check to keep open, minimised over steps and rows.
+    """The three gaps docs/model.md §4 asks a gradient check to keep open, minimised over steps and rows.
 
     scores (T, B, n_max) zero-padded raw scores, n_mem (T,) memories per step. Returns the smallest
     ``select`` gap (k-th vs (k+1)-th score), ``threshold`` gap ((k+1)-th vs (k+2)-th) and ``min``
@@ -78,7 +78,7 @@ def check_model(params, x, targets, cfg, mask=None, h: float = 1e-6) -> list:
 
 
 def truncated_loss(params, x, targets, cfg, mask=None, cache=None):
-    """A function ``f()`` whose exact gradient is the method's gradient (MODEL.md §4).
+    """A function ``f()`` whose exact gradient is the method's gradient (docs/model.md §4).
 
     Under ``bptt`` it is the loss itself. Otherwise cut edges and detached scorer inputs are
     replaced by constants recorded at the base point (``cache``, or a fresh forward).

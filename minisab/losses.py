@@ -1,4 +1,4 @@
-"""The output layer (MODEL.md §2.6) and the losses (MODEL.md §3), as forward/backward pairs."""
+"""The output layer (docs/model.md §2.6) and the losses (docs/model.md §3), as forward/backward pairs."""
 from __future__ import annotations
 
 from .backend import arange, astype, concat, namespace, permute, to_float
@@ -68,7 +68,7 @@ def check_mask(mask, shape):
     n = to_float(xp.sum(mask))
     if n == 0:
         raise ValueError("mask has no 1: there is no position to learn from "
-                         "(MODEL.md §3: an all-zero mask is an error, not a zero loss)")
+                         "(docs/model.md §3: an all-zero mask is an error, not a zero loss)")
     return n
 
 

@@ -1,4 +1,4 @@
-"""The LSTM step (MODEL.md §2.1) as a forward/backward pair (docs/derivations.md §3-4).
+"""The LSTM step (docs/model.md §2.1) as a forward/backward pair (docs/derivations.md §3-4).
 
 The four gates are packed in one ``(·, 4H)`` axis in the order i, f, g, o. The step is split in
 two: a matrix product gives the pre-activations ``z``, and ``gates_forward`` /

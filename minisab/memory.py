@@ -1,4 +1,4 @@
-"""The memory buffer (MODEL.md §2.5): preallocated states and their keys.
+"""The memory buffer (docs/model.md §2.5): preallocated states and their keys.
 
 Row 0 is the null memory (a zero vector, "recall nothing"); row j >= 1 is the j-th written state
 ``h_t``, oldest first. The buffer is allocated once for the whole sequence, and each memory's key

@@ -1,6 +1,6 @@
-"""Parameter layout (MODEL.md §1) and the seeded initialisation.
+"""Parameter layout (docs/model.md §1) and the seeded initialisation.
 
-Parameters are a plain ``dict`` from MODEL.md's names to arrays; gradients use the same keys.
+Parameters are a plain ``dict`` from docs/model.md's names to arrays; gradients use the same keys.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from .config import Config
 
 
 def param_shapes(cfg: Config) -> dict:
-    """Name -> shape of every parameter the model uses (MODEL.md §1)."""
+    """Name -> shape of every parameter the model uses (docs/model.md §1)."""
     I, H, C = cfg.input_size, cfg.hidden_size, cfg.output_size
     shapes = {"W_x": (I, 4 * H), "W_h": (H, 4 * H), "b": (4 * H,)}
     if cfg.uses_attention:

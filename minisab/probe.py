@@ -1,13 +1,13 @@
-"""Why SAB stalls or diverges: the quantities that reveal it, measured on one batch (issue 6).
+"""Why SAB stalls or diverges: the quantities that reveal it, measured on one batch.
 
 ``diagnose(params, cfg, x, targets, mask)`` runs one forward and backward and returns, per step
 ``t`` (host NumPy arrays of shape (T,)) and as one-line summaries:
 
-- **state growth** (MODEL.md §2.4): ``h_max`` = max|h_t|, ``h_hat_max`` = max|ĥ_t|,
+- **state growth** (docs/model.md §2.4): ``h_max`` = max|h_t|, ``h_hat_max`` = max|ĥ_t|,
   ``s_max`` = max|s_t|, and ``logit_max`` = max|y_t|. Since ``h_t = ĥ_t + s_t`` is written to
   memory and later summaries add it in again, a chain of reads can make |h| grow along the
   sequence; |ĥ| <= 1 always (an LSTM output).
-- **the sparsifier near ties** (MODEL.md §2.3, topk only): ``sum_tilde_min`` = min over the batch
+- **the sparsifier near ties** (docs/model.md §2.3, topk only): ``sum_tilde_min`` = min over the batch
   of Σ ã (the normaliser without ε), ``select_gap`` and ``threshold_gap`` (``gradcheck.tie_gaps``
   at that step). ∂α/∂a scales like 1/(Σã + ε): a small Σã is a large gain on the score gradient.
 - **gradient per path** into every state h_t (batch mean of the L2 norm): ``g_out`` (from y_t),
@@ -98,7 +98,7 @@ def sparsifier_profile(cache):
         return out
     scores = to_host(cache["record"]["scores"])                    # (T, B, n_max), padded
     for t in range(T):
-        if cfg.sparsifier == "threshold":        # Σã exists for MODEL.md's sparsifier only
+        if cfg.sparsifier == "threshold":        # Σã exists for docs/model.md's sparsifier only
             a_tilde = cache["attn"][t][3][1]
             out["sum_tilde_min"][t] = float(np.min(np.sum(to_host(a_tilde), axis=1)))
         a_h = scores[t, :, :1 + t // cfg.k_att]                     # the n_t scores of step t

@@ -56,10 +56,10 @@ PRESETS = {
                         "forget_bias": 1.0, "eval_every": 500, "eval_batch": 512}},
 }
 
-# label -> the model fields that make the method (MODEL.md §4). SAB trains without "mental
+# label -> the model fields that make the method (docs/model.md §4). SAB trains without "mental
 # updates" (detach_scores=True): with them, the gradient through the scores back into the
 # states bursts near sparsifier ties and training spikes or stalls (docs/make_sab_learn.md:
-# at the cpu preset MODEL.md's SAB stays at chance on 1 seed of 3, this setting solves all 3).
+# at the cpu preset docs/model.md's SAB stays at chance on 1 seed of 3, this setting solves all 3).
 METHODS = {"lstm bptt": {"attention": None, "method": "bptt"},
            "lstm tbptt": {"attention": None, "method": "tbptt"},
            "sab": {"attention": "topk", "method": "sab", "detach_scores": True}}
@@ -71,7 +71,7 @@ SAB = "sab"     # the label of the one SAB the notebooks, the README and compare
 def sab_method() -> dict:
     """The model fields of THE SAB (a copy of ``METHODS["sab"]``): every tutorial builds its SAB
     from this, so changing the method's settings here changes them everywhere at once. A
-    variant (e.g. MODEL.md's SAB with mental updates, ``detach_scores=False``) is this dict
+    variant (e.g. docs/model.md's SAB with mental updates, ``detach_scores=False``) is this dict
     with one field changed, and is named as a variant where it appears."""
     return dict(METHODS[SAB])
 

@@ -1,10 +1,10 @@
-"""The sequence forward pass (MODEL.md §2) and the one backward driver for bptt, tbptt and sab.
+"""The sequence forward pass (docs/model.md §2) and the one backward driver for bptt, tbptt and sab.
 
 ``forward`` runs the model over a batch of sequences and keeps what the backward needs: the LSTM
 step caches, the memory buffer (each state once, however often it is read), and, per step, the
-indices of the memories the sparsifier kept (plus, for MODEL.md's sparsifier, the threshold
+indices of the memories the sparsifier kept (plus, for docs/model.md's sparsifier, the threshold
 memory; ``cfg.sparsifier``, minisab/sparsifiers.py). It keeps no per-memory
-scorer activations: the backward recomputes them for the few rows it touches (MODEL.md §4).
+scorer activations: the backward recomputes them for the few rows it touches (docs/model.md §4).
 
 ``backward`` walks the steps in reverse. Into each ``h_t`` it accumulates the gradient from its
 output ``y_t``, from step ``t+1`` (unless the method cuts that edge), and from every later step
@@ -31,11 +31,11 @@ def forward(params, x, cfg: Config, record: bool = False, constants=None):
     ``constants`` (from ``base_point_constants``) turns the edges that ``cfg.method`` cuts, and
     the scorer inputs under ``detach_scores``, into values recorded at a base point. The loss
     of that forward, differentiated exactly, is the method's truncated gradient: finite
-    differences of it check the backward (MODEL.md §4, golden README).
+    differences of it check the backward (docs/model.md §4, golden README).
 
     With ``record=True`` the cache also holds, for inspection and plots, ``cache["record"]``:
     ``c`` (B, T, H), dense attention weights ``attn`` and raw ``scores`` (T, B, n_max) padded
-    with zeros, and ``n_mem`` (T,) (MODEL.md's golden-vector layout).
+    with zeros, and ``n_mem`` (T,) (docs/model.md's golden-vector layout).
     """
     check_params(params, cfg)
     if x.ndim != 3 or x.shape[2] != cfg.input_size:
@@ -76,7 +76,7 @@ def forward(params, x, cfg: Config, record: bool = False, constants=None):
             u, c_prev = concat([h_c.T, U[t, H:, :]], axis=0), c_c.T
         matmul_into(WT, u, out=G[t, ...])                           # halved z_t, (4H, B)
         h_hat = h_hats[t, ...] if attend else U[t + 1, :H, :]       # where ĥ_t goes, (H, B)
-        # S into G[t], c_t into cs[t+1], ĥ_t into its rows (MODEL.md §2.1)
+        # S into G[t], c_t into cs[t+1], ĥ_t into its rows (docs/model.md §2.1)
         gates_forward(G4[t, ...], c_prev, cs[t + 1, ...], h_hat, g_buf, tanh_buf)
         if attend:
             h_hat = h_hat.T                                         # (B, H)
@@ -100,7 +100,7 @@ def forward(params, x, cfg: Config, record: bool = False, constants=None):
             if record:
                 _record_attention(rec, t, a, alpha, act)
             if (t + 1) % cfg.k_att == 0:                            # §2.5
-                m = _memory_value(h, h_hat, cfg)                    # h_t (MODEL.md) or an option
+                m = _memory_value(h, h_hat, cfg)                    # h_t (docs/model.md) or an option
                 mem.write(m, key_forward(m, params, cfg.scorer))
     hT = U[1:, :H, :]                                               # h_t as columns, (T, H, B)
     sT = ss if attend else None
@@ -154,7 +154,7 @@ def _rows(buf, n):
 
 
 def _memory_value(h, h_hat, cfg: Config):
-    """What step t writes to memory: h_t (MODEL.md §2.5) unless ``cfg.memory_write`` says
+    """What step t writes to memory: h_t (docs/model.md §2.5) unless ``cfg.memory_write`` says
     otherwise ("h_hat": ĥ_t; "tanh_h": tanh(h_t)); docs/make_sab_learn.md."""
     if cfg.memory_write == "h_hat":
         return h_hat
@@ -266,7 +266,7 @@ def backward(dy, cache, params, t_start: int | None = None):
         _, dc_prev = gates_backward(dh_hat, dc_next, S4, g_t, c_prev, tanh_c, dz4)  # into dz
         # The weight gradients, step by step (derivations §4): [dW_h; dW_x; db] += u_t dz_tᵀ.
         dW += matmul_into(U[t, ...], dz.T, out=dW_t)
-        if t == 0 or cfg.cuts(t):   # MODEL.md §4: (h_{t-1}, c_{t-1}) -> step t is a constant
+        if t == 0 or cfg.cuts(t):   # docs/model.md §4: (h_{t-1}, c_{t-1}) -> step t is a constant
             dh_next, dc_next = None, 0.0
         else:
             dh_next, dc_next = W_h @ dz, dc_prev                    # ∂L/∂h_{t-1}, ∂L/∂c_{t-1}
@@ -280,7 +280,7 @@ def _accumulate(grads, g):
 
 
 def loss_forward(y, targets, cfg: Config, mask=None):
-    """The configured loss (MODEL.md §3). Returns ``(L, cache)``."""
+    """The configured loss (docs/model.md §3). Returns ``(L, cache)``."""
     return LOSSES[cfg.loss][0](y, targets, mask)
 
 

@@ -1,6 +1,6 @@
-"""Bounded sparsifiers over the k_top largest scores: an extension beyond MODEL.md (issue 14).
+"""Bounded sparsifiers over the k_top largest scores: an extension beyond docs/model.md.
 
-MODEL.md §2.3's sparsifier (``sparsifier="threshold"``, in ``attention.py``) divides by
+docs/model.md §2.3's sparsifier (``sparsifier="threshold"``, in ``attention.py``) divides by
 ``Σã + ε``, so its Jacobian ∂α/∂a grows like ``1/(Σã + ε)`` when the kept scores nearly tie
 with the threshold (docs/make_sab_learn.md). The two here keep the same selection, the
 ``k_top`` largest scores of the row (the null memory competes like any other), but weight the

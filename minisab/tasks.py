@@ -8,13 +8,13 @@ Every task draws a batch from a host ``numpy.random.Generator`` and returns host
 - ``x``       (B, T_total, I) float64 inputs (one-hot for copy and text);
 - ``targets`` (B, T_total) int64 class indices (``loss="xent"``) or (B, T_total, C) float64
   values (``loss="mse"``);
-- ``mask``    (B, T_total) float64 0/1: the positions the loss counts (MODEL.md §3).
+- ``mask``    (B, T_total) float64 0/1: the positions the loss counts (docs/model.md §3).
 
 The training loop moves them to the backend; a task never sees a device array. ``Task`` bundles
 a generator with its sizes and its metric, so the loop, the command line and ``eval`` at another
 length (transfer: ``task.at_length(T)``) treat every task the same way.
 
-Copy task layout (as in the released code, one-hot instead of one float; MODEL.md §5), with
+Copy task layout (as in the released code, one-hot instead of one float; docs/model.md §5), with
 ``n = n_digits``, vocabulary ``0`` blank, ``1..n_symbols`` digits, ``n_symbols + 1`` marker::
 
     step    0 .. n-1        n .. n+T-2      n+T-1     n+T .. n+T+n-1

@@ -2,7 +2,7 @@
 
 minisab's matrices are small (the main job multiplies 32×64 by 64×256); at these sizes a second
 BLAS thread costs more than it saves, and on a busy machine its spinning threads wait for a core
-and make a run many times slower (issue 11; ``benchmarks/bench_threads.py`` measures it). So
+and make a run many times slower (``benchmarks/bench_threads.py`` measures it). So
 minisab runs its work with ``DEFAULT_THREADS = 1`` thread and takes the parallelism from
 independent runs instead (``minisab.parallel``).
 

@@ -1,4 +1,4 @@
-"""Hypothesis strategies that construct the tie gaps of MODEL.md §4 instead of filtering for them.
+"""Hypothesis strategies that construct the tie gaps of docs/model.md §4 instead of filtering for them.
 
 Scores of a row are built as ``base + cumsum(steps)`` with every step >= ``gap``, then shuffled:
 so every pair of scores differs by at least ``gap``, which keeps all three gaps open (the

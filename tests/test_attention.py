@@ -101,7 +101,7 @@ def test_scorer_and_key_backward(backend, scorer, B, n, H, seed):
 
 
 def test_release_scorer_query_cannot_change_the_selection(backend):
-    """MODEL.md §2.2: w_s[:H]·tanh(ĥ) adds the same amount to every score of a row."""
+    """docs/model.md §2.2: w_s[:H]·tanh(ĥ) adds the same amount to every score of a row."""
     rng = np.random.default_rng(0)
     H, n = 4, 6
     params = {"w_s": backend.asarray(rng.normal(size=2 * H))}

@@ -1,4 +1,4 @@
-"""The diagnostic of issue 6 (minisab/diagnose.py): its per-path split must add up to the
+"""The diagnostic (minisab/diagnose.py): its per-path split must add up to the
 backward's adjoints, its sparsifier numbers must match the scores, and a diverging SAB run must
 stop with the last good checkpoint kept."""
 from __future__ import annotations
@@ -103,7 +103,7 @@ def test_train_and_diagnose_stops_at_the_first_non_finite_step():
 
 
 def test_diverging_sab_run_stops_and_keeps_the_last_good_checkpoint(tmp_path):
-    """Issue 6, point 4, for an SAB model: a huge learning rate makes the loss non-finite; the
+    """For an SAB model: a huge learning rate makes the loss non-finite; the
     loop stops with a message and the checkpoint on disk holds the last finite step."""
     task = make_task("copy", 6, n_digits=2, n_symbols=3)
     cfg = Config(input_size=task.input_size, output_size=task.output_size, hidden_size=4,

@@ -1,6 +1,6 @@
 """The documentation stays true to the code: references, derivations, layers, and the site build.
 
-- every "MODEL.md §N" (or §N.M) cited in the code, tests and docs exists in docs/model.md;
+- every "docs/model.md §N" (or §N.M) cited in the code, tests and docs exists in docs/model.md;
 - every backward pass in minisab/ is derived in docs/derivations.md;
 - the imports of minisab follow the layer table of docs/design.md (one way, no cycle);
 - docs/conf.py's helpers (plain docstrings to reST, tutorial discovery) do what they say;
@@ -39,7 +39,7 @@ def modules() -> dict[str, ast.Module]:
             for p in sorted(PACKAGE.glob("*.py")) if not p.stem.startswith("_")}
 
 
-# ------------------------------------------------------------------ MODEL.md references
+# ------------------------------------------------------------------ docs/model.md references
 REF = re.compile(r"MODEL\.md\W{0,3}(?:§\s?|section\s)(\d+)(?:\.(\d+))?")
 
 
@@ -64,7 +64,7 @@ def cited_files():
 
 def test_model_copy_has_its_note_and_sections():
     text = (DOCS / "model.md").read_text(encoding="utf-8")
-    assert "copy of `MODEL.md`" in text.splitlines()[2]
+    assert "copy of `docs/model.md`" in text.splitlines()[2]
     assert sorted(model_sections()) == [1, 2, 3, 4, 5]
 
 
@@ -80,13 +80,13 @@ def test_every_model_reference_exists():
                 item is None or re.search(rf"^{item}\. ", sections[sec], flags=re.M))
             if not ok:
                 bad.append(f"{path.relative_to(ROOT)}: {m.group(0)!r}")
-    assert n_refs > 20, "the scan found almost no MODEL.md references: is the pattern broken?"
+    assert n_refs > 20, "the scan found almost no docs/model.md references: is the pattern broken?"
     assert not bad, ("references to sections or steps that docs/model.md does not have:\n"
                      + "\n".join(bad))
 
 
 def test_reference_pattern_reads_items():
-    m = REF.search("see MODEL.md §2.3 here")
+    m = REF.search("see docs/model.md §2.3 here")
     assert (m.group(1), m.group(2)) == ("2", "3")
     assert not re.search(r"^9\. ", model_sections()[2], flags=re.M)   # a step that is not there
 

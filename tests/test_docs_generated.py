@@ -3,7 +3,7 @@
 - every ``<!-- generated: NAME -->`` passage of docs/*.md equals what docs/_generate.py writes
   from the committed results files and minisab's own functions (regenerate with
   ``python docs/_generate.py``);
-- the claims that issue 17 found wrong stay right (they are generated, so this pins the rule);
+- the claims once found wrong stay right (they are generated, so this pins the rule);
 - the ten lines of Python of the quick start (docs/index.md) run and end with PASS.
 """
 from __future__ import annotations
@@ -49,7 +49,7 @@ def test_render_rewrites_only_inside_markers():
         gen.render("<!-- generated: nope -->x<!-- end generated: nope -->")
 
 
-# The results files that issue 17 read by hand (sha256, first 16 hex digits; the recorded
+# The results files once read by hand (sha256, first 16 hex digits; the recorded
 # compare run, rerun since with the merged code, is no longer one of them). While they are
 # unchanged, the generated claims must be the ones the issue found true; a rerun of the
 # experiments changes the files and the numbers, and this check steps aside.
@@ -64,7 +64,7 @@ def test_issue_17_claims_read_from_the_files():
     changed = [f for f, h in ISSUE_17_FILES.items() if hashlib.sha256(
         (ROOT / "experiments" / "results" / f).read_bytes()).hexdigest()[:16] != h]
     if changed:
-        pytest.skip(f"results rerun since issue 17 ({changed}); the consistency test still runs")
+        pytest.skip(f"results rerun since they were read by hand ({changed}); the consistency test still runs")
     gen = generator()
     assert gen.dense_spikes().startswith("four spikes in three of its six runs")
     first = gen.adding_first()

@@ -1,5 +1,4 @@
-"""No result typed by hand in the sections whose numbers come from results files (issue 17,
-point 5; issue 11, point 5).
+"""No result typed by hand in the sections whose numbers come from results files.
 
 The result passages of these sections are generated (``docs/_generate.py``, ``<!-- generated:
 NAME -->``; ``scripts/report.py``, ``<!-- results:NAME -->``) and checked against their files by
@@ -46,7 +45,7 @@ SECTIONS = {
 # Decimals that are properties of a task or a number format, not results (exact text).
 CONSTANTS = {
     "6.3": "a section number of derivations.md",
-    "2.3": "a section number of MODEL.md (docs/model.md)",
+    "2.3": "a section number of docs/model.md (docs/model.md)",
     "0.98": "the final recall that counts as 'solved' (a setting of the verdict)",
     "0.71": "2/3 + 1/3 * 1/8: the recall of a model that gets two of three digits (arithmetic)",
     "0.125": "chance on the copy task: 1/8 symbols",

@@ -1,4 +1,4 @@
-"""Tests of minisab.flow: the credit matrix's structure under each method (MODEL.md §4), its
+"""Tests of minisab.flow: the credit matrix's structure under each method (docs/model.md §4), its
 entries against finite differences, the summaries and the attention views."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The core install works (issue 11): the wheel, installed into a fresh virtual environment,
+"""The core install works: the wheel, installed into a fresh virtual environment,
 runs train, compare, eval and gradcheck from another directory, with progress bars and figures.
 
 The wheel is built from a copy of the package files (the source tree stays clean) without

@@ -1,8 +1,8 @@
-"""Model options beyond MODEL.md (docs/make_sab_learn.md): finite differences and identities.
+"""Model options beyond docs/model.md (docs/make_sab_learn.md): finite differences and identities.
 
 ``memory_write="h_hat"`` writes the provisional state ĥ_t to memory instead of h_t = ĥ_t + s_t.
 Its gradient must match finite differences of the (method-truncated) loss under every method,
-attention and scorer, and the default must stay MODEL.md's model.
+attention and scorer, and the default must stay docs/model.md's model.
 """
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def test_memory_write_gradient_matches_finite_differences(backend, write, attent
     params, x, targets, mask = make_problem(backend, cfg, B, T, seed, scale)
     _, grads, out = loss_and_grads(params, x, targets, cfg, mask, record=True)
     h = 1e-6
-    if attention == "topk":   # keep the step far below the smallest tie gap (MODEL.md §4)
+    if attention == "topk":   # keep the step far below the smallest tie gap (docs/model.md §4)
         rec = out["cache"]["record"]
         h = min(h, 1e-3 * min(tie_gaps(rec["scores"], rec["n_mem"], k_top).values()))
     f = truncated_loss(params, x, targets, cfg, mask, out["cache"])
@@ -75,7 +75,7 @@ def test_tanh_h_write_stores_tanh_of_the_state(backend):
 @pytest.mark.parametrize("write", ["h_hat", "tanh_h"])
 def test_bounded_writes_bound_the_state(backend, write):
     """|ĥ| < 1, and s is a convex combination of memories, so |h| = |ĥ + s| < 2 at any length,
-    while MODEL.md's default write lets |h| grow along the sequence."""
+    while docs/model.md's default write lets |h| grow along the sequence."""
     base = Config(input_size=2, hidden_size=4, output_size=2, attn_size=3, k_top=2, k_att=1,
                   k_trunc=5)
     sizes = {}

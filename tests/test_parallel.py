@@ -1,5 +1,5 @@
 """Independent runs in parallel (minisab/parallel.py): worker processes and a Dask cluster give
-the bits of one-at-a-time runs (issue 11)."""
+the bits of one-at-a-time runs."""
 import json
 import os
 import sys

@@ -1,5 +1,5 @@
 """Every number in the READMEs' results blocks is what scripts/report.py makes of its committed
-results file (issue 11): a number typed by hand, or a results file re-measured without
+results file: a number typed by hand, or a results file re-measured without
 regenerating the README, fails here."""
 import importlib.util
 import os

@@ -1,5 +1,5 @@
 """The whole sequence: finite differences of the loss under every method x attention x scorer,
-and the identities of MODEL.md §4."""
+and the identities of docs/model.md §4."""
 from __future__ import annotations
 
 import numpy as np
@@ -46,7 +46,7 @@ def test_sequence_gradient_matches_finite_differences(backend, attention, scorer
     params, x, targets, mask = make_problem(backend, cfg, B, T, seed, scale)
     _, grads, out = loss_and_grads(params, x, targets, cfg, mask, record=True)
     h = 1e-6
-    if attention == "topk":   # keep the step far below the smallest tie gap (MODEL.md §4)
+    if attention == "topk":   # keep the step far below the smallest tie gap (docs/model.md §4)
         rec = out["cache"]["record"]
         h = min(h, 1e-3 * min(tie_gaps(rec["scores"], rec["n_mem"], k_top).values()))
     f = truncated_loss(params, x, targets, cfg, mask, out["cache"])
@@ -86,7 +86,7 @@ def test_sab_and_tbptt_cut_the_same_edges(backend):
 
 
 def test_sab_k_trunc_1_leaves_only_output_and_memory_credit(backend):
-    """MODEL.md §4: with k_trunc=1, dL/dh_t of a state that no step read (never written, or
+    """docs/model.md §4: with k_trunc=1, dL/dh_t of a state that no step read (never written, or
     written but neither kept nor the threshold anywhere) is exactly its own output's gradient."""
     cfg = Config(**{**SMALL, "k_top": 2, "k_att": 1}, attention="topk", method="sab", k_trunc=1)
     B, T = 3, 14

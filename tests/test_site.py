@@ -1,4 +1,4 @@
-"""The built site as a reader sees it, offline (issue 17).
+"""The built site as a reader sees it, offline.
 
 - no page loads anything from a CDN: MathJax comes from PyPI (``sphinx-mathjax-offline``) and is
   copied into ``_static/``;

@@ -1,5 +1,5 @@
-"""The bounded sparsifiers (minisab/sparsifiers.py, issue 14): finite differences, the simplex,
-sparsity of the backward, and the spectral norm of ∂α/∂a at and near ties against MODEL.md's."""
+"""The bounded sparsifiers (minisab/sparsifiers.py): finite differences, the simplex,
+sparsity of the backward, and the spectral norm of ∂α/∂a at and near ties against docs/model.md's."""
 from __future__ import annotations
 
 import numpy as np
@@ -159,7 +159,7 @@ def test_bounded_sparsifiers_have_bounded_jacobians_at_and_near_ties(backend, ti
 
 @given(near_ties(spread_choices=(1e-8, 1e-7, 1e-6)))
 def test_model_md_sparsifier_jacobian_explodes_near_ties(backend, tie):
-    """The contrast that makes the bound above mean something: MODEL.md's ã/(Σã + ε) has
+    """The contrast that makes the bound above mean something: docs/model.md's ã/(Σã + ε) has
     ‖∂α/∂a‖ > 1e3 once the k_top + 1 leading scores lie within 1e-6 of each other."""
     row, k_top, spread = tie
     a = backend.asarray(row)
@@ -246,7 +246,7 @@ def test_sequence_gradient_with_bounded_sparsifiers(backend, sparsifier, scorer,
 
 @pytest.mark.parametrize("sparsifier", ["threshold", "softmax", "sparsemax"])
 def test_sab_backward_touches_only_kept_memories(backend, sparsifier):
-    """MODEL.md §4 with k_trunc=1: a state gets credit beyond its own output only if a later
+    """docs/model.md §4 with k_trunc=1: a state gets credit beyond its own output only if a later
     step read it, i.e. kept it (or, for "threshold", used it as the threshold). Every other
     state's adjoint is exactly its output's gradient."""
     cfg = Config(**{**SMALL, "k_top": 2, "k_att": 1}, attention="topk", method="sab", k_trunc=1,
@@ -273,7 +273,7 @@ def test_sab_backward_touches_only_kept_memories(backend, sparsifier):
 
 @pytest.mark.parametrize("sparsifier", ["threshold", "softmax", "sparsemax"])
 def test_forward_cache_is_linear_in_T(backend, sparsifier):
-    """What the forward keeps for the backward grows like T, not T² (MODEL.md §4): per step the
+    """What the forward keeps for the backward grows like T, not T² (docs/model.md §4): per step the
     sparsifier keeps O(k_top) numbers per row and the driver the k_top (+1) indices, never the
     step's whole score row; the memory buffer holds each state once."""
     def cached_numbers(T):
@@ -295,7 +295,7 @@ def test_forward_cache_is_linear_in_T(backend, sparsifier):
 @pytest.mark.parametrize("sparsifier", ["softmax", "sparsemax"])
 def test_probe_replays_the_bounded_sparsifiers(backend, sparsifier):
     """minisab.probe replays the memory reads with the configured sparsifier: its per-path
-    adjoints add up to the driver's, and Σã (MODEL.md's sparsifier only) is reported as NaN."""
+    adjoints add up to the driver's, and Σã (docs/model.md's sparsifier only) is reported as NaN."""
     from minisab.probe import diagnose, summarize
     cfg = Config(**SMALL, attention="topk", method="sab", k_trunc=1, sparsifier=sparsifier)
     params, x, targets, mask = make_problem(backend, cfg, 2, 12, seed=2)

@@ -1,4 +1,4 @@
-"""BLAS threads under minisab's control (minisab/threads.py, issue 11)."""
+"""BLAS threads under minisab's control (minisab/threads.py)."""
 import pytest
 from threadpoolctl import threadpool_info
 
