@@ -13,10 +13,10 @@ import argparse
 import _common as C  # noqa: I001  (threads, timing and load for every script)
 import numpy as np
 
-from minisab.backend import matmul_into
+from minisab.fast.ops import matmul_into
 from minisab.config import Config
 from minisab.params import init_params
-from minisab.sab import loss_and_grads
+from minisab.fast import loss_and_grads
 
 
 def minisab_step(B, T, I, H, Cn, dtype, backend, seed=0):
