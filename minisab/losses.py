@@ -1,4 +1,4 @@
-"""The output layer (docs/model.md §2.6) and the losses (docs/model.md §3), as forward/backward pairs."""
+"""The output layer (docs/model.md §2.6) and the losses (§3), as forward/backward pairs."""
 from __future__ import annotations
 
 from typing import Callable, NamedTuple
@@ -9,7 +9,7 @@ from .backend import arange, astype, concat, namespace, to_float
 def output_forward(h, s, W_y, b_y):
     """y = [h ; s] W_y + b_y.  h, s (..., H) (s is None without attention) -> y (..., C).
 
-    The leading axes ((B, T) or the driver's step-major (T, B)) are flattened into one, so each
+    The leading axes (B, T) are flattened into one, so each
     term is a single 2-D matrix product.
     """
     xp = namespace(h)

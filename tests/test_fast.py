@@ -38,7 +38,8 @@ def configs(draw):
               attention=attention, method=method, k_trunc=draw(st.integers(1, 4)),
               loss=draw(st.sampled_from(["xent", "mse"])))
     if attention is not None:
-        kw.update(scorer=draw(st.sampled_from(["mlp", "release"])), attn_size=draw(st.integers(1, 3)),
+        kw.update(scorer=draw(st.sampled_from(["mlp", "release"])),
+                  attn_size=draw(st.integers(1, 3)),
                   k_top=draw(st.integers(1, 3)), k_att=draw(st.integers(1, 3)),
                   detach_scores=draw(st.booleans()),
                   memory_write=draw(st.sampled_from(["h", "h_hat", "tanh_h"])))

@@ -1,4 +1,4 @@
-"""The fast engine: the same numbers as ``minisab.sab``, rearranged for speed; a student need not read it.
+"""The fast engine: the numbers of ``minisab.sab``, rearranged for speed. A student need not read it.
 
 ``minisab.sab`` is the model as docs/model.md and docs/derivations.md write it, on (B, ·) rows.
 This package computes the same loss, gradients and adjoints (tests/test_fast.py proves it on

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 from ..attention import (key_backward, key_forward, kept_rows, read_backward, read_forward,
                          score_backward, score_forward, softmax_backward, softmax_forward)
-from ..backend import concat, empty, gather_rows, namespace, permute, scatter_add_rows, swap01, zeros
+from ..backend import (concat, empty, gather_rows, namespace, permute, scatter_add_rows, swap01,
+                       zeros)
 from ..config import Config
 from ..losses import LOSSES
 from ..memory import Memory
@@ -47,27 +48,28 @@ def forward(params, x, cfg: Config, record: bool = False, constants=None):
     xp = namespace(x)
     # Every step's vectors are stored as columns of arrays that hold all steps (lstm_cols.py,
     # docs/derivations.md §4): step t writes its results into row t of each.
-    WT = stack_weights(params["W_h"], params["W_x"], params["b"])   # (4H, H+I+1), §2.1
-    u_cols = stacked_input(x, H, like=WT)                           # [h_{t-1}; x_t; 1] per t
-    gates = empty((T, 4 * H, B), like=WT)                           # [i; f; σ(2 z_g); o]
+    W_stack = stack_weights(params["W_h"], params["W_x"], params["b"])  # transposed: (4H, H+I+1)
+    u_cols = stacked_input(x, H, like=W_stack)                           # [h_{t-1}; x_t; 1] per t
+    gates = empty((T, 4 * H, B), like=W_stack)                           # [i; f; σ(2 z_g); o]
     gates4 = xp.reshape(gates, (T, 4, H, B))                        # the same, by gate
-    c_cols = empty((T + 1, H, B), like=WT)                          # c_cols[t+1] = c_t
+    c_cols = empty((T + 1, H, B), like=W_stack)                          # c_cols[t+1] = c_t
     c_cols[0, ...] = 0.0                                            # c₋₁ = 0 (h₋₁ = 0: u_cols)
-    g_buf, tanh_buf = empty((H, B), like=WT), empty((H, B), like=WT)  # scratch, not kept
+    g_buf, tanh_buf = empty((H, B), like=W_stack), empty((H, B), like=W_stack)  # scratch, not kept
     held, attn_caches = {}, []                                      # held: (h, c)_{t-1} constants
     rec = {} if record else None
     attend = cfg.uses_attention
     if attend:
-        h_hats, s_all = empty((T, H, B), like=WT), empty((T, H, B), like=WT)
+        h_hats, s_all = empty((T, H, B), like=W_stack), empty((T, H, B), like=W_stack)
         h0 = u_cols[0, :H, :].T                                     # (B, H) views from here on
         mem = Memory(cfg.n_memories(T), h0, key_forward(h0, params, cfg.scorer))  # null memory
         # One scratch buffer for the scorer's (B, n, A) activations, reused every step; stored
         # step-major like the keys, so that its first n rows are one contiguous block.
-        hid_buf = (zeros((cfg.n_memories(T), B, cfg.attn_size), like=WT)
+        hid_buf = (zeros((cfg.n_memories(T), B, cfg.attn_size), like=W_stack)
                    if cfg.scorer == "mlp" else None)
         if record:
             n_max = 1 + (T - 1) // cfg.k_att                        # most memories any step reads
-            rec.update(attn=zeros((T, B, n_max), like=WT), scores=zeros((T, B, n_max), like=WT),
+            rec.update(attn=zeros((T, B, n_max), like=W_stack),
+                       scores=zeros((T, B, n_max), like=W_stack),
                        n_mem=[])
     for t in range(T):
         u, c_prev = u_cols[t, ...], c_cols[t, ...]
@@ -75,7 +77,7 @@ def forward(params, x, cfg: Config, record: bool = False, constants=None):
             # (h, c)_{t-1} held at the base point; u_cols keeps the real h_{t-1} for y_{t-1}.
             held[t] = h_c, c_c = constants["state"][t]              # (B, H) each
             u, c_prev = concat([h_c.T, u_cols[t, H:, :]], axis=0), c_c.T
-        matmul_into(WT, u, out=gates[t, ...])                       # halved z_t, (4H, B)
+        matmul_into(W_stack, u, out=gates[t, ...])                       # halved z_t, (4H, B)
         h_hat = h_hats[t, ...] if attend else u_cols[t + 1, :H, :]  # where ĥ_t goes, (H, B)
         # gates into gates[t], c_t into c_cols[t+1], ĥ_t into its rows (docs/model.md §2.1)
         gates_forward(gates4[t, ...], c_prev, c_cols[t + 1, ...], h_hat, g_buf, tanh_buf)
@@ -109,7 +111,8 @@ def forward(params, x, cfg: Config, record: bool = False, constants=None):
     if record:
         rec["c"] = _bth(c_cols[1:, ...])
     # The cache's (B, T, ·) arrays are views of the column arrays.
-    cache = {"engine": "fast", "cfg": cfg, "x": x, "hs": _bth(h_cols), "ss": _bth(s_all) if attend else None,
+    cache = {"engine": "fast", "cfg": cfg, "x": x, "hs": _bth(h_cols),
+             "ss": _bth(s_all) if attend else None,
              "h_hats": _bth(h_hats if attend else h_cols), "u_cols": u_cols, "s_cols": s_cols,
              "gates": gates, "c_cols": c_cols, "held": held,
              "lstm": StepCaches(u_cols, gates, c_cols, held),

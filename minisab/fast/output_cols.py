@@ -10,7 +10,8 @@ from ..backend import concat, namespace, permute
 
 def output_forward_cols(h_cols, s_cols, W_y, b_y):
     """``output_forward`` on states stored as columns, as the sequence driver keeps them:
-    h_cols, s_cols (T, H, B) (s_cols None without attention) -> y_cols (T, C, B), yᵀ = W_yᵀ [h; s]ᵀ + b_y."""
+    h_cols, s_cols (T, H, B) (s_cols None without attention) -> y_cols (T, C, B),
+    yᵀ = W_yᵀ [h; s]ᵀ + b_y."""
     H = h_cols.shape[1]
     y_cols = W_y[:H, :].T @ h_cols                        # (C, H) times each step's (H, B)
     if s_cols is not None:
@@ -20,7 +21,8 @@ def output_forward_cols(h_cols, s_cols, W_y, b_y):
 
 
 def output_backward_cols(dy_cols, h_cols, s_cols, W_y):
-    """Backward of ``output_forward_cols``: dy_cols (T, C, B) -> ``(dh_cols, ds_cols, {"W_y", "b_y"})``."""
+    """Backward of ``output_forward_cols``: dy_cols (T, C, B) ->
+    ``(dh_cols, ds_cols, {"W_y", "b_y"})``."""
     xp = namespace(dy_cols)
     H = h_cols.shape[1]
     dy_rows = permute(dy_cols, (0, 2, 1))               # (T, B, C)
