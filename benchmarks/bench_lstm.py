@@ -13,10 +13,14 @@ import argparse
 import _common as C  # noqa: I001  (threads, timing and load for every script)
 import numpy as np
 
-from minisab.backend import matmul_into
 from minisab.config import Config
 from minisab.params import init_params
-from minisab.sab import loss_and_grads
+try:
+    from minisab.fast import loss_and_grads
+    from minisab.fast.ops import matmul_into
+except ImportError:                                  # a checkout from before minisab/fast/
+    from minisab.backend import matmul_into
+    from minisab.sab import loss_and_grads
 
 
 def minisab_step(B, T, I, H, Cn, dtype, backend, seed=0):

@@ -24,7 +24,7 @@ from bench_lstm import gemm_floor
 from minisab.config import Config
 from minisab.losses import LOSSES
 from minisab.params import init_params
-from minisab.sab import backward, forward, loss_and_grads, loss_forward
+from minisab.fast import backward, forward, loss_and_grads, loss_forward
 
 
 def problem(B, T, I, H, Cn, dtype, seed=0):
@@ -39,10 +39,10 @@ def problem(B, T, I, H, Cn, dtype, seed=0):
 def parts(B, T, I, H, Cn, dtype, seed=0):
     cfg, params, x, targets = problem(B, T, I, H, Cn, dtype, seed)
     y, cache = forward(params, x, cfg)
-    dy = LOSSES[cfg.loss][1](loss_forward(y, targets, cfg)[1])
+    dy = LOSSES[cfg.loss].backward(loss_forward(y, targets, cfg)[1])
     return {"step (loss_and_grads)": lambda: loss_and_grads(params, x, targets, cfg),
             "forward": lambda: forward(params, x, cfg),
-            "loss and its gradient": lambda: LOSSES[cfg.loss][1](loss_forward(y, targets, cfg)[1]),
+            "loss and its gradient": lambda: LOSSES[cfg.loss].backward(loss_forward(y, targets, cfg)[1]),
             "backward": lambda: backward(dy, cache, params),
             "matrix products alone": gemm_floor(B, T, I, H, Cn, dtype, "numpy")}
 

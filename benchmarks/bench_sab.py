@@ -16,7 +16,10 @@ import numpy as np
 
 from minisab.config import Config
 from minisab.params import init_params, params_to_host
-from minisab.sab import loss_and_grads
+try:
+    from minisab.fast import loss_and_grads
+except ImportError:                                  # a checkout from before minisab/fast/
+    from minisab.sab import loss_and_grads
 
 
 def sab_config(I=10, H=128, Cn=10, dtype="float32", A=64, k_top=5, k_att=2, k_trunc=5):

@@ -43,7 +43,7 @@ def child(args):
         out["step_s"] = time.perf_counter() - t0
     else:
         from minisab.losses import LOSSES
-        from minisab.sab import backward, forward, loss_forward
+        from minisab.fast import backward, forward, loss_forward
         be, params, x, targets = bs.make_problem(cfg, B, T, args.backend)
         x, targets = be.asarray(x, dtype=cfg.dtype), be.asarray(targets)
         tracemalloc.start()
@@ -52,7 +52,7 @@ def child(args):
             t0 = time.perf_counter()
             y, cache = forward(params, x, cfg)
             loss, l_cache = loss_forward(y, targets, cfg)
-            dy = LOSSES[cfg.loss][1](l_cache)
+            dy = LOSSES[cfg.loss].backward(l_cache)
             sync()
             t1 = time.perf_counter()
             backward(dy, cache, params)

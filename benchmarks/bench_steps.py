@@ -20,7 +20,10 @@ import numpy as np
 import minisab
 from minisab.config import Config
 from minisab.params import init_params
-from minisab.sab import loss_and_grads
+try:                                    # the fast engine (training's), where it exists
+    from minisab.fast import loss_and_grads
+except ImportError:                     # a checkout from before minisab/fast/
+    from minisab.sab import loss_and_grads
 
 MODELS = {"lstm bptt": {"attention": None, "method": "bptt"},
           "lstm tbptt": {"attention": None, "method": "tbptt"},

@@ -25,7 +25,7 @@ from bench_steps import MODELS, step_fn  # noqa: E402
 
 from minisab.config import Config  # noqa: E402
 from minisab.params import init_params  # noqa: E402
-from minisab.sab import loss_and_grads  # noqa: E402
+from minisab.fast import loss_and_grads  # noqa: E402
 from minisab.threads import use_threads  # noqa: E402
 
 

@@ -72,7 +72,7 @@ def check(seed=0, atol=1e-9):
     import numpy as np
 
     from minisab.params import init_params, params_to_host
-    from minisab.sab import loss_and_grads
+    from minisab.fast import loss_and_grads
     cfg = Config(input_size=4, hidden_size=8, output_size=3, attn_size=6, k_top=3, k_att=2,
                  k_trunc=4, method="sab", dtype="float64")
     rng = np.random.default_rng(seed)

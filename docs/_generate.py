@@ -443,6 +443,10 @@ assert not set(RESULT_BLOCKS) & set(BLOCKS), "a block name is defined twice"
 assert not set(REAL_BLOCKS) & (set(BLOCKS) | set(RESULT_BLOCKS)), "a block name is defined twice"
 BLOCKS.update(RESULT_BLOCKS)
 BLOCKS.update(REAL_BLOCKS)
+from _generate_engines import ENGINE_BLOCKS  # noqa: E402
+
+assert not set(ENGINE_BLOCKS) & set(BLOCKS), "a block name is defined twice"
+BLOCKS.update(ENGINE_BLOCKS)
 
 
 def render(text: str) -> str:

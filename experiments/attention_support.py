@@ -26,7 +26,7 @@ import numpy as np  # noqa: E402
 from minisab.backend import get_backend, host_rng, to_host  # noqa: E402
 from minisab.checkpoint import atomic_write_text  # noqa: E402
 from minisab.runs import load_run  # noqa: E402
-from minisab.sab import forward  # noqa: E402
+from minisab.fast import forward  # noqa: E402
 from minisab.tasks import make_task  # noqa: E402
 
 

@@ -2,8 +2,8 @@
 
 - keys: what a memory contributes to every score, computed once when the memory is written;
 - scorers: raw scores ``a`` (B, n) of the current provisional state against the memories;
-- sparsifiers: ``topk`` (SAB, docs/model.md §2.3) and ``softmax`` (dense baseline), scores -> weights
-  ``α`` (the bounded top-k sparsifiers beyond docs/model.md live in ``sparsifiers.py``);
+- sparsifiers: ``topk`` (SAB, docs/model.md §2.3) and ``softmax`` (dense baseline), scores ->
+  weights ``α`` (the bounded top-k sparsifiers beyond docs/model.md live in ``sparsifiers.py``);
 - the memory read ``s = Σ_j α_j m_j``.
 
 Every backward takes only the rows it is given: the SAB driver passes the ``k_top`` selected
@@ -11,8 +11,7 @@ memories and the threshold memory, so its backward never touches the others.
 """
 from __future__ import annotations
 
-from .backend import (add_into, arange, astype, concat, gather_rows, namespace, take_cols,
-                      tanh_inplace, topk_indices, zeros)
+from .backend import arange, astype, concat, gather_rows, namespace, take_cols, topk_indices
 
 
 # ---------------------------------------------------------------- keys (computed at write time)
@@ -31,24 +30,22 @@ def key_backward(dkey, m, key, params, scorer):
 
 
 # ------------------------------------------------------------------------------- scorers
-def score_forward(h_hat, K, params, scorer, out=None):
+def score_forward(h_hat, K, params, scorer):
     """Raw scores of ĥ_t (B, H) against memory keys K (B, n, ·) -> a (B, n), cache.
 
     mlp:     a_j = w_s · tanh(ĥ W_q + m_j W_m)              (K holds m_j W_m)
     release: a_j = w_s[:H] · tanh(ĥ) + w_s[H:] · tanh(m_j)   (K holds tanh(m_j))
 
-    ``out`` (optional, mlp only): a scratch array (B, n, A) for the activations. The mlp scorer
-    evaluates tanh over (B, n, A) every step, the largest array of the forward pass; writing it
-    into one buffer the driver allocates once (NumPy/CuPy) saves three temporaries per step.
+    The cache holds ĥ_t and what every score shares (the query ĥ W_q, or tanh ĥ); the mlp
+    scorer's hidden layer tanh(ĥ W_q + m_j W_m), (B, n, A), is not kept: ``score_backward``
+    recomputes it for the few rows it is given (docs/derivations.md §7).
     """
     xp = namespace(h_hat)
     w_s = params["w_s"]
     if scorer == "mlp":
-        q = h_hat @ params["W_q"]                                   # (B, A)
-        if out is None:
-            out = zeros(K.shape, like=K)
-        U = tanh_inplace(add_into(q[:, None, :], K, out=out))       # (B, n, A)
-        return U @ w_s, (h_hat, q)                                  # (B, n): one matvec
+        q = h_hat @ params["W_q"]                                   # the query, (B, A)
+        hid = xp.tanh(q[:, None, :] + K)                            # (B, n, A)
+        return hid @ w_s, (h_hat, q)                                # (B, n)
     H = h_hat.shape[1]
     th = xp.tanh(h_hat)                                             # (B, H)
     a = xp.sum(th * w_s[:H], axis=1)[:, None] + K @ w_s[H:]         # (B, n)
@@ -66,12 +63,12 @@ def score_backward(da, K, cache, params, scorer):
     if scorer == "mlp":
         h_hat, q = cache
         B, m, A = K.shape
-        U = xp.tanh(q[:, None, :] + K)                              # recomputed, (B, m, A)
-        d_pre = (1.0 - U * U) * w_s                                 # tanh' · w_s, (B, m, A)
+        hid = xp.tanh(q[:, None, :] + K)                            # recomputed, (B, m, A)
+        d_pre = (1.0 - hid * hid) * w_s                             # tanh' · w_s, (B, m, A)
         d_pre *= da[:, :, None]
         dq = xp.sum(d_pre, axis=1)                                  # (B, A)
-        # ∂L/∂w_s = Σ_{b,j} da_bj U_bj: one (1, B·m) @ (B·m, A) product
-        dw_s = xp.reshape(xp.reshape(da, (1, B * m)) @ xp.reshape(U, (B * m, A)), (A,))
+        # ∂L/∂w_s = Σ_{b,j} da_bj hid_bj: one (1, B·m) @ (B·m, A) product
+        dw_s = xp.reshape(xp.reshape(da, (1, B * m)) @ xp.reshape(hid, (B * m, A)), (A,))
         grads = {"W_q": h_hat.T @ dq, "w_s": dw_s}
         return dq @ params["W_q"].T, d_pre, grads
     h_hat, th = cache

@@ -8,7 +8,6 @@ standard lacks lives here and only here:
 - ``gather_rows`` / ``scatter_add_rows``: read and accumulate memory rows chosen per batch row;
 - ``zeros`` / ``empty`` / ``arange``: new arrays on the same device as an existing one;
   ``concat``;
-- ``add_into``, ``mul_into``, ... : arithmetic written into an existing array (``out=``);
 - ``Backend.asarray`` / ``to_host``: copies between the host (NumPy) and the device;
 - random numbers: drawn on the host with ``numpy.random.Generator``, then moved, so one seed gives
   the same model and the same data on every backend.
@@ -233,67 +232,6 @@ def concat(arrays, axis: int):
     xp = namespace(arrays[0])
     join = getattr(xp, "concat", None) or xp.concatenate
     return join(arrays, axis=axis)
-
-
-# ------------------------------------------------------------------ in-place arithmetic
-# NumPy and CuPy can write a result into an existing array (``out=``), which saves allocating
-# a temporary per operation and lets the sequence driver write each step's results straight into
-# its per-sequence arrays: in the per-step loops that is a large share of the time. The array
-# API has no ``out=``; there each helper computes the plain expression and copies it into
-# ``out`` (``out[...] = value``), so the result lands in the same place on every backend.
-# Every helper returns ``out``.
-
-def _store(out, value):
-    out[...] = value
-    return out
-
-
-# Each helper tests ``type(out) is np.ndarray`` first: they run a few dozen times per step of
-# every sequence, and that test costs less than looking up the namespace.
-
-def add_into(a, b, out):
-    """``a + b`` (broadcasting), written into ``out``."""
-    if type(out) is np.ndarray:
-        return np.add(a, b, out=out)
-    xp = namespace(out)
-    return xp.add(a, b, out=out) if _numpy_like(xp) else _store(out, a + b)
-
-
-def sub_into(a, b, out):
-    """``a - b`` (broadcasting; ``a`` may be a Python number), written into ``out``."""
-    if type(out) is np.ndarray:
-        return np.subtract(a, b, out=out)
-    xp = namespace(out)
-    return xp.subtract(a, b, out=out) if _numpy_like(xp) else _store(out, a - b)
-
-
-def mul_into(a, b, out):
-    """``a * b`` (broadcasting), written into ``out``."""
-    if type(out) is np.ndarray:
-        return np.multiply(a, b, out=out)
-    xp = namespace(out)
-    return xp.multiply(a, b, out=out) if _numpy_like(xp) else _store(out, a * b)
-
-
-def matmul_into(a, b, out):
-    """``a @ b``, written into ``out``."""
-    if type(out) is np.ndarray:
-        return np.matmul(a, b, out=out)
-    xp = namespace(out)
-    return xp.matmul(a, b, out=out) if _numpy_like(xp) else _store(out, a @ b)
-
-
-def tanh_into(a, out):
-    """``tanh(a)``, written into ``out`` (``out`` may be ``a`` itself)."""
-    if type(out) is np.ndarray:
-        return np.tanh(a, out=out)
-    xp = namespace(out)
-    return xp.tanh(a, out=out) if _numpy_like(xp) else _store(out, xp.tanh(a))
-
-
-def tanh_inplace(a):
-    """``tanh(a)``, overwriting ``a``."""
-    return tanh_into(a, out=a)
 
 
 def astype(a, dtype):

@@ -25,6 +25,8 @@ import zipfile
 
 import numpy as np
 
+from .config import OLD_SPARSIFIER_NAMES
+
 FORMAT = 1
 
 
@@ -127,6 +129,9 @@ def load_checkpoint(path) -> dict:
     for key in ("step", "opt_t", "rng_state", "model", "task"):
         if key not in meta:
             raise CheckpointError(f"checkpoint {path!r} is incomplete: its meta has no {key!r}")
+    model = meta["model"]
+    if isinstance(model, dict) and model.get("sparsifier") in OLD_SPARSIFIER_NAMES:
+        model["sparsifier"] = OLD_SPARSIFIER_NAMES[model["sparsifier"]]   # an earlier name
     params = {k[len("param."):]: v for k, v in files.items() if k.startswith("param.")}
     opt_state = {"t": int(meta["opt_t"])}
     for k, v in files.items():

@@ -14,7 +14,7 @@ import time
 from .argcheck import positive_int as _positive_int, seed_int
 from .cliargs import (add_model_args, add_parallel_args, add_task_args, add_train_args,
                       config_from_args, _train_config)
-from .config import LOSSES, ConfigError
+from .config import LOSS_NAMES, ConfigError
 
 
 def cmd_gradcheck(args) -> int:
@@ -38,8 +38,9 @@ def cmd_gradcheck(args) -> int:
     else:
         targets = be.asarray(rng.normal(size=(args.batch, args.steps, cfg.output_size)))
     print(f"gradcheck: {cfg}")
-    print(f"B={args.batch} T={args.steps} seed={args.seed} backend={be.name}\n")
-    rows = check_model(params, x, targets, cfg)
+    print(f"B={args.batch} T={args.steps} seed={args.seed} backend={be.name} "
+          f"engine={args.engine}\n")
+    rows = check_model(params, x, targets, cfg, engine=args.engine)
     print(format_report(rows))
     return 0 if all(passes(r[3], r[2]) for r in rows) else 1
 
@@ -182,10 +183,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_model_args(g, hidden_size=4, attn_size=3, k_top=2, k_att=2, k_trunc=3)
     g.add_argument("--input-size", type=int, default=3, help="I")
     g.add_argument("--output-size", type=int, default=3, help="C")
-    g.add_argument("--loss", default="xent", choices=LOSSES)
+    g.add_argument("--loss", default="xent", choices=LOSS_NAMES)
     g.add_argument("--batch", type=_positive_int, default=2, help="B")
     g.add_argument("--steps", type=_positive_int, default=10, help="T")
     g.add_argument("--seed", type=seed_int, default=0)
+    g.add_argument("--engine", default="fast", choices=["fast", "reference"],
+                   help="what to check: the fast engine that training runs (minisab.fast), or "
+                        "the reference written as the equations (minisab.sab)")
     g.set_defaults(func=cmd_gradcheck)
 
     t = sub.add_parser("train", help="train one model on one task (runs/<name>/)",

@@ -9,7 +9,7 @@ import argparse
 from .argcheck import (finite_float, none_or_float as _none_or_float,
                        none_or_int as _none_or_int, positive_float as _positive_float,
                        positive_int as _positive_int, seed_int)
-from .config import METHODS, SCORERS, SPARSIFIERS, Config
+from .config import METHODS, OLD_SPARSIFIER_NAMES, SCORERS, SPARSIFIERS, Config
 
 
 def add_model_args(p: argparse.ArgumentParser, **defaults) -> None:
@@ -29,11 +29,13 @@ def add_model_args(p: argparse.ArgumentParser, **defaults) -> None:
     g.add_argument("--method", default=d["method"], choices=METHODS, help="credit assignment")
     g.add_argument("--detach-scores", action="store_true", default=d["detach_scores"],
                    help="no mental updates: scorer inputs are constants")
-    g.add_argument("--sparsifier", default=d["sparsifier"], choices=SPARSIFIERS,
-                   help="weights of topk attention: 'threshold' ã/(Σã+ε) (docs/model.md), or the "
-                        "bounded 'softmax' / 'sparsemax' over the k_top largest scores")
+    g.add_argument("--sparsifier", default=d["sparsifier"],
+                   choices=SPARSIFIERS + tuple(OLD_SPARSIFIER_NAMES),
+                   help="weights of topk attention: 'threshold' ã/(Σã+ε) (docs/model.md §2.3), "
+                        "or the bounded 'topk_softmax' / 'topk_sparsemax' over the k_top largest "
+                        "scores ('softmax' / 'sparsemax' are read as these)")
     g.add_argument("--temperature", type=_positive_float, default=d["temperature"],
-                   help="τ of --sparsifier softmax")
+                   help="τ of --sparsifier topk_softmax")
     g.add_argument("--dtype", default=d["dtype"], choices=["float64", "float32"],
                    help="float type of parameters and states")
     g.add_argument("--backend", default=None, choices=["numpy", "cupy", "strict"],

@@ -13,10 +13,13 @@ from typing import Optional
 ATTENTIONS = (None, "topk", "softmax")
 SCORERS = ("mlp", "release")
 METHODS = ("bptt", "tbptt", "sab")
-LOSSES = ("xent", "mse")
+LOSS_NAMES = ("xent", "mse")    # the functions are minisab.losses.LOSSES
 DTYPES = ("float64", "float32")
 MEMORY_WRITES = ("h", "h_hat", "tanh_h")
-SPARSIFIERS = ("threshold", "softmax", "sparsemax")
+SPARSIFIERS = ("threshold", "topk_softmax", "topk_sparsemax")
+# Earlier names of the bounded sparsifiers, still accepted and read as the new ones: "softmax"
+# also names the dense attention (attention="softmax"), so the sparsifiers say "topk_".
+OLD_SPARSIFIER_NAMES = {"softmax": "topk_softmax", "sparsemax": "topk_sparsemax"}
 
 
 class ConfigError(ValueError):
@@ -49,11 +52,15 @@ class Config:
                                     # tanh(h_t). Both keep |m| < 1, so |h| < 2 at any length.
     sparsifier: str = "threshold"   # weights of attention="topk" (minisab/sparsifiers.py):
                                     # "threshold": ã/(Σã+ε), ã = a − (k+1)-th score (docs/model.md
-                                    # §2.3, the default); "softmax": softmax(a_S/τ) over the
-                                    # k_top largest; "sparsemax": sparsemax(a_S) over them
-    temperature: float = 1.0        # τ of sparsifier="softmax"; its Jacobian is <= 1/(2τ)
+                                    # §2.3, the default); "topk_softmax": softmax(a_S/τ) over
+                                    # the k_top largest; "topk_sparsemax": sparsemax(a_S) over
+                                    # them ("softmax"/"sparsemax" are read as these)
+    temperature: float = 1.0        # τ of sparsifier="topk_softmax"; its Jacobian is <= 1/(2τ)
 
     def __post_init__(self):
+        if self.sparsifier in OLD_SPARSIFIER_NAMES:          # frozen: set through object
+            object.__setattr__(self, "sparsifier", OLD_SPARSIFIER_NAMES[self.sparsifier])
+
         def need(ok, field, accepted):
             if not ok:
                 value = getattr(self, field)
@@ -63,7 +70,7 @@ class Config:
             need(_is_int(getattr(self, name)) and getattr(self, name) >= 1, name, "an integer >= 1")
         need(self.attention in ATTENTIONS, "attention", _fmt(ATTENTIONS))
         need(self.method in METHODS, "method", _fmt(METHODS))
-        need(self.loss in LOSSES, "loss", _fmt(LOSSES))
+        need(self.loss in LOSS_NAMES, "loss", _fmt(LOSS_NAMES))
         need(self.dtype in DTYPES, "dtype", _fmt(DTYPES))
         need(self.memory_write in MEMORY_WRITES, "memory_write", _fmt(MEMORY_WRITES))
         need(isinstance(self.detach_scores, bool), "detach_scores", "True or False")
@@ -78,8 +85,8 @@ class Config:
             need(self.attention == "topk", "sparsifier",
                  "'threshold' (the default) unless attention='topk'")
         if self.temperature != 1.0:
-            need(self.sparsifier == "softmax", "temperature",
-                 "1.0 unless sparsifier='softmax' (the only sparsifier with a temperature)")
+            need(self.sparsifier == "topk_softmax", "temperature",
+                 "1.0 unless sparsifier='topk_softmax' (the only sparsifier with a temperature)")
         if self.attention is None:
             if self.method == "sab":
                 raise ConfigError("invalid method='sab' with attention=None: sab needs "

@@ -21,7 +21,7 @@ import numpy as np
 from .backend import get_backend, host_rng, to_float, to_host
 from .config import Config
 from .probe import diagnose, summarize  # noqa: F401  (re-exported: the public entry points)
-from .sab import forward
+from .fast import forward
 
 
 COLUMNS = [("step", "{:>6}"), ("loss", "{:8.4f}"), ("acc", "{:6.3f}"),
@@ -85,7 +85,7 @@ def train_and_diagnose(cfg: Config, task, steps: int, lr: float = 2e-3, clip=1.0
     rows.append(probe_row(0)[0])
     for step in range(1, steps + 1):
         x, tg, m = task.sample(rng, batch)
-        from .sab import loss_and_grads
+        from .fast import loss_and_grads
         loss, grads, out = loss_and_grads(params, be.asarray(x, dtype=cfg.dtype), be.asarray(tg),
                                           cfg, mask=be.asarray(m, dtype=cfg.dtype))
         if split_paths:
@@ -117,7 +117,7 @@ def _trace_paths(trace, params, grads, batch, cfg: Config, be):
     import dataclasses
 
     from .optim import global_norm
-    from .sab import loss_and_grads
+    from .fast import loss_and_grads
     x, tg, m = batch
     _, g_value, _ = loss_and_grads(params, be.asarray(x, dtype=cfg.dtype), be.asarray(tg),
                                    dataclasses.replace(cfg, detach_scores=True),

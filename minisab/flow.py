@@ -1,9 +1,10 @@
 """Where the credit goes: gradient-flow measurements for bptt, tbptt and sab (docs/model.md §4).
 
 The credit matrix ``G[t, s] = ||∂L_t/∂h_s||`` says how much credit the loss at step ``t`` gives
-the state ``h_s``. It comes from the project's one backward driver, ``sab.backward``: one forward,
-then one backward per loss step ``t`` with ``dy`` non-zero only at step ``t`` (``t_start=t``
-skips the zero tail); the ``dh`` it returns is the adjoint at each ``h_s``. So what a student sees
+the state ``h_s``. It comes from the backward driver (the fast engine's, equal to
+``sab.backward``): one forward, then one backward per loss step ``t`` with ``dy`` non-zero only
+at step ``t`` (``t_start=t`` skips the zero tail); the ``dh`` it returns is the adjoint at each
+``h_s``. So what a student sees
 is exactly the gradient training uses, cut edges and sparse memory reads included.
 
 ``L_t`` (one per sequence ``b``; ``G`` is the batch mean of the per-sequence norms):
@@ -31,7 +32,8 @@ import numpy as np
 from .backend import astype, concat, get_backend, host_rng, namespace, to_host, zeros
 from .config import Config
 from .losses import LOSSES, check_mask
-from .sab import backward, forward
+from .engines import engine_of
+from .fast import backward, forward
 
 REACH_THRESHOLD = 1e-3   # credit counts as "reached" above this fraction of its row's largest entry
 
@@ -46,7 +48,7 @@ def loss_step_grads(y, cfg: Config, targets=None, mask=None, seed: int = 0):
         dY = zeros((B, T, C), like=y) + r
     else:
         # The configured loss with no mask weighs every position 1/(B·T): undo that weight.
-        dY = LOSSES[cfg.loss][1](LOSSES[cfg.loss][0](y, targets, None)[1]) * (B * T)
+        dY = LOSSES[cfg.loss].backward(LOSSES[cfg.loss].forward(y, targets, None)[1]) * (B * T)
     if mask is not None:
         check_mask(mask, (B, T))
         dY = dY * astype(mask, y.dtype)[:, :, None]
@@ -102,11 +104,11 @@ def credit_matrix(params, x, cfg: Config, targets=None, mask=None, seed: int = 0
 
 
 def credit_row(dY, cache, params, t: int):
-    """``∂L_t/∂h_s`` for every state s: dH (B, T, H), zero for s > t. One ``sab.backward`` with
+    """``∂L_t/∂h_s`` for every state s: dH (B, T, H), zero for s > t. One backward (of the engine that made ``cache``) with
     ``dy`` equal to ``dY`` (B, T, C) at step ``t`` and zero elsewhere, started at ``t``."""
     dy = zeros(dY.shape, like=dY)
     dy[:, t, :] = dY[:, t, :]                                       # only L_t
-    return backward(dy, cache, params, t_start=t)[1]
+    return engine_of(cache).backward(dy, cache, params, t_start=t)[1]
 
 
 def _like(host, like):

@@ -2,6 +2,8 @@
 
 A student who writes a backward pass checks it the same way: perturb one entry by ±h, take
 ``(f(θ+h) − f(θ−h)) / 2h``, and compare with the analytic gradient, parameter by parameter.
+``engine`` picks what is checked: ``"fast"`` (``minisab.fast``, what training runs; the
+default) or ``"reference"`` (``minisab.sab``, the model as the equations write it).
 """
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import itertools
 import numpy as np
 
 from .backend import to_float, to_host
-from .sab import base_point_constants, forward, loss_and_grads, loss_forward
+from .engines import ENGINES, engine_module  # noqa: F401  (ENGINES: the choices)
 from .threads import with_threads
 
 
@@ -60,13 +62,14 @@ def tie_gaps(scores, n_mem, k_top: int) -> dict:
 
 
 @with_threads
-def check_model(params, x, targets, cfg, mask=None, h: float = 1e-6) -> list:
+def check_model(params, x, targets, cfg, mask=None, h: float = 1e-6,
+                engine: str = "fast") -> list:
     """Analytic against numerical gradient for every parameter of a model.
 
     Returns rows ``(name, shape, max|analytic|, max abs error, relative error)``.
     """
-    _, grads, out = loss_and_grads(params, x, targets, cfg, mask)
-    f = truncated_loss(params, x, targets, cfg, mask, out["cache"])
+    _, grads, out = engine_module(engine).loss_and_grads(params, x, targets, cfg, mask)
+    f = truncated_loss(params, x, targets, cfg, mask, out["cache"], engine)
     rows = []
     for name, arr in params.items():
         num = numerical_gradient(f, arr, h)
@@ -77,19 +80,20 @@ def check_model(params, x, targets, cfg, mask=None, h: float = 1e-6) -> list:
     return rows
 
 
-def truncated_loss(params, x, targets, cfg, mask=None, cache=None):
+def truncated_loss(params, x, targets, cfg, mask=None, cache=None, engine: str = "fast"):
     """A function ``f()`` whose exact gradient is the method's gradient (docs/model.md §4).
 
     Under ``bptt`` it is the loss itself. Otherwise cut edges and detached scorer inputs are
     replaced by constants recorded at the base point (``cache``, or a fresh forward).
     """
+    run = engine_module(engine)
     if cache is None:
-        cache = forward(params, x, cfg)[1]
-    constants = base_point_constants(cache)
+        cache = run.forward(params, x, cfg)[1]
+    constants = run.base_point_constants(cache)
 
     def f():
-        y, _ = forward(params, x, cfg, constants=constants)
-        return loss_forward(y, targets, cfg, mask)[0]
+        y, _ = run.forward(params, x, cfg, constants=constants)
+        return run.loss_forward(y, targets, cfg, mask)[0]
     return f
 
 

@@ -1,13 +1,15 @@
-"""The output layer (docs/model.md §2.6) and the losses (docs/model.md §3), as forward/backward pairs."""
+"""The output layer (docs/model.md §2.6) and the losses (§3), as forward/backward pairs."""
 from __future__ import annotations
 
-from .backend import arange, astype, concat, namespace, permute, to_float
+from typing import Callable, NamedTuple
+
+from .backend import arange, astype, concat, namespace, to_float
 
 
 def output_forward(h, s, W_y, b_y):
     """y = [h ; s] W_y + b_y.  h, s (..., H) (s is None without attention) -> y (..., C).
 
-    The leading axes ((B, T) or the driver's step-major (T, B)) are flattened into one, so each
+    The leading axes (B, T) are flattened into one, so each
     term is a single 2-D matrix product.
     """
     xp = namespace(h)
@@ -32,30 +34,6 @@ def output_backward(dy, h, s, W_y):
         return dh, None, grads
     grads["W_y"] = concat([dW_h, xp.reshape(s, (-1, H)).T @ dy2], axis=0)
     return dh, xp.reshape(dy2 @ W_y[H:, :].T, lead + (H,)), grads
-
-
-def output_forward_cols(hT, sT, W_y, b_y):
-    """``output_forward`` on states stored as columns, as the sequence driver keeps them:
-    hT, sT (T, H, B) (sT None without attention) -> yT (T, C, B), yᵀ = W_yᵀ [h; s]ᵀ + b_y."""
-    H = hT.shape[1]
-    yT = W_y[:H, :].T @ hT                        # (C, H) times each step's (H, B)
-    if sT is not None:
-        yT += W_y[H:, :].T @ sT
-    yT += b_y[:, None]
-    return yT
-
-
-def output_backward_cols(dyT, hT, sT, W_y):
-    """Backward of ``output_forward_cols``: dyT (T, C, B) -> ``(dhT, dsT, {"W_y", "b_y"})``."""
-    xp = namespace(dyT)
-    H = hT.shape[1]
-    dyT_t = permute(dyT, (0, 2, 1))               # (T, B, C)
-    grads = {"b_y": xp.sum(dyT, axis=(0, 2)), "W_y": xp.sum(hT @ dyT_t, axis=0)}
-    dhT = W_y[:H, :] @ dyT                        # (T, H, B)
-    if sT is None:
-        return dhT, None, grads
-    grads["W_y"] = concat([grads["W_y"], xp.sum(sT @ dyT_t, axis=0)], axis=0)
-    return dhT, W_y[H:, :] @ dyT, grads
 
 
 def check_mask(mask, shape):
@@ -150,4 +128,11 @@ def mse_backward(cache):
     return 2.0 * diff * w[:, :, None] / diff.shape[2]
 
 
-LOSSES = {"xent": (xent_forward, xent_backward), "mse": (mse_forward, mse_backward)}
+class Loss(NamedTuple):
+    """A loss as a forward/backward pair: ``forward(y, targets, mask) -> (L, cache)`` and
+    ``backward(cache) -> ∂L/∂y``."""
+    forward: Callable
+    backward: Callable
+
+
+LOSSES = {"xent": Loss(xent_forward, xent_backward), "mse": Loss(mse_forward, mse_backward)}

@@ -32,7 +32,7 @@ from .backend import gather_rows, namespace, scatter_add_rows, to_float, to_host
 from .config import Config
 from .gradcheck import tie_gaps
 from .losses import LOSSES, output_backward
-from .sab import backward, forward, loss_forward
+from .fast import backward, forward, loss_forward
 from .sparsifiers import sparsify_backward
 
 F32_MAX = float(np.finfo(np.float32).max)
@@ -111,7 +111,7 @@ def diagnose(params, cfg: Config, x, targets, mask=None) -> dict:
     """Measure one batch (arrays on the params' backend). See the module docstring."""
     y, cache = forward(params, x, cfg, record=True)        # record: the raw score rows
     loss, l_cache = loss_forward(y, targets, cfg, mask)
-    dy = LOSSES[cfg.loss][1](l_cache)
+    dy = LOSSES[cfg.loss].backward(l_cache)
     grads, dH = backward(dy, cache, params)
     hs = to_host(cache["hs"])
     h_hats = to_host(cache["h_hats"])

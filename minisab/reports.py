@@ -15,7 +15,7 @@ from .backend import get_backend, host_rng, to_host
 from .checkpoint import atomic_write, load_checkpoint
 from .config import Config
 from .params import params_from_host
-from .sab import forward
+from .fast import forward
 from .tasks import Task
 from .train import CHECKPOINT, TrainConfig
 

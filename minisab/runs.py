@@ -36,7 +36,7 @@ from .params import check_params, params_from_host, params_to_host
 # stay importable from here, where the tutorials and scripts first met them.
 from .reports import (compare_table, heatmap_model, run_summary, save_figures,  # noqa: F401
                       seeds_table)
-from .sab import loss_and_grads
+from .fast import loss_and_grads
 from .tasks import Task, make_task
 from .threads import resolve_threads, with_threads
 from .train import CHECKPOINT, CONFIG, TrainConfig, TrainError, check_resumable, train

@@ -6,8 +6,8 @@ with the threshold (docs/make_sab_learn.md). The two here keep the same selectio
 ``k_top`` largest scores of the row (the null memory competes like any other), but weight the
 kept set with a map whose Jacobian is bounded everywhere (docs/derivations.md):
 
-- ``softmax``:   α_S = softmax(a_S / τ),  ‖∂α/∂a‖₂ <= 1 / (2τ);
-- ``sparsemax``: α_S = sparsemax(a_S) (Martins & Astudillo 2016), the Euclidean projection of
+- ``topk_softmax``:   α_S = softmax(a_S / τ),  ‖∂α/∂a‖₂ <= 1 / (2τ);
+- ``topk_sparsemax``: α_S = sparsemax(a_S) (Martins & Astudillo 2016), the Euclidean projection of
   a_S onto the simplex,  ‖∂α/∂a‖₂ <= 1 (it is an orthogonal projection on the support).
 
 Both return ``act`` holding only the kept memories (no threshold memory): their backward sends
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from .attention import topk_backward, topk_forward
 from .backend import arange, astype, cumsum, namespace, take_cols, topk_indices
-from .config import SPARSIFIERS  # noqa: F401  ("threshold", "softmax", "sparsemax")
 
 
 def _select(a, k_top):
@@ -49,7 +48,7 @@ def topk_sparsemax_forward(a, k_top):
     """α_S = sparsemax(a_S) over the k_top largest scores.  a (B, n) -> (alpha (B, m), act, cache).
 
     With z = a_S sorted descending and c_r = z_1 + ... + z_r, the support is the first
-    K = max{r : 1 + r z_r > c_r} entries and τ = (c_K − 1) / K (Martins & Astudillo 2016, eq. 3);
+    k = max{r : 1 + r z_r > c_r} entries and τ = (c_k − 1) / k (Martins & Astudillo 2016, eq. 3);
     α = max(z − τ, 0) sums to 1 and has between 1 and m non-zero entries.
     """
     xp = namespace(a)
@@ -58,19 +57,20 @@ def topk_sparsemax_forward(a, k_top):
     r = astype(arange(m, like=z) + 1, z.dtype)                      # 1, ..., m
     c = cumsum(z, axis=1)                                           # (B, m)
     in_support = astype(1.0 + r * z > c, z.dtype)                   # a prefix of each row
-    K = xp.sum(in_support, axis=1)                                  # (B,) >= 1 (r = 1 always)
-    c_K = take_cols(c, astype(K - 1.0, act.dtype)[:, None])[:, 0]   # (B,)
-    tau = (c_K - 1.0) / K
+    k = xp.sum(in_support, axis=1)                                  # support size (B,) >= 1
+    c_k = take_cols(c, astype(k - 1.0, act.dtype)[:, None])[:, 0]   # (B,)
+    tau = (c_k - 1.0) / k
     alpha = xp.maximum(z - tau[:, None], 0.0)
     return alpha, act, alpha
 
 
 def topk_sparsemax_backward(dalpha, alpha):
-    """On the support s (α_j > 0): ∂L/∂a_j = ∂L/∂α_j − mean_{i∈s} ∂L/∂α_i; 0 elsewhere."""
+    """On the support (α_j > 0): ∂L/∂a_j = ∂L/∂α_j − mean_{i∈s} ∂L/∂α_i; 0 elsewhere."""
     xp = namespace(dalpha)
-    s = astype(alpha > 0, dalpha.dtype)                             # (B, m)
-    mean = xp.sum(s * dalpha, axis=1, keepdims=True) / xp.sum(s, axis=1, keepdims=True)
-    return s * (dalpha - mean)
+    support = astype(alpha > 0, dalpha.dtype)                       # (B, m)
+    mean = (xp.sum(support * dalpha, axis=1, keepdims=True)
+            / xp.sum(support, axis=1, keepdims=True))
+    return support * (dalpha - mean)
 
 
 def sparsify_forward(a, cfg):
@@ -79,17 +79,17 @@ def sparsify_forward(a, cfg):
     ``act[:, :m]`` are the kept memories (alpha's columns); for ``threshold`` act has one more
     column, the threshold memory, which its backward also sends gradient to.
     """
-    if cfg.sparsifier == "softmax":
+    if cfg.sparsifier == "topk_softmax":
         return topk_softmax_forward(a, cfg.k_top, cfg.temperature)
-    if cfg.sparsifier == "sparsemax":
+    if cfg.sparsifier == "topk_sparsemax":
         return topk_sparsemax_forward(a, cfg.k_top)
     return topk_forward(a, cfg.k_top, cfg.eps)
 
 
 def sparsify_backward(dalpha, cache, cfg):
     """Backward of ``sparsify_forward``: dalpha (B, m) -> da (B, m_act), aligned with ``act``."""
-    if cfg.sparsifier == "softmax":
+    if cfg.sparsifier == "topk_softmax":
         return topk_softmax_backward(dalpha, cache)
-    if cfg.sparsifier == "sparsemax":
+    if cfg.sparsifier == "topk_sparsemax":
         return topk_sparsemax_backward(dalpha, cache)
     return topk_backward(dalpha, cache)

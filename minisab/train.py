@@ -50,7 +50,7 @@ from .params import check_params, init_params, params_from_host, params_to_host
 from .runrecord import (CHANGES, CHECKPOINT, CONFIG, METRICS, TrainError,  # noqa: F401
                         append_metric as _append_metric, changed_options, check_resumable,
                         read_metrics, record_changes, write_metrics as _write_metrics)
-from .sab import forward, loss_and_grads, loss_forward
+from .fast import forward, loss_and_grads, loss_forward
 from .tasks import Task
 from .threads import with_threads
 

@@ -24,6 +24,9 @@ Blocks and their files:
   ``benchmarks/results/bench_load.json`` (``python benchmarks/bench_load.py``);
 - benchmarks/README.md ``bench-threads``: ``benchmarks/results/bench_threads.json``
   (``python benchmarks/bench_threads.py``);
+- benchmarks/README.md ``split-speed``: ``benchmarks/results/split/*.txt``, the fast engine
+  against PyTorch before and after the reference/fast split (``bash
+  benchmarks/results/split/run.sh BEFORE``);
 - benchmarks/README.md ``speed-results``: the one-thread speed runs in ``benchmarks/results/``
   (``bash benchmarks/run_speed.sh``); ``openblas-auto`` (table 4) the same runs with OpenBLAS's
   own kernels; ``ops`` (table 5) ``results/ops.txt``; ``lstm-parts`` the LSTM step by parts,
@@ -242,7 +245,44 @@ def lstm_parts() -> str:
     return "\n".join(out)
 
 
-RENDERERS = {"main-job": main_job, "main-job-time": main_job_time, "bench-load": bench_load,
+SPLIT = {"lstm_T120": "plain LSTM step, B=64, H=128", "sab_T120_320": "SAB step, B=64, H=128",
+         "lstm_students": "plain LSTM step, students' size (B=32, H=64)",
+         "sab_students": "SAB step, students' size (B=32, H=64, A=32, k_att=1)"}
+
+
+def _split_rows(name: str, side: str, run: int) -> dict:
+    """(T, dtype) -> (wall ratio median, CPU ratio median) of one results/split file."""
+    path = os.path.join(ROOT, "benchmarks", "results", "split", f"{name}_{side}_run{run}.txt")
+    with open(path, encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    T_default = re.search(r"\bT=(\d+)", lines[1]).group(1) if "lstm" in name else None
+    out = {}
+    for line in lines:
+        cells = line.split()
+        if cells and cells[0] in ("float32", "float64"):              # bench_lstm: dtype first
+            out[(T_default, cells[0])] = (float(cells[8]), float(cells[10]))
+        elif len(cells) > 1 and cells[0].isdigit() and cells[1] in ("float32", "float64"):
+            out[(cells[0], cells[1])] = (float(cells[9]), float(cells[11]))
+    return out
+
+
+def split_speed() -> str:
+    """benchmarks/README.md ``split-speed``: the fast engine against PyTorch before and after
+    the reference/fast split (``bash benchmarks/results/split/run.sh``)."""
+    head = ("| what | T | dtype | before: wall / CPU ratio (run 1; run 2) | "
+            "after: wall / CPU ratio (run 1; run 2) |")
+    lines = [head, "|---|---|---|---|---|"]
+    for name, what in SPLIT.items():
+        runs = {(side, r): _split_rows(name, side, r) for side in ("before", "after")
+                for r in (1, 2)}
+        for key in runs[("before", 1)]:
+            cell = {side: "; ".join(f"{runs[(side, r)][key][0]:.2f} / {runs[(side, r)][key][1]:.2f}"
+                                    for r in (1, 2)) for side in ("before", "after")}
+            lines.append(f"| {what} | {key[0]} | {key[1]} | {cell['before']} | {cell['after']} |")
+    return "\n".join(lines) + "\n"
+
+
+RENDERERS = {"main-job": main_job, "split-speed": split_speed, "main-job-time": main_job_time, "bench-load": bench_load,
              "bench-threads": bench_threads, "speed-results": speed_results,
              "openblas-auto": openblas_auto, "ops": ops, "lstm-parts": lstm_parts}
 FILES = ["README.md", "benchmarks/README.md"]

@@ -89,7 +89,8 @@ def test_into_helpers_write_into_a_view_on_every_backend(backend):
     """``*_into`` write their result into ``out`` on every backend (``out=`` on NumPy/CuPy,
     ``out[...] = value`` on strict): the LSTM driver relies on it to fill row t of its
     per-sequence arrays. ``out`` here is a column block of a larger array, as in the driver."""
-    from minisab.backend import add_into, empty, matmul_into, mul_into, sub_into, tanh_into
+    from minisab.backend import empty
+    from minisab.fast.ops import add_into, matmul_into, mul_into, sub_into, tanh_into
     rng = np.random.default_rng(0)
     a, b = rng.standard_normal((2, 3)), rng.standard_normal((2, 3))
     m = rng.standard_normal((3, 3))

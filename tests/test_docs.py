@@ -40,7 +40,7 @@ def modules() -> dict[str, ast.Module]:
 
 
 # ------------------------------------------------------------------ docs/model.md references
-REF = re.compile(r"MODEL\.md\W{0,3}(?:§\s?|section\s)(\d+)(?:\.(\d+))?")
+REF = re.compile(r"model\.md\W{0,3}(?:§\s?|section\s)(\d+)(?:\.(\d+))?")
 
 
 def model_sections() -> dict[int, str]:
@@ -64,7 +64,7 @@ def cited_files():
 
 def test_model_copy_has_its_note_and_sections():
     text = (DOCS / "model.md").read_text(encoding="utf-8")
-    assert "copy of `docs/model.md`" in text.splitlines()[2]
+    assert "the project's copy of the model contract" in text.splitlines()[2]
     assert sorted(model_sections()) == [1, 2, 3, 4, 5]
 
 
@@ -95,14 +95,70 @@ def test_reference_pattern_reads_items():
 def test_every_backward_pass_is_derived():
     text = (DOCS / "derivations.md").read_text(encoding="utf-8")
     missing = []
-    for mod, tree in modules().items():
+    fast = {f"fast.{p.stem}": ast.parse(p.read_text(encoding="utf-8"))
+            for p in sorted((PACKAGE / "fast").glob("*.py"))}
+    for mod, tree in {**modules(), **fast}.items():
         for node in tree.body:
             if isinstance(node, ast.FunctionDef) and (node.name.endswith("_backward")
                                                       or node.name == "backward"):
-                if f"`{node.name}`" not in text and f"`{mod}.{node.name}`" not in text:
+                if f"`{node.name}`" not in text and f"`{mod}.{node.name}`" not in text \
+                        and f"`{mod.split('.')[0]}.{node.name}`" not in text:
                     missing.append(f"minisab.{mod}.{node.name}")
     assert not missing, ("backward passes without a derivation in docs/derivations.md (name "
                          "them in backticks where they are derived): " + ", ".join(missing))
+
+
+# ------------------------------------------------------------------ the data-flow block
+FLOW_MARKER = "<!-- The test reads this block"
+CALL_LINE = re.compile(r"^( *)(\w+)\.(\w+)\b")
+
+
+def flow_edges(text: str) -> list[tuple[str, str]]:
+    """(caller, callee) pairs "module.function" of design.md's call tree: a name drawn under
+    another, indented further, is called by it; ``for`` lines are only a loop, not a call."""
+    block = text.split(FLOW_MARKER, 1)[1].split("```text", 1)[1].split("```", 1)[0]
+    stack, edges = [], []                                  # (indent, name or None for a loop)
+    for line in block.splitlines():
+        loop = re.match(r"^( *)for ", line)
+        m = CALL_LINE.match(line)
+        if not (loop or m):
+            continue
+        indent = len((loop or m).group(1))
+        while stack and stack[-1][0] >= indent:
+            stack.pop()
+        name = None if loop else f"{m.group(2)}.{m.group(3)}"
+        callers = [n for _, n in stack if n is not None]
+        if name and callers:
+            edges.append((callers[-1], name))
+        stack.append((indent, name))
+    return edges
+
+
+def calls_in(module: str, function: str) -> set[str]:
+    """Names called inside a top-level function of minisab/<module>.py (f(...) or x.f(...))."""
+    tree = modules()[module]
+    fn = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == function), None)
+    assert fn is not None, f"minisab.{module} has no function {function}"
+    return {n.func.id if isinstance(n.func, ast.Name) else n.func.attr
+            for n in ast.walk(fn) if isinstance(n, ast.Call)
+            and isinstance(n.func, (ast.Name, ast.Attribute))}
+
+
+def test_the_data_flow_block_draws_real_calls():
+    edges = flow_edges((DOCS / "design.md").read_text(encoding="utf-8"))
+    assert len(edges) >= 20, "the scan found almost no calls in design.md's block"
+    wrong = [f"{a} does not call {b}" for a, b in edges
+             if b.split(".")[1] not in calls_in(*a.split("."))]
+    assert not wrong, "docs/design.md's data-flow block draws calls the code does not make:\n" \
+        + "\n".join(wrong)
+
+
+def test_the_data_flow_check_can_fail():
+    text = (f"{FLOW_MARKER} -->\n```text\nsab.backward\n  for t:\n    lstm.lstm_step_forward\n"
+            "  losses.output_backward\n```\n")
+    assert flow_edges(text) == [("sab.backward", "lstm.lstm_step_forward"),
+                                ("sab.backward", "losses.output_backward")]
+    assert "lstm_step_forward" not in calls_in("sab", "backward")
 
 
 # ------------------------------------------------------------------ layers

@@ -1,5 +1,6 @@
-"""Every case of the independent reference implementation (tests/data/golden/, see its README),
-reproduced in float64: loss, logits, states, attention weights and scores, dh, every gradient."""
+"""Every case of the independent implementation (tests/data/golden/, see its README), reproduced
+in float64 by both engines, the reference (minisab.sab) and the fast one (minisab.fast): loss,
+logits, states, attention weights and scores, dh, every gradient."""
 from __future__ import annotations
 
 import json
@@ -8,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from minisab import Config, loss_and_grads, to_host
+from minisab import Config, to_host
+from minisab.engines import ENGINES, engine_module
 from minisab.params import param_shapes
 
 GOLDEN = sorted((Path(__file__).parent / "data" / "golden").glob("*.npz"))
@@ -26,8 +28,9 @@ def assert_matches(name, ours, ref):
     assert err <= bound, f"{name}: max|a-b| = {err:.3e} > {bound:.3e}"
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("path", GOLDEN, ids=[p.stem for p in GOLDEN])
-def test_golden_case(path, backend):
+def test_golden_case(path, engine, backend):
     d = np.load(path, allow_pickle=False)
     cfg = Config.from_dict(json.loads(str(d["config"])))
     names = param_shapes(cfg)
@@ -35,8 +38,9 @@ def test_golden_case(path, backend):
                                    ("W_x", "W_h", "b", "W_q", "W_m", "w_s", "W_y", "b_y"))
     params = {k: backend.asarray(d[k]) for k in names}
     mask = backend.asarray(d["mask"]) if "mask" in d.files else None
-    loss, grads, out = loss_and_grads(params, backend.asarray(d["x"]), backend.asarray(d["targets"]),
-                                      cfg, mask=mask, record=True)
+    loss, grads, out = engine_module(engine).loss_and_grads(
+        params, backend.asarray(d["x"]), backend.asarray(d["targets"]), cfg, mask=mask,
+        record=True)
     cache = out["cache"]
     assert_matches("loss", loss, d["loss"])
     assert_matches("logits", out["logits"], d["logits"])

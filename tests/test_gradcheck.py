@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+import minisab.fast.engine
 import minisab.sab
 from minisab.cli import main
 
@@ -22,15 +23,32 @@ def test_gradcheck_report_passes(capsys, args):
     assert "PASS" in out and "W_h" in out and "FAIL" not in out
 
 
-def test_gradcheck_report_catches_a_broken_backward(capsys, monkeypatch):
-    real = minisab.sab.gates_backward
+def test_gradcheck_report_passes_on_the_reference(capsys):
+    assert main(["gradcheck", "--steps", "7", "--engine", "reference"]) == 0
+    assert "PASS" in capsys.readouterr().out
 
-    def broken(dh_hat, dc, S, g, c_prev, tanh_c, dz):
-        dz, dc_prev = real(dh_hat, dc, S, g, c_prev, tanh_c, dz)
+
+def test_gradcheck_report_catches_a_broken_fast_backward(capsys, monkeypatch):
+    real = minisab.fast.engine.gates_backward
+
+    def broken(dh_hat, dc, gates, g, c_prev, tanh_c, dz):
+        dz, dc_prev = real(dh_hat, dc, gates, g, c_prev, tanh_c, dz)
         return dz, 0.9 * dc_prev                   # forgets a tenth of the cell's gradient
 
-    monkeypatch.setattr(minisab.sab, "gates_backward", broken)
+    monkeypatch.setattr(minisab.fast.engine, "gates_backward", broken)
     assert main(["gradcheck", "--steps", "7", "--method", "bptt"]) == 1
+    assert "FAIL" in capsys.readouterr().out
+
+
+def test_gradcheck_report_catches_a_broken_reference_backward(capsys, monkeypatch):
+    real = minisab.sab.lstm_step_backward
+
+    def broken(dh_hat, dc_next, cache, W_h):
+        dz, dh_prev, dc_prev = real(dh_hat, dc_next, cache, W_h)
+        return dz, dh_prev, 0.9 * dc_prev          # forgets a tenth of the cell's gradient
+
+    monkeypatch.setattr(minisab.sab, "lstm_step_backward", broken)
+    assert main(["gradcheck", "--steps", "7", "--method", "bptt", "--engine", "reference"]) == 1
     assert "FAIL" in capsys.readouterr().out
 
 

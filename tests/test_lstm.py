@@ -55,34 +55,3 @@ def test_sigmoid_is_stable_and_exact(backend):
     assert np.all(np.isfinite(got))
     np.testing.assert_allclose(got[1:4], want[1:4], rtol=1e-15)
     assert got[0] == 0.0 and got[-1] == 1.0
-
-
-def test_driver_step_caches_match_the_teaching_step(backend):
-    """The sequence driver (one stacked product per step, arrays for all steps) and the
-    teaching pair ``lstm_step_forward`` compute the same states and step caches, and
-    ``cache["lstm"]`` hands out the teaching step's cache for every step."""
-    import pytest
-
-    from minisab.config import Config
-    from minisab.params import init_params
-    from minisab.sab import forward
-    cfg = Config(input_size=3, hidden_size=4, output_size=2, attention=None, method="bptt",
-                 k_trunc=None)
-    params = init_params(cfg, seed=1, backend=backend, forget_bias=1.0)
-    B, T, H = 2, 5, 4
-    x = backend.asarray(np.random.default_rng(1).normal(size=(B, T, 3)))
-    _, cache = forward(params, x, cfg)
-    zx = input_projection(x, params["W_x"], params["b"])
-    h = c = backend.asarray(np.zeros((B, H)))
-    steps = cache["lstm"]
-    assert len(steps) == T and len(list(steps)) == T
-    with pytest.raises(IndexError):
-        steps[T]
-    for t in range(T):
-        h, c, want = lstm_step_forward(zx[:, t, :], h, c, params["W_h"])
-        np.testing.assert_allclose(to_host(cache["hs"][:, t, :]), to_host(h),
-                                   rtol=1e-12, atol=1e-14)
-        for name, got, ref in zip(("h_prev", "c_prev", "i", "f", "g", "o", "tanh_c", "S"),
-                                  steps[t], want):
-            np.testing.assert_allclose(to_host(got), to_host(ref), rtol=1e-12, atol=1e-14,
-                                       err_msg=f"step {t}: {name}")

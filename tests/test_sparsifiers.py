@@ -175,31 +175,32 @@ def test_default_sparsifier_is_model_md():
 
 
 @pytest.mark.parametrize("kw, match", [
-    ({"sparsifier": "entmax"}, r"sparsifier='entmax'.*'threshold', 'softmax', 'sparsemax'"),
+    ({"sparsifier": "entmax"},
+     r"sparsifier='entmax'.*'threshold', 'topk_softmax', 'topk_sparsemax'"),
     ({"sparsifier": "softmax", "temperature": 0.0}, r"temperature=0\.0.*> 0"),
     ({"sparsifier": "softmax", "temperature": float("inf")}, r"temperature=inf.*finite"),
     ({"sparsifier": "softmax", "temperature": "1"}, r"temperature='1'"),
-    ({"temperature": 0.5}, r"temperature=0\.5.*unless sparsifier='softmax'"),
+    ({"temperature": 0.5}, r"temperature=0\.5.*unless sparsifier='topk_softmax'"),
     ({"sparsifier": "sparsemax", "attention": "softmax", "method": "bptt"},
-     r"sparsifier='sparsemax'.*unless attention='topk'"),
+     r"sparsifier='topk_sparsemax'.*unless attention='topk'"),
 ])
 def test_bad_sparsifier_settings_name_the_field(kw, match):
     with pytest.raises(ConfigError, match=match):
         Config(**kw)
 
 
-@pytest.mark.parametrize("kind", ["threshold", "softmax", "sparsemax"])
+@pytest.mark.parametrize("kind", ["threshold", "topk_softmax", "topk_sparsemax"])
 def test_dispatch_matches_the_pairs(backend, kind):
     rng = np.random.default_rng(0)
     a = backend.asarray(rng.normal(size=(2, 6)))
     g = backend.asarray(rng.normal(size=(2, 3)))
-    cfg = Config(k_top=3, sparsifier=kind, temperature=0.5 if kind == "softmax" else 1.0)
+    cfg = Config(k_top=3, sparsifier=kind, temperature=0.5 if kind == "topk_softmax" else 1.0)
     alpha, act, cache = sparsify_forward(a, cfg)
     assert act.shape[1] == (4 if kind == "threshold" else 3)        # threshold memory or not
     da = to_host(sparsify_backward(g, cache, cfg))
     ref = {"threshold": lambda: topk_backward(g, topk_forward(a, 3, cfg.eps)[2]),
-           "softmax": lambda: topk_softmax_backward(g, topk_softmax_forward(a, 3, 0.5)[2]),
-           "sparsemax": lambda: topk_sparsemax_backward(g, topk_sparsemax_forward(a, 3)[2])}
+           "topk_softmax": lambda: topk_softmax_backward(g, topk_softmax_forward(a, 3, 0.5)[2]),
+           "topk_sparsemax": lambda: topk_sparsemax_backward(g, topk_sparsemax_forward(a, 3)[2])}
     np.testing.assert_array_equal(da, to_host(ref[kind]()))
 
 
@@ -215,7 +216,7 @@ def sequence_support_gap(rec, k_top) -> float:
     return gap
 
 
-@pytest.mark.parametrize("sparsifier", ["softmax", "sparsemax"])
+@pytest.mark.parametrize("sparsifier", ["topk_softmax", "topk_sparsemax"])
 @pytest.mark.parametrize("scorer, method", [("mlp", "sab"), ("release", "sab"), ("mlp", "bptt"),
                                             ("mlp", "tbptt")])
 @settings(max_examples=5)
@@ -229,12 +230,12 @@ def test_sequence_gradient_with_bounded_sparsifiers(backend, sparsifier, scorer,
     cfg = Config(input_size=2, hidden_size=H, output_size=2, attention="topk", scorer=scorer,
                  attn_size=2, k_top=k_top, k_att=k_att, k_trunc=k_trunc, method=method,
                  detach_scores=detach, loss=loss, sparsifier=sparsifier,
-                 temperature=tau if sparsifier == "softmax" else 1.0)
+                 temperature=tau if sparsifier == "topk_softmax" else 1.0)
     params, x, targets, mask = make_problem(backend, cfg, B, T, seed, scale)
     _, grads, out = loss_and_grads(params, x, targets, cfg, mask, record=True)
     rec = out["cache"]["record"]
     gap = tie_gaps(rec["scores"], rec["n_mem"], k_top)["select"]    # the selection's kink
-    if sparsifier == "sparsemax":
+    if sparsifier == "topk_sparsemax":
         gap = min(gap, sequence_support_gap(rec, k_top))            # and sparsemax's own
     # a step far below the kinks, but not so small that rounding of the loss swamps it
     h = min(1e-6, 1e-2 * gap)
@@ -244,7 +245,7 @@ def test_sequence_gradient_with_bounded_sparsifiers(backend, sparsifier, scorer,
         assert_close_fd(grads[name], f, params[name], h=h)
 
 
-@pytest.mark.parametrize("sparsifier", ["threshold", "softmax", "sparsemax"])
+@pytest.mark.parametrize("sparsifier", ["threshold", "topk_softmax", "topk_sparsemax"])
 def test_sab_backward_touches_only_kept_memories(backend, sparsifier):
     """docs/model.md §4 with k_trunc=1: a state gets credit beyond its own output only if a later
     step read it, i.e. kept it (or, for "threshold", used it as the threshold). Every other
@@ -271,7 +272,7 @@ def test_sab_backward_touches_only_kept_memories(backend, sparsifier):
     np.testing.assert_array_equal(dh[~touched], dh_out[~touched])
 
 
-@pytest.mark.parametrize("sparsifier", ["threshold", "softmax", "sparsemax"])
+@pytest.mark.parametrize("sparsifier", ["threshold", "topk_softmax", "topk_sparsemax"])
 def test_forward_cache_is_linear_in_T(backend, sparsifier):
     """What the forward keeps for the backward grows like T, not T² (docs/model.md §4): per step the
     sparsifier keeps O(k_top) numbers per row and the driver the k_top (+1) indices, never the
@@ -292,7 +293,7 @@ def test_forward_cache_is_linear_in_T(backend, sparsifier):
     assert n80 - n40 == 2 * (n40 - n20)
 
 
-@pytest.mark.parametrize("sparsifier", ["softmax", "sparsemax"])
+@pytest.mark.parametrize("sparsifier", ["topk_softmax", "topk_sparsemax"])
 def test_probe_replays_the_bounded_sparsifiers(backend, sparsifier):
     """minisab.probe replays the memory reads with the configured sparsifier: its per-path
     adjoints add up to the driver's, and Σã (docs/model.md's sparsifier only) is reported as NaN."""
@@ -304,3 +305,12 @@ def test_probe_replays_the_bounded_sparsifiers(backend, sparsifier):
     assert s["finite"] and np.isnan(s["sum_tilde_min"]) and s["g_score_max"] > 0
     # k_trunc=1: no recurrent credit, so what is left after the memory paths is ~0
     np.testing.assert_allclose(d["g_rec"], 0.0, atol=1e-12)
+
+
+@pytest.mark.parametrize("old, new", [("softmax", "topk_softmax"), ("sparsemax", "topk_sparsemax")])
+def test_the_earlier_sparsifier_names_are_read_as_the_new_ones(old, new):
+    """"softmax" also names the dense attention, so the sparsifiers are now "topk_softmax" and
+    "topk_sparsemax"; configs, checkpoints and commands written with the old names still load."""
+    cfg = Config(k_top=3, sparsifier=old)
+    assert cfg.sparsifier == new and cfg == Config(k_top=3, sparsifier=new)
+    assert Config.from_dict({**cfg.to_dict(), "sparsifier": old}) == cfg
