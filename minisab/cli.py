@@ -66,7 +66,7 @@ def cmd_train(args) -> int:
     from .runlock import hold_run_folder
     from .runs import write_config
     from .tasks import IMAGE_TASKS, make_task
-    from .train import CHECKPOINT, check_resumable, train
+    from .train import CHECKPOINT, resume_point, train
 
     check_run_options(args)
     T = args.T if args.T is not None or args.task in IMAGE_TASKS else 20
@@ -88,7 +88,7 @@ def cmd_train(args) -> int:
                               "with --resume, or pick another --name, or --overwrite to start "
                               "again")
         if args.resume:     # the checkpoint must fit first: config.json then describes it
-            check_resumable(run_dir, cfg, task, tc, args.allow_changes)
+            resume_point(run_dir, cfg, task, tc, args.allow_changes, be)
         hold.commit()
         try:
             if args.overwrite:
@@ -146,7 +146,7 @@ def cmd_eval(args) -> int:
             hold.commit()
             atomic_write_text(os.path.join(args.run, "eval.json"),
                               json.dumps(rows, indent=2) + "\n")
-    except PermissionError:         # e.g. another user's run: the table above is the result
+    except OSError:                 # e.g. another user's run: the table above is the result
         print(f"note: eval.json not written: {args.run!r} is not writable", file=sys.stderr)
     except RunFolderBusy as e:
         print(f"note: eval.json not written: {e}", file=sys.stderr)

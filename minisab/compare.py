@@ -32,8 +32,7 @@ from .runlock import RunFolderBusy, describe_holder, hold_run_folder, holder
 from .runs import METHODS, PRESETS, config_for, peak_step_memory, write_config
 from .tasks import make_task
 from .threads import resolve_threads, with_threads
-from .train import (CHECKPOINT, FirstCheckpointError, TrainConfig, TrainError, check_resumable,
-                    train)
+from .train import CHECKPOINT, FirstCheckpointError, TrainConfig, TrainError, resume_point, train
 
 # A run folder still held when a comparison starts belongs to a worker of a comparison that
 # was just killed (workers stop within about a second, parallel.py): wait for it this long.
@@ -139,7 +138,7 @@ def run_compare(preset: str, runs_dir: str, name: str, overrides: dict, backend=
         held = _held_runs(top, runs, overwrite, resume)
         for run in runs:                            # refuse before spending minutes training
             if run["title"] in held:
-                check_resumable(run["run_dir"], run["cfg"], task, run["tc"], allow_changes)
+                resume_point(run["run_dir"], run["cfg"], task, run["tc"], allow_changes, be)
                 run["resume"] = True
         hold.commit()
         if overwrite:

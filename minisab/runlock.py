@@ -147,6 +147,9 @@ def _makedirs(folder) -> list:
 
 def _acquire(folder, wait: float) -> Hold:
     path = os.path.join(folder, LOCK)
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise TrainError(f"run folder {os.fspath(folder)!r} is a file: pick another --name "
+                         "(a run folder is a folder)")
     made = _makedirs(folder)
     deadline = time.monotonic() + wait
     while True:

@@ -107,6 +107,36 @@ def train(cfg: Config, task: Task, tc: TrainConfig, run_dir, backend=None, resum
                       allow_changes)
 
 
+def resume_point(run_dir, cfg: Config, task: Task, tc: TrainConfig, allow_changes: bool = False,
+                 backend=None) -> dict:
+    """Everything ``train(resume=True)`` checks before it writes: the checkpoint fits the model,
+    the task and the training options (``check_resumable``), its parameters and optimiser state
+    fit the model and ``tc.optimizer``, and ``metrics.jsonl`` is readable. Reads only; returns
+    ``{"meta", "params", "opt_state"}`` (arrays on ``backend``) or raises a clear error."""
+    be = get_backend(backend)
+    ck = check_resumable(run_dir, cfg, task, tc, allow_changes)
+    try:
+        params = params_from_host(ck["params"], cfg, be)
+        check_params(params, cfg)
+        opt_state = {k: (v if k == "t" else be.asarray(v, dtype=cfg.dtype))
+                     for k, v in ck["opt_state"].items()}
+        opt = tc.optimizer_obj()
+        fresh = opt.init_state(params)
+        if sorted(opt_state) != sorted(fresh):
+            raise ValueError(f"optimiser slots {sorted(opt_state)} do not fit "
+                             f"optimizer={opt.name!r}")
+        for k, v in fresh.items():                              # no silent broadcasting
+            if k != "t" and tuple(opt_state[k].shape) != tuple(v.shape):
+                raise ValueError(f"optimiser slot {k!r} has shape "
+                                 f"{tuple(opt_state[k].shape)}, expected {tuple(v.shape)}")
+        host_rng(0).bit_generator.state = ck["meta"]["rng_state"]
+    except (ValueError, TypeError, KeyError) as e:
+        raise CheckpointError(f"checkpoint {os.path.join(run_dir, CHECKPOINT)!r} does not fit "
+                              f"this run: {e}") from None
+    read_metrics(run_dir)                 # a damaged line is refused here, not half-way
+    return {"meta": ck["meta"], "params": params, "opt_state": opt_state}
+
+
 def _train(cfg, task, tc, run_dir, hold, backend, resume, progress, callback, log,
            allow_changes) -> dict:
     log = log or (lambda msg: print(msg, file=sys.stderr))
@@ -121,27 +151,12 @@ def _train(cfg, task, tc, run_dir, hold, backend, resume, progress, callback, lo
     eval_data = task.sample_eval(host_rng([tc.seed, 1]), tc.eval_batch)   # drawn once, fixed
     rng = host_rng([tc.seed, 0])          # training batches; init_params draws from host_rng(seed)
     if resume:                            # every check first: a refusal writes nothing
-        ck = check_resumable(run_dir, cfg, task, tc, allow_changes)
-        meta = ck["meta"]
-        try:
-            params = params_from_host(ck["params"], cfg, be)
-            check_params(params, cfg)
-            opt_state = {k: (v if k == "t" else be.asarray(v, dtype=cfg.dtype))
-                         for k, v in ck["opt_state"].items()}
-            fresh = opt.init_state(params)
-            if sorted(opt_state) != sorted(fresh):
-                raise ValueError(f"optimiser slots {sorted(opt_state)} do not fit "
-                                 f"optimizer={opt.name!r}")
-            for k, v in fresh.items():                              # no silent broadcasting
-                if k != "t" and tuple(opt_state[k].shape) != tuple(v.shape):
-                    raise ValueError(f"optimiser slot {k!r} has shape "
-                                     f"{tuple(opt_state[k].shape)}, expected {tuple(v.shape)}")
-            rng.bit_generator.state = meta["rng_state"]
-            step, elapsed = int(meta["step"]), float(meta.get("elapsed", 0.0))
-            loss_sum, loss_n = float(meta.get("loss_sum", 0.0)), int(meta.get("loss_n", 0))
-            grad_norm = meta.get("grad_norm")
-        except (ValueError, TypeError, KeyError) as e:
-            raise CheckpointError(f"checkpoint {ckpt_path!r} does not fit this run: {e}") from None
+        point = resume_point(run_dir, cfg, task, tc, allow_changes, be)
+        params, opt_state, meta = point["params"], point["opt_state"], point["meta"]
+        rng.bit_generator.state = meta["rng_state"]
+        step, elapsed = int(meta["step"]), float(meta.get("elapsed", 0.0))
+        loss_sum, loss_n = float(meta.get("loss_sum", 0.0)), int(meta.get("loss_n", 0))
+        grad_norm = meta.get("grad_norm")
         records = [r for r in read_metrics(run_dir, log) if r["step"] <= step]
         changes = changed_options(meta.get("train", {}), tc)
     else:
@@ -154,6 +169,10 @@ def _train(cfg, task, tc, run_dir, hold, backend, resume, progress, callback, lo
         step, elapsed, loss_sum, loss_n, records = 0, 0.0, 0.0, 0, []
         grad_norm, changes = None, {}
     hold.commit()                         # from here on the run writes its folder
+    if hold.taken_over:
+        log(f"note: the run folder's last writer ended without letting go of it (process "
+            f"{hold.taken_over.get('pid')}, killed?); taken over")
+        hold.taken_over = None
     for name in remove_temporary_files(run_dir):
         log(f"note: removed {name}, left in {run_dir} by an interrupted write")
     _write_metrics(run_dir, records)      # a resume drops what came after the checkpoint
