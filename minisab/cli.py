@@ -62,7 +62,7 @@ def cmd_train(args) -> int:
     from .backend import get_backend
     from .checkpoint import atomic_write_text, remove_temporary_files
     from .reports import heatmap_model, run_summary, save_figures
-    from .runfolder import check_folder, clear_folder
+    from .runfolder import check_folder, check_not_held_below, clear_folder
     from .runlock import hold_run_folder
     from .runs import write_config
     from .tasks import IMAGE_TASKS, make_task
@@ -89,6 +89,8 @@ def cmd_train(args) -> int:
                               "again")
         if args.resume:     # the checkpoint must fit first: config.json then describes it
             resume_point(run_dir, cfg, task, tc, args.allow_changes, be)
+        if args.overwrite:
+            check_not_held_below(run_dir)
         hold.commit()
         try:
             if args.overwrite:

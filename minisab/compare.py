@@ -27,7 +27,7 @@ from .footprint import check_memory
 from .parallel import check_jobs, check_scheduler, run_all
 from .params import params_from_host, params_to_host
 from .reports import compare_table, run_summary, save_figures, seeds_table
-from .runfolder import check_folder, clear_folder
+from .runfolder import check_folder, check_not_held_below, clear_folder
 from .runlock import RunFolderBusy, describe_holder, hold_run_folder, holder
 from .runs import METHODS, PRESETS, config_for, peak_step_memory, write_config
 from .tasks import make_task
@@ -140,6 +140,8 @@ def run_compare(preset: str, runs_dir: str, name: str, overrides: dict, backend=
             if run["title"] in held:
                 resume_point(run["run_dir"], run["cfg"], task, run["tc"], allow_changes, be)
                 run["resume"] = True
+        if overwrite:
+            check_not_held_below(top)
         hold.commit()
         if overwrite:
             clear_folder(top)

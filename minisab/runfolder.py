@@ -136,6 +136,19 @@ def check_folder(runs_dir, name: str, kind: str, overwrite: bool, seeds=None) ->
     return found
 
 
+def check_not_held_below(path) -> None:
+    """Refuse (``RunFolderBusy``, naming the process) to clear ``path`` while a process other
+    than this one holds a run folder inside it."""
+    from .runlock import RunFolderBusy, describe_holder, holder
+    for folder, _, names in os.walk(path):
+        if LOCK in names and os.path.realpath(folder) != os.path.realpath(path):
+            who = holder(folder)
+            if who is not None:
+                raise RunFolderBusy(f"run folder {folder!r} is being written by "
+                                    f"{describe_holder(who)}: wait for it to finish, or stop "
+                                    "it, before --overwrite deletes it")
+
+
 def clear_folder(path) -> list:
     """Delete what a run folder holds (not its lock): ``--overwrite`` starts clean. Returns the
     names deleted."""

@@ -123,8 +123,11 @@ def resume_point(run_dir, cfg: Config, task: Task, tc: TrainConfig, allow_change
         opt = tc.optimizer_obj()
         fresh = opt.init_state(params)
         if sorted(opt_state) != sorted(fresh):
-            raise ValueError(f"optimiser slots {sorted(opt_state)} do not fit "
-                             f"optimizer={opt.name!r}")
+            def slots(state):
+                return sorted({k.split("/")[0] for k in state if k != "t"})
+            raise ValueError(f"its optimiser state holds the slots {slots(opt_state)}, "
+                             f"optimizer={opt.name!r} keeps {slots(fresh)}; resume with the "
+                             "run's --optimizer")
         for k, v in fresh.items():                              # no silent broadcasting
             if k != "t" and tuple(opt_state[k].shape) != tuple(v.shape):
                 raise ValueError(f"optimiser slot {k!r} has shape "

@@ -75,13 +75,14 @@ def _truncate(path: Path):
     (["train", *TINY, "--name", "t", "--resume", "--lr", "0.5"], None,
      "resume with changed training options (lr: 0.001 in the run, 0.5 now)"),
     (["train", *TINY, "--name", "t", "--resume", "--allow-changes", "--optimizer", "sgd"], None,
-     "does not fit this run: optimiser slots"),
+     "does not fit this run: its optimiser state holds the slots ['m', 'v'], optimizer='sgd' "
+     "keeps ['v']"),
     (["train", *TINY, "--name", "t", "--resume", "--hidden-size", "6"], None,
      "belongs to another model"),
     (["train", *TINY, "--name", "t", "--resume"], "t/checkpoint.npz", "is corrupt"),
     (["train", *TINY, "--name", "t", "--resume", "--allow-changes", "--lr", "0.5"],
      "t/checkpoint.npz", "is corrupt"),
-    (["train", *TINY, "--name", "t", "--resume", "--T", "10000000"], None,
+    (["train", *TINY, "--name", "t", "--resume", "--T", "1000000000"], None,
      "invalid sizes: this run needs at least"),
     (["train", *TINY, "--name", "t", "--hidden-size", "100000"], None, "invalid sizes"),
     (["train", *TINY, "--name", "c"], None, "holds a comparison ('python -m minisab compare'), "
@@ -251,3 +252,22 @@ def test_an_interrupted_first_checkpoint_says_to_run_again(tmp_path, capsys, mon
     monkeypatch.delenv("MINISAB_FAULT")
     code, _, err = run(["train", *TINY, "--name", "x", "--runs-dir", str(tmp_path)], capsys)
     assert code == 0, err                                       # and it does work
+
+
+def test_overwrite_never_deletes_a_run_another_process_writes(runs, capsys, monkeypatch):
+    monkeypatch.setattr("minisab.compare.SUBRUN_WAIT_S", 0.5)     # compare waits for a worker
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(runs / "c" / "sab")], env=env,
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "held"
+        before = hashes(runs)
+        for argv in (["train", *TINY], ["compare", *COMPARE]):
+            code, _, err = run([*argv, "--name", "c", "--overwrite", "--runs-dir", str(runs)],
+                               capsys)
+            assert code == 2 and f"is being written by process {proc.pid} (" in err, err
+            assert "before --overwrite deletes it" in err or argv[0] == "compare"
+        assert hashes(runs) == before
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
