@@ -79,9 +79,11 @@ def init_params(cfg: Config, seed: int = 0, backend=None, forget_bias: float = 0
     return params
 
 
-def check_params(params: dict, cfg: Config) -> None:
+def check_params(params: dict, cfg: Config, finite: bool = False) -> None:
     """Raise a ``ConfigError`` naming the first parameter whose name, shape or dtype does not
-    fit ``cfg``, or that holds NaN or infinity (e.g. ``init_params(forget_bias=nan)``)."""
+    fit ``cfg``; with ``finite``, also one that holds NaN or infinity (a damaged checkpoint).
+    The forward pass checks without ``finite``: a run whose parameters overflow must reach its
+    non-finite loss, where the training loop stops with advice (and diagnose.py looks)."""
     if not isinstance(params, dict):
         raise ConfigError(f"invalid params of type {type(params).__name__}: accepted values are "
                           "a dict from parameter names to arrays (init_params)")
@@ -103,10 +105,9 @@ def check_params(params: dict, cfg: Config) -> None:
                               "(params_from_host) or build the Config with "
                               f"dtype={_dtype_name(p)!r}")
         xp = namespace(p)
-        if not bool(xp.all(xp.isfinite(p))):
+        if finite and not bool(xp.all(xp.isfinite(p))):
             raise ConfigError(f"params[{name!r}] holds NaN or infinite values: accepted are "
-                              "finite parameters (a finite forget_bias, a run stopped before "
-                              "its loss became NaN)")
+                              "finite parameters")
 
 
 def check_inputs(x, cfg: Config, name: str = "x") -> None:

@@ -123,7 +123,7 @@ def load_run(run_dir, backend=None, text_file=None):
     check_matches(ck["meta"], cfg.to_dict(), task.spec(), path)   # e.g. the text file changed
     params = params_from_host(ck["params"], cfg, get_backend(backend))
     try:
-        check_params(params, cfg)
+        check_params(params, cfg, finite=True)
     except ValueError as e:
         raise CheckpointError(f"checkpoint {path!r} does not fit {CONFIG}: {e}") from None
     return cfg, task, params

@@ -117,7 +117,7 @@ def resume_point(run_dir, cfg: Config, task: Task, tc: TrainConfig, allow_change
     ck = check_resumable(run_dir, cfg, task, tc, allow_changes)
     try:
         params = params_from_host(ck["params"], cfg, be)
-        check_params(params, cfg)
+        check_params(params, cfg, finite=True)
         opt_state = {k: (v if k == "t" else be.asarray(v, dtype=cfg.dtype))
                      for k, v in ck["opt_state"].items()}
         opt = tc.optimizer_obj()

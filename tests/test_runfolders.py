@@ -271,3 +271,17 @@ def test_overwrite_never_deletes_a_run_another_process_writes(runs, capsys, monk
     finally:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
+
+
+def test_a_checkpoint_with_nan_parameters_is_refused(runs, capsys):
+    from minisab.checkpoint import load_checkpoint, save_checkpoint
+    path = runs / "t" / "checkpoint.npz"
+    ck = load_checkpoint(path)
+    ck["params"]["b"][0] = float("nan")
+    save_checkpoint(path, ck["params"], ck["opt_state"], ck["meta"])
+    before = hashes(runs)
+    for argv in (["train", *TINY, "--name", "t", "--resume", "--steps", "6", "--runs-dir",
+                  str(runs)], ["eval", str(runs / "t")]):
+        code, _, err = run(argv, capsys)
+        assert code == 2 and "params['b'] holds NaN or infinite values" in err, err
+    assert hashes(runs) == before
