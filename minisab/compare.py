@@ -129,8 +129,11 @@ def run_compare(preset: str, runs_dir: str, name: str, overrides: dict, backend=
              "log": log if jobs == 1 and scheduler is None else None,
              "resume": False, "allow_changes": allow_changes}
             for s in seeds for label, cfg in cfgs.items()]
+    side_by_side = min(jobs, len(runs)) if scheduler is None else 1
     for cfg in cfgs.values():                       # an absurd --T: refused up front
-        check_memory(cfg, task.length(), tc.batch, tc.eval_batch, tc.optimizer)
+        check_memory(cfg, task.length(), tc.batch, tc.eval_batch, tc.optimizer,
+                     options=("--hidden-size", "--T", "--batch", "--eval-batch"),
+                     copies=side_by_side)
     check_scheduler(scheduler)
     with hold_run_folder(top) as hold:              # a refusal below changes no file
         check_folder(runs_dir, name, "compare", overwrite, seeds)

@@ -83,23 +83,27 @@ def available_bytes():
 
 
 def check_memory(cfg: Config, steps: int, batch: int, eval_batch: int = 0, optimizer="adam",
-                 options=("--hidden-size", "--attn-size", "--T", "--batch", "--eval-batch")
-                 ) -> int:
-    """Refuse (``ConfigError``) a run whose ``footprint`` exceeds the available memory, naming
-    the needed and the available memory, each part, and ``options``: the sizes that the
-    command can make smaller. Returns the estimate in bytes."""
+                 options=("--hidden-size", "--attn-size", "--T", "--batch", "--eval-batch"),
+                 copies: int = 1) -> int:
+    """Refuse (``ConfigError``) a run whose ``footprint`` (times ``copies``: runs side by side
+    on this machine) exceeds the available memory, naming the needed and the available memory,
+    each part, and ``options``: the sizes that the command can make smaller. Returns the
+    estimate in bytes."""
     parts = footprint(cfg, steps, batch, eval_batch, optimizer)
-    need = sum(parts.values())
+    need = sum(parts.values()) * copies
     have, source = available_bytes()
     if have is not None and need > have:
         detail = ", ".join(f"{k} {_size(v)}" for k, v in parts.items() if v >= 2 ** 20)
         what = "gradient check" if optimizer is None else "run"
-        raise ConfigError(f"invalid sizes: this {what} needs at least {_size(need)} "
-                          f"({detail}; sequences of {steps} steps, H={cfg.hidden_size}"
+        each = f"{copies} runs side by side (--jobs), each" if copies > 1 else f"this {what}"
+        raise ConfigError(f"invalid sizes: {each} needs at least "
+                          f"{_size(need / copies)} ({detail}; sequences of {steps} steps, "
+                          f"H={cfg.hidden_size}"
                           + (f", A={cfg.attn_size}" if cfg.uses_attention
                              and cfg.scorer == "mlp" else "")
                           + f"), and {_size(have)} are available ({source}); accepted "
-                          f"are sizes that fit: a smaller {_or(options)}")
+                          f"are sizes that fit: a smaller "
+                          f"{_or(list(options) + (['--jobs'] if copies > 1 else []))}")
     return need
 
 

@@ -142,6 +142,12 @@ def test_a_run_that_does_not_fit_is_refused_with_needed_and_available(monkeypatc
     assert "optimiser state 11.9 GiB" in msg and "1.0 GiB are available (MemAvailable" in msg
     assert "a smaller --hidden-size, --attn-size, --T, --batch or --eval-batch" in msg
     assert check_memory(CFG, 10, 2, 4) < 2 ** 30                     # a small run passes
+    mid = CFG.replace(hidden_size=1000, dtype="float32")             # about 0.16 GiB
+    one = check_memory(mid, 10, 2, 4)
+    with pytest.raises(ConfigError, match=r"8 runs side by side \(--jobs\), each needs at "
+                                          r"least 0.2 GiB.* or --jobs$"):
+        check_memory(mid, 10, 2, 4, copies=8)
+    assert check_memory(mid, 10, 2, 4, copies=3) == 3 * one
 
 
 def test_available_memory_says_where_it_was_read():
