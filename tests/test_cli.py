@@ -51,6 +51,17 @@ def test_help_shows_defaults(command, capsys):
     (["gradcheck", "--batch", "0"], "argument --batch: expected an integer >= 1"),
     (["train", "--forget-bias", "nan"], "argument --forget-bias: expected a finite number"),
     (["train", "--T", "10000000"], "invalid sizes: this run needs at least"),
+    (["train", "--hidden-size", "100000"], "invalid sizes: this run needs at least"),
+    (["train", "--attn-size", "1000000000"], "A=1000000000), and"),
+    (["compare", "--hidden-size", "100000"], "invalid sizes: "),
+    (["gradcheck", "--steps", "1000000000"], "invalid sizes: this gradient check needs"),
+    (["gradcheck", "--attn-size", "1000000000"], "a smaller --hidden-size, --attn-size, "
+     "--steps or --batch"),
+    (["train", "--attention", "topk", "--sparsifier", "softmax", "--temperature", "1e-300"],
+     "invalid temperature=1e-300: accepted values are finite numbers >= 1.19e-07"),
+    (["compare", "--scheduler", "tcp://localhost"], "invalid scheduler='tcp://localhost'"),
+    (["compare", "--scheduler", "http://127.0.0.1:8786"], "accepted values are addresses "
+     "'tcp://host:port'"),
     (["train", "--task", "adding", "--mask", "recall"], "invalid mask='recall' for task='adding'"),
     (["train", "--text-file", "x.txt"], "invalid text_file="),
     (["train", "--name", "../../x"], "invalid --name='../../x': accepted values are one folder"),
