@@ -133,6 +133,14 @@ class Hold:
                     os.rmdir(d)
 
 
+def _read_all(fd) -> bytes:
+    os.lseek(fd, 0, os.SEEK_SET)
+    chunks = []
+    while chunk := os.read(fd, 1 << 16):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def _makedirs(folder) -> list:
     """``os.makedirs``, returning the folders it made (outermost first)."""
     made, d = [], os.path.abspath(folder)
@@ -153,17 +161,20 @@ def _acquire(folder, wait: float) -> Hold:
     made = _makedirs(folder)
     deadline = time.monotonic() + wait
     while True:
-        old = None
-        with contextlib.suppress(OSError):
-            with open(path, "rb") as f:
-                old = f.read()
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        try:                            # made here (None: nothing to put back), or found
+            fd, created = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o666), True
+        except FileExistsError:
+            try:
+                fd, created = os.open(path, os.O_RDWR), False
+            except FileNotFoundError:   # its holder let go and removed it just now
+                continue
         if _try_lock(fd):
             try:                        # the file we locked must still be the one at ``path``
                 same = os.path.samestat(os.fstat(fd), os.stat(path))
             except OSError:
                 same = False
-            if same:
+            if same:                    # what a refusal puts back, read under the lock
+                old = None if created else _read_all(fd)
                 break
         os.close(fd)
         if time.monotonic() >= deadline:
@@ -180,6 +191,7 @@ def _acquire(folder, wait: float) -> Hold:
             "command": " ".join(["python -m minisab"] + sys.argv[1:])
             if os.path.basename(sys.argv[0]) in ("__main__.py", "minisab") else sys.argv[0],
             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    os.lseek(fd, 0, os.SEEK_SET)
     os.ftruncate(fd, 0)
     os.write(fd, (json.dumps(info) + "\n").encode("utf-8"))
     return hold

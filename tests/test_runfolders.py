@@ -221,20 +221,24 @@ def test_a_second_writer_is_refused_naming_the_holder_and_a_dead_ones_lock_is_ta
     assert not (runs / "t" / LOCK).exists()                   # a finished run lets go
 
 
+class Refused(Exception):
+    """A refusal of the tests' own (not a ValueError, which a failed json.loads also is)."""
+
+
 def test_a_refusal_puts_the_lock_file_back(tmp_path):
     folder = tmp_path / "a" / "b" / "run"
-    with pytest.raises(ValueError):
+    with pytest.raises(Refused):
         with hold_run_folder(folder):
-            raise ValueError("refused")
+            raise Refused()
     assert not (tmp_path / "a").exists()                        # the folders it made: gone
     folder.mkdir(parents=True)
-    stale = b'{"pid": 999999999, "host": "elsewhere"}\n'
+    stale = b'{"pid": 999999999, "host": "elsewhere", "command": "a longer name than ours"}\n'
     (folder / LOCK).write_bytes(stale)
-    with pytest.raises(ValueError):
+    with pytest.raises(Refused):
         with hold_run_folder(folder) as hold:
             assert hold.taken_over["pid"] == 999999999
             assert json.loads((folder / LOCK).read_text())["pid"] == os.getpid()
-            raise ValueError("refused")
+            raise Refused()
     assert (folder / LOCK).read_bytes() == stale
     with hold_run_folder(folder) as outer:
         with hold_run_folder(folder) as inner:                  # the same process: shared
