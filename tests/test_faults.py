@@ -452,6 +452,10 @@ def run_scenario(s: Scenario, tmp: Path, ref: dict) -> dict:
     held = hashes(run)
     code, err = resumed or train_here(s.command, base + ["--resume", *s.resume])
     assert "Traceback" not in err, err
+    for metrics in run.rglob("metrics.jsonl"):     # one writer: rows unique and in order
+        steps = [json.loads(line)["step"] for line in metrics.read_text().splitlines()
+                 if line.strip() and line.rstrip().endswith("}")]
+        assert steps == sorted(set(steps)), (metrics, steps)
     if code == 0:
         same = fingerprint(run, s.command) == ref[s.command]
         if same:
