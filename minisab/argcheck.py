@@ -1,6 +1,6 @@
-"""Checks of command-line arguments that argparse cannot make: run names and folders, and
-whether a run fits in memory. Each failure is a ``ConfigError`` naming the argument and what
-it accepts, so that ``cli.py`` ends with exit status 2 and a message, not a traceback.
+"""Checks of command-line arguments that argparse cannot make: run names and folders (whether a
+run fits in memory: ``footprint.py``). Each failure is a ``ConfigError`` naming the argument and
+what it accepts, so that ``cli.py`` ends with exit status 2 and a message, not a traceback.
 """
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import errno
 import math
 import os
 
-from .config import Config, ConfigError
+from .config import ConfigError
+# The memory check lives in footprint.py; its names stay importable from here.
+from .footprint import available_bytes, check_memory  # noqa: F401
 
 
 def check_run_options(args) -> None:
@@ -56,47 +58,6 @@ def check_run_folder(path: str) -> str:
                           + "; accepted values are the folder of a run made by 'python -m "
                             "minisab train' or 'compare', e.g. runs/copy-sab")
     return path
-
-
-def step_bytes(cfg: Config, steps: int, batch: int) -> int:
-    """A lower estimate of the memory one forward + backward over ``batch`` sequences of
-    ``steps`` steps needs: measured with ``runs.peak_step_memory`` (tracemalloc), a plain LSTM
-    keeps about 17 floats per step, sequence and hidden unit, SAB about 25 (k_att = 1); plus
-    inputs and outputs."""
-    floats = steps * batch * ((24 if cfg.uses_attention else 16) * cfg.hidden_size
-                              + cfg.input_size + 3 * cfg.output_size)
-    return floats * (4 if cfg.dtype == "float32" else 8)
-
-
-def available_bytes():
-    """Memory available to a new allocation (Linux: MemAvailable), or None if unknown."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        return None
-
-
-def check_memory(cfg: Config, steps: int, batch: int, eval_batch: int = 0,
-                 option: str = "--T") -> int:
-    """Refuse up front a run that cannot fit: training steps of ``batch`` sequences, an
-    evaluation of ``eval_batch`` held-out sequences (drawn at once on the host in float64,
-    evaluated 256 at a time). Returns the estimate in bytes."""
-    need = max(step_bytes(cfg, steps, batch), step_bytes(cfg, steps, min(eval_batch, 256)))
-    need += 8 * eval_batch * steps * (cfg.input_size + 2)            # x, targets, mask
-    have = available_bytes()
-    if have is not None and need > have:
-        raise ConfigError(f"invalid {option}: sequences of {steps} steps need at least "
-                          f"{need / 2 ** 30:.1f} GiB (batch {batch}, evaluation batch "
-                          f"{eval_batch}), and {have / 2 ** 30:.1f} GiB are available; accepted "
-                          f"are a smaller {option}, --batch or --eval-batch")
-    return need
 
 
 # ----------------------------------------------------------------- argparse types

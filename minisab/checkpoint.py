@@ -69,8 +69,8 @@ def atomic_write_text(path, text: str) -> None:
 def remove_temporary_files(folder) -> list:
     """Delete the ``.tmp-*`` files a killed ``atomic_write`` left in ``folder``; return their names.
 
-    Only one process should write a run folder at a time: this would also remove the temporary
-    file of a writer still at work.
+    Call it only while holding the folder (``runlock.hold_run_folder``): it would also remove
+    the temporary file of another writer still at work.
     """
     if not os.path.isdir(folder):
         return []

@@ -29,6 +29,9 @@ def cmd_gradcheck(args) -> int:
     if cfg.dtype != "float64":
         raise ConfigError(f"invalid dtype={cfg.dtype!r} for gradcheck: accepted values are "
                           "'float64' (finite differences need double precision)")
+    from .footprint import check_memory
+    check_memory(cfg, args.steps, args.batch, 0, optimizer=None,
+                 options=("--hidden-size", "--attn-size", "--steps", "--batch"))
     be = get_backend(args.backend)
     rng = np.random.default_rng(args.seed)
     params = init_params(cfg, seed=args.seed, backend=be)
@@ -58,11 +61,13 @@ class _Formatter(argparse.ArgumentDefaultsHelpFormatter):
 def cmd_train(args) -> int:
     from .argcheck import check_memory, check_run_options
     from .backend import get_backend
-    from .checkpoint import remove_temporary_files
+    from .checkpoint import atomic_write_text, remove_temporary_files
     from .reports import heatmap_model, run_summary, save_figures
+    from .runfolder import check_folder, check_not_held_below, clear_folder
+    from .runlock import hold_run_folder
     from .runs import write_config
     from .tasks import IMAGE_TASKS, make_task
-    from .train import CHECKPOINT, check_resumable, train
+    from .train import CHECKPOINT, resume_point, train
 
     check_run_options(args)
     T = args.T if args.T is not None or args.task in IMAGE_TASKS else 20
@@ -72,29 +77,43 @@ def cmd_train(args) -> int:
     cfg = config_from_args(args, input_size=task.input_size, output_size=task.output_size,
                            loss=task.loss)
     tc = _train_config(args)
-    check_memory(cfg, task.length(), tc.batch, tc.eval_batch)
+    check_memory(cfg, task.length(), tc.batch, tc.eval_batch, tc.optimizer)
     be = get_backend(args.backend)
     name = args.name or f"{task.name}-{cfg.method}"
-    run_dir = os.path.join(args.runs_dir, name)
-    for left in remove_temporary_files(run_dir):     # of a write killed last time
-        print(f"note: removed {left}, left in {run_dir} by an interrupted write", file=sys.stderr)
-    if args.overwrite and os.path.exists(os.path.join(run_dir, CHECKPOINT)):
-        os.remove(os.path.join(run_dir, CHECKPOINT))
-    if not args.resume and os.path.exists(os.path.join(run_dir, CHECKPOINT)):
-        raise ConfigError(f"run folder {run_dir!r} already holds a checkpoint: continue it with "
-                          "--resume, or pick another --name, or --overwrite to start again")
-    if args.resume:         # the checkpoint must fit first: config.json then describes it
-        check_resumable(run_dir, cfg, task, tc, args.allow_changes)
-    write_config(run_dir, cfg, task, tc, be.name)
-    shown = task.spec() if task.name != "text" else {"name": "text", "T": task.T}
-    print(f"train: {name} -> {run_dir}\n  {cfg}\n  task {shown}", file=sys.stderr)
-    result = train(cfg, task, tc, run_dir, backend=be, resume=args.resume,
-                   progress=not args.no_progress, allow_changes=args.allow_changes)
-    if result["records"]:
-        save_figures(run_dir, {f"{cfg.method}": result["records"]}, task.metric_name,
-                     heatmap_model(result, cfg, task, run_dir, be), chance=task.chance)
-    from .checkpoint import atomic_write_text
-    atomic_write_text(os.path.join(run_dir, "summary.md"), run_summary(name, cfg, task, tc, result))
+    run_dir = args.run_dir = os.path.join(args.runs_dir, name)
+    with hold_run_folder(run_dir) as hold:      # one writer; a refusal below changes nothing
+        check_folder(args.runs_dir, name, "train", args.overwrite)
+        has_checkpoint = os.path.exists(os.path.join(run_dir, CHECKPOINT))
+        if has_checkpoint and not (args.resume or args.overwrite):
+            raise ConfigError(f"run folder {run_dir!r} already holds a checkpoint: continue it "
+                              "with --resume, or pick another --name, or --overwrite to start "
+                              "again")
+        if args.resume:     # the checkpoint must fit first: config.json then describes it
+            resume_point(run_dir, cfg, task, tc, args.allow_changes, be)
+        if args.overwrite:
+            check_not_held_below(run_dir)
+        hold.commit()
+        try:
+            if args.overwrite:
+                clear_folder(run_dir)
+            for left in remove_temporary_files(run_dir):     # of a write killed last time
+                print(f"note: removed {left}, left in {run_dir} by an interrupted write",
+                      file=sys.stderr)
+            write_config(run_dir, cfg, task, tc, be.name)
+        except OSError as e:
+            if not has_checkpoint or args.overwrite:
+                from .train import FirstCheckpointError
+                raise FirstCheckpointError(e, e.filename or run_dir) from None
+            raise
+        shown = task.spec() if task.name != "text" else {"name": "text", "T": task.T}
+        print(f"train: {name} -> {run_dir}\n  {cfg}\n  task {shown}", file=sys.stderr)
+        result = train(cfg, task, tc, run_dir, backend=be, resume=args.resume,
+                       progress=not args.no_progress, allow_changes=args.allow_changes)
+        if result["records"]:
+            save_figures(run_dir, {f"{cfg.method}": result["records"]}, task.metric_name,
+                         heatmap_model(result, cfg, task, run_dir, be), chance=task.chance)
+        atomic_write_text(os.path.join(run_dir, "summary.md"),
+                          run_summary(name, cfg, task, tc, result))
     last = result["records"][-1] if result["records"] else {}
     print(f"{name}: stopped ({result['stopped']}) at step {result['step']}, held-out "
           f"{task.metric_name} {last.get(task.metric_name, float('nan')):.4g}, loss "
@@ -115,7 +134,8 @@ def cmd_eval(args) -> int:
     cfg, task, params = load_run(check_run_folder(args.run), backend=args.backend)
     lengths = args.T or [task.T]
     for T in lengths:
-        check_memory(cfg, task.at_length(T).length(), 0, args.batch)
+        check_memory(cfg, task.at_length(T).length(), 0, args.batch,
+                     options=("--T", "--batch"))
     rows = []
     print(f"| T | held-out loss | {task.metric_name} |\n|---|---|---|")
     for T in lengths:
@@ -123,17 +143,24 @@ def cmd_eval(args) -> int:
         rows.append({"T": T, **ev})
         print(f"| {T}{' (trained)' if T == task.T else ''} | {ev['loss']:.4f} | "
               f"{ev[task.metric_name]:.4f} |")
-    try:
-        atomic_write_text(os.path.join(args.run, "eval.json"), json.dumps(rows, indent=2) + "\n")
-    except PermissionError:         # e.g. another user's run: the table above is the result
+    from .runlock import RunFolderBusy, hold_run_folder
+    try:                            # eval.json only while no run writes the folder
+        with hold_run_folder(args.run) as hold:
+            hold.commit()
+            atomic_write_text(os.path.join(args.run, "eval.json"),
+                              json.dumps(rows, indent=2) + "\n")
+    except OSError:                 # e.g. another user's run: the table above is the result
         print(f"note: eval.json not written: {args.run!r} is not writable", file=sys.stderr)
+    except RunFolderBusy as e:
+        print(f"note: eval.json not written: {e}", file=sys.stderr)
     return 0
 
 
 def cmd_compare(args) -> int:
     from .argcheck import check_run_options
     from .reports import compare_table, seeds_table
-    from .runs import PRESETS, run_compare
+    from .compare import run_compare
+    from .runs import PRESETS
 
     parts = {"task": ("T", "n_digits", "n_symbols", "mask"),
              "model": ("hidden_size", "k_trunc", "k_top", "k_att", "dtype"),
@@ -141,6 +168,7 @@ def cmd_compare(args) -> int:
                        "eval_batch", "target")}
     check_run_options(args)
     args.name = args.name or f"copy-{args.preset}"
+    args.run_dir = os.path.join(args.runs_dir, args.name)
     given = vars(args)            # options left out are absent (argparse.SUPPRESS)
     over = {part: {k: given[k] for k in keys if k in given} for part, keys in parts.items()}
     task = {**PRESETS[args.preset]["task"], **over["task"]}
@@ -239,6 +267,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _how_to_continue(args) -> str:
+    """What an interrupted train or compare tells its user: --resume once a checkpoint exists
+    in its run folder (``args.run_dir``, set by the command), else to run it again."""
+    run_dir = getattr(args, "run_dir", None)
+    if run_dir is None:
+        return ""
+    from .train import CHECKPOINT
+    held = any(CHECKPOINT in files for _, _, files in os.walk(run_dir))
+    return ("; continue with the same command and --resume" if held
+            else "; no checkpoint was written yet: run the same command again")
+
+
 def main(argv=None) -> int:
     from .argcheck import os_error_text
     from .backend import BackendError
@@ -261,7 +301,7 @@ def main(argv=None) -> int:
         parser.exit(2, f"{parser.prog} {args.command}: error: {os_error_text(e)}\n")
     except KeyboardInterrupt as e:
         print(f"\ninterrupted ({'SIGTERM' if isinstance(e, Terminated) else 'SIGINT'}); "
-              "files already written are complete", file=sys.stderr)
+              f"files already written are complete{_how_to_continue(args)}", file=sys.stderr)
         return 143 if isinstance(e, Terminated) else 130
     finally:
         signal.signal(signal.SIGTERM, previous)     # main() may run inside another program

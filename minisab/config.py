@@ -87,6 +87,11 @@ class Config:
         if self.temperature != 1.0:
             need(self.sparsifier == "topk_softmax", "temperature",
                  "1.0 unless sparsifier='topk_softmax' (the only sparsifier with a temperature)")
+        # Below the dtype's machine epsilon softmax(a/τ) is an argmax at the dtype's precision
+        # (and a τ like 1e-300 rounds to 0 in float32: NaN from the first step).
+        need(self.temperature >= _EPS[self.dtype], "temperature",
+             f"finite numbers >= {_EPS[self.dtype]:.3g} for dtype={self.dtype!r} (its machine "
+             "epsilon)")
         if self.attention is None:
             if self.method == "sab":
                 raise ConfigError("invalid method='sab' with attention=None: sab needs "
@@ -137,6 +142,9 @@ class Config:
                 if k in d and d[k] is None:
                     d.pop(k)
         return cls(**d)
+
+
+_EPS = {"float32": 2.0 ** -23, "float64": 2.0 ** -52}     # machine epsilon of each dtype
 
 
 def _is_int(v) -> bool:

@@ -32,6 +32,7 @@ from __future__ import annotations
 import functools
 import gzip
 import os
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -96,28 +97,65 @@ def read_idx(path) -> np.ndarray:
     """Read an IDX file (LeCun's MNIST format), gzip-compressed or not.
 
     Header: two zero bytes, a type code (0x08 unsigned byte, ...), the number of dimensions,
-    then one big-endian int32 per dimension; then the data, big-endian, row-major.
+    then one big-endian int32 per dimension; then the data, big-endian, row-major. A file that
+    cannot be read, a damaged gzip, a short header and a size that does not match the header
+    raise a ``DataError`` naming the file and what is wrong.
     """
     path = os.fspath(path)
-    with open(path, "rb") as f:
-        raw = f.read()
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except OSError as e:
+        raise _error(f"IDX file {path!r} cannot be read ({e.strerror or e})") from None
     if raw[:2] == b"\x1f\x8b":                                     # the gzip magic number
         try:
             raw = gzip.decompress(raw)
-        except (OSError, EOFError) as e:
-            raise _error(f"IDX file {path!r} is a damaged gzip file ({e})") from None
+        except (OSError, EOFError, zlib.error) as e:
+            raise _error(f"IDX file {path!r} is a damaged gzip file ({e}): download it "
+                         "again") from None
     if len(raw) < 4 or raw[:2] != b"\x00\x00" or raw[2] not in _IDX_TYPES or raw[3] == 0:
         raise _error(f"{path!r} is not an IDX file (it must start with two zero bytes, a type "
                      f"code in {sorted(hex(k) for k in _IDX_TYPES)} and a dimension count)")
     ndim = raw[3]
-    shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">i4", count=ndim, offset=4))
-    dtype = np.dtype(_IDX_TYPES[raw[2]])
     start = 4 + 4 * ndim
-    n = int(np.prod(shape))
+    if len(raw) < start:
+        raise _error(f"IDX file {path!r} is truncated: its header announces {ndim} dimensions "
+                     f"({start} bytes of header), the file holds {len(raw)} bytes")
+    shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">i4", count=ndim, offset=4))
+    if any(d < 0 for d in shape):
+        raise _error(f"IDX file {path!r} is damaged: its header announces shape {shape}")
+    dtype = np.dtype(_IDX_TYPES[raw[2]])
+    n = int(np.prod(shape, dtype=np.int64))
     if len(raw) - start != n * dtype.itemsize:
         raise _error(f"IDX file {path!r} is truncated or too long: its header announces shape "
                      f"{shape} ({n * dtype.itemsize} bytes), the file holds {len(raw) - start}")
     return np.frombuffer(raw, dtype=dtype, count=n, offset=start).reshape(shape)
+
+
+def check_fashion(images, labels, image_path, label_path) -> None:
+    """What the Fashion-MNIST files must hold: (N, 28, 28) pixels from 0 to 255 (finite) and
+    (N,) integer labels from 0 to 9, N >= 1; a ``DataError`` names the file otherwise."""
+    if images.ndim != 3 or images.shape[1:] != (28, 28):
+        raise _error(f"IDX file {image_path!r} holds an array of shape {images.shape}; "
+                     "Fashion-MNIST images are (N, 28, 28)")
+    if labels.ndim != 1:
+        raise _error(f"IDX file {label_path!r} holds an array of shape {labels.shape}; "
+                     "Fashion-MNIST labels are (N,)")
+    if len(images) == 0:
+        raise _error(f"IDX file {image_path!r} holds no images")
+    if len(images) != len(labels):
+        raise _error(f"{image_path!r} holds {len(images)} images and {label_path!r} "
+                     f"{len(labels)} labels: they must hold as many")
+    if images.dtype.kind == "f" and not np.all(np.isfinite(images)):
+        raise _error(f"IDX file {image_path!r} holds NaN or infinite pixels: accepted are "
+                     "pixels from 0 to 255")
+    if images.min() < 0 or images.max() > 255:
+        raise _error(f"IDX file {image_path!r} holds pixels from {images.min()} to "
+                     f"{images.max()}: accepted are pixels from 0 to 255")
+    if labels.dtype.kind not in "iu" or labels.min() < 0 or labels.max() > 9:
+        raise _error(f"IDX file {label_path!r} holds labels of type {labels.dtype} from "
+                     f"{labels.min()} to {labels.max()}: accepted are integers from 0 to 9 "
+                     "(the 10 classes)")
 
 
 def _find(folder, stem):
@@ -152,9 +190,12 @@ def load_fashion(data_dir=FASHION_DIR, image_size: int = 14):
         raise _error(f"invalid image_size={image_size!r}: accepted values are "
                      f"{', '.join(map(str, IMAGE_SIZES))}")
     data_dir = os.fspath(data_dir)
+    if os.path.exists(data_dir) and not os.path.isdir(data_dir):
+        raise _error(f"invalid data_dir={data_dir!r}: it is a file; accepted is the folder "
+                     "that holds the four Fashion-MNIST IDX files")
     out = []
     for part in ("train", "test"):
-        arrays = []
+        paths = []
         for stem in FASHION_FILES[part]:
             path = _find(data_dir, stem)
             if path is None:
@@ -162,11 +203,9 @@ def load_fashion(data_dir=FASHION_DIR, image_size: int = 14):
                          else f"has no {stem}.gz (or {stem})")
                 raise _error(f"invalid data_dir={data_dir!r}: Fashion-MNIST not found (the "
                              f"folder {where}); {INSTALL_FASHION}")
-            arrays.append(read_idx(path))
-        images, labels = arrays
-        if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
-            raise _error(f"Fashion-MNIST files in {data_dir!r} do not fit: images "
-                         f"{images.shape}, labels {labels.shape} (expected (N, 28, 28), (N,))")
+            paths.append(path)
+        images, labels = (read_idx(p) for p in paths)
+        check_fashion(images, labels, *paths)
         out += [downsample(images, image_size), labels.astype(np.int64)]
     return tuple(out)
 

@@ -8,7 +8,9 @@ is written). The fault is then delivered there:
 
 - ``SIGINT``, ``SIGTERM``, ``SIGKILL``: the process sends itself that signal (a real one, so
   the same handlers run as for Ctrl-C, a job scheduler or ``kill -9``);
-- ``ENOSPC``: an ``OSError`` "No space left on device" is raised, as a full disk would.
+- ``ENOSPC``: an ``OSError`` "No space left on device" is raised, as a full disk would;
+- ``PAUSE``: the process waits there for ``PAUSE_S`` seconds, as a slow step would (the tests
+  stop a comparison, or start a second writer, while its workers wait).
 
 The points (``train.py``): ``step`` (a step was just committed), ``eval`` (the evaluation is
 computed but its row not yet written), ``metrics-append`` (the row is written, the checkpoint not
@@ -22,9 +24,11 @@ from __future__ import annotations
 import errno
 import os
 import signal
+import time
 
 ENV = "MINISAB_FAULT"
-FAULTS = ("SIGINT", "SIGTERM", "SIGKILL", "ENOSPC")
+FAULTS = ("SIGINT", "SIGTERM", "SIGKILL", "ENOSPC", "PAUSE")
+PAUSE_S = 3.0
 
 
 class Terminated(KeyboardInterrupt):
@@ -70,6 +74,9 @@ def fault_point(name: str, step: int) -> None:
 def _deliver(fault: str, name: str, step: int) -> None:
     if fault == "ENOSPC":
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC) + f" (injected at {name}@{step})")
+    if fault == "PAUSE":
+        time.sleep(PAUSE_S)
+        return
     os.kill(os.getpid(), getattr(signal, fault))
     if fault == "SIGKILL":          # never returns; a signal to oneself may take a moment
         signal.pause()

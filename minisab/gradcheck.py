@@ -66,8 +66,15 @@ def check_model(params, x, targets, cfg, mask=None, h: float = 1e-6,
                 engine: str = "fast") -> list:
     """Analytic against numerical gradient for every parameter of a model.
 
-    Returns rows ``(name, shape, max|analytic|, max abs error, relative error)``.
+    Returns rows ``(name, shape, max|analytic|, max abs error, relative error)``. Float64 only:
+    in float32 the central difference's rounding error (about 1e-7 / h) swamps the gradient,
+    so a float32 check would fail a correct backward pass.
     """
+    if cfg.dtype != "float64":
+        from .config import ConfigError
+        raise ConfigError(f"invalid cfg.dtype={cfg.dtype!r} for a gradient check: accepted is "
+                          "'float64' (finite differences need double precision); build the "
+                          "Config with dtype='float64'")
     _, grads, out = engine_module(engine).loss_and_grads(params, x, targets, cfg, mask)
     f = truncated_loss(params, x, targets, cfg, mask, out["cache"], engine)
     rows = []

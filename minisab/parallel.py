@@ -14,12 +14,21 @@ wherever it runs. ``run_all`` hands them out
 
 and yields each result as its run finishes, printing one line per finished run (the per-step
 progress bars of several processes would overwrite each other).
+
+A worker process dies with the process that started it, however that one ends (``kill -9``
+included): each worker polls its parent's process id (``_die_with``) and kills itself within a
+quarter of a second once the parent is gone, so that no worker goes on writing a run folder
+that a resumed comparison is writing again. (Polling rather than Linux's ``PR_SET_PDEATHSIG``:
+it works on every POSIX system, and ``PDEATHSIG`` fires when the *thread* that started the
+worker ends, which in loky need not be the main thread.)
 """
 from __future__ import annotations
 
 import importlib.machinery
 import os
+import signal
 import sys
+import threading
 import time
 from typing import Callable, Iterable, Iterator, Optional
 
@@ -51,11 +60,45 @@ def _call(index: int, fn: Callable, item, threads: int):
         return index, fn(item)
 
 
-def _call_shipped(index: int, fn_bytes: bytes, item, threads: int, path: list):
+POLL_S = 0.25       # how often a worker checks that its parent is alive
+
+
+def _die_with(parent: int) -> None:
+    """Start (once per worker process) a thread that kills this process as soon as ``parent``,
+    the process that runs ``run_all``, has ended: its parent process id then changes (to 1 or
+    a subreaper), also while ``parent`` is an unreaped zombie."""
+    if parent == os.getpid() or any(t.name == "minisab-die-with-parent"
+                                    for t in threading.enumerate()):
+        return
+    if os.getppid() != parent:          # started by a helper process: watch the pid itself
+        def gone():
+            try:
+                os.kill(parent, 0)
+                return False
+            except ProcessLookupError:
+                return True
+            except PermissionError:
+                return False
+    else:
+        def gone():
+            return os.getppid() != parent
+
+    def watch():
+        while not gone():
+            time.sleep(POLL_S)
+        os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
+
+    threading.Thread(target=watch, name="minisab-die-with-parent", daemon=True).start()
+
+
+def _call_shipped(index: int, fn_bytes: bytes, item, threads: int, path: list,
+                  parent: int = 0):
     """``_call`` in a worker process that may have started before the parent extended its
     ``sys.path`` (a script's folder, for its helper modules): the worker takes the parent's
-    entries first, then unpickles the function."""
+    entries first, then unpickles the function. The worker dies with ``parent``."""
     import pickle
+    if parent:
+        _die_with(parent)
     for entry in path:
         if entry not in sys.path:
             sys.path.append(entry)
@@ -124,9 +167,37 @@ def run_all(fn: Callable, items: Iterable, jobs: Optional[int] = None, scheduler
         with Parallel(n_jobs=min(jobs, len(items)), backend="loky",
                       return_as="generator_unordered") as parallel:
             shipped, path = _ship(fn), list(sys.path)
-            for i, result in parallel(delayed(_call_shipped)(i, shipped, item, n, path)
+            for i, result in parallel(delayed(_call_shipped)(i, shipped, item, n, path,
+                                                             os.getpid())
                                       for i, item in enumerate(items)):
                 yield finished(i, result)
+
+
+SCHEDULER_FORM = "'tcp://host:port' (or 'tls://host:port'), e.g. 'tcp://127.0.0.1:8786'"
+
+
+def check_scheduler(scheduler, timeout: float = 5.0):
+    """A scheduler address of the form ``tcp://host:port`` that answers within ``timeout``
+    seconds (a ``Client`` or cluster object is passed through unchecked)."""
+    if scheduler is None or not isinstance(scheduler, str) or scheduler.startswith("inproc://"):
+        return scheduler                    # inproc: a scheduler inside this process
+    scheme, sep, rest = scheduler.partition("://")
+    host, colon, port = rest.rpartition(":")
+    host = host.strip("[]")                                 # [::1]:8786
+    if not (sep and scheme in ("tcp", "tls") and colon and host and port.isdigit()
+            and 1 <= int(port) <= 65535 and "/" not in rest):
+        raise ConfigError(f"invalid scheduler={scheduler!r}: accepted values are addresses "
+                          f"{SCHEDULER_FORM}, the address a Dask scheduler prints")
+    import socket
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as e:
+        why = (f"no answer within {timeout:g} s" if isinstance(e, TimeoutError)
+               else e.strerror or type(e).__name__)
+        raise ConfigError(f"invalid scheduler={scheduler!r}: nothing answers at {host}:{port} "
+                          f"({why}); start the scheduler first ('dask scheduler' prints its "
+                          "address), or check the host and port") from None
+    return scheduler
 
 
 def _dask(items, fn, threads, scheduler):
@@ -136,7 +207,15 @@ def _dask(items, fn, threads, scheduler):
         raise ConfigError("invalid scheduler: running on a Dask cluster needs dask.distributed "
                           "(pip install 'minisab[cluster]')") from None
     own = not isinstance(scheduler, Client)
-    client = Client(scheduler) if own else scheduler
+    if own:
+        check_scheduler(scheduler)
+        try:
+            client = Client(scheduler)
+        except OSError as e:                # e.g. a port that answers but is no scheduler
+            raise ConfigError(f"invalid scheduler={scheduler!r}: no Dask scheduler answers "
+                              f"there ({e}); give the address 'dask scheduler' prints") from None
+    else:
+        client = scheduler
     try:
         futures = [client.submit(_call, i, fn, item, threads, pure=False)
                    for i, item in enumerate(items)]

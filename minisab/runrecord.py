@@ -26,6 +26,18 @@ class TrainError(ValueError):
     """A training option or a run folder that cannot be used as asked."""
 
 
+class FirstCheckpointError(TrainError):
+    """A run's first checkpoint could not be written (a full disk, a folder that cannot be
+    written): there is nothing to continue, so the advice is to run the command again."""
+
+    def __init__(self, error: OSError, path):
+        self.error = error
+        super().__init__(f"{error.strerror or error} writing {path!r}: the run's first "
+                         "checkpoint could not be written, so there is nothing to continue yet; "
+                         "free some space (or choose a --runs-dir you can write to), then run "
+                         "the same command again, without --resume")
+
+
 def read_metrics(run_dir, log=None) -> list:
     """The records of ``metrics.jsonl`` (an empty list if there is none).
 
@@ -79,10 +91,16 @@ def check_resumable(run_dir, cfg, task, tc,
                     allow_changes: bool = False) -> dict:
     """Raise a clear error unless ``run_dir``'s checkpoint can be resumed as ``cfg``, ``task``,
     ``tc``; return the checkpoint. Changed training options are refused, by name with the old
-    and new values, unless ``allow_changes``."""
+    and new values, unless ``allow_changes``; so is ``tc.steps`` below the checkpoint's step.
+    Reads only: a refusal changes no file."""
     path = os.path.join(run_dir, CHECKPOINT)
     ck = load_checkpoint(path)
     check_matches(ck["meta"], cfg.to_dict(), task.spec(), path)
+    at = ck["meta"]["step"]
+    if isinstance(at, int) and tc.steps < at:
+        raise TrainError(f"invalid steps={tc.steps} (--steps): the checkpoint in "
+                         f"{os.fspath(run_dir)!r} is at step {at}; accepted are steps >= {at} "
+                         "(a resumed run continues up to --steps)")
     changes = changed_options(ck["meta"].get("train", {}), tc)
     if changes and not allow_changes:
         detail = ", ".join(f"{k}: {old!r} in the run, {new!r} now" for k, (old, new)

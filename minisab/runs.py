@@ -1,4 +1,5 @@
-"""Run folders and the comparison of runs (the main job, ``python -m minisab compare``).
+"""Run folders and what the comparison of runs builds on (the main job, ``python -m minisab
+compare``, whose ``run_compare`` is in ``compare.py``).
 
 A run folder ``runs/<name>/`` holds ``config.json`` (model, task, training, backend),
 ``metrics.jsonl`` and ``checkpoint.npz`` (``train.py``), the figures (``learning_curves.png``,
@@ -14,32 +15,25 @@ remembered for 23 steps, more than four times ``k_trunc = 5``.
 """
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import platform
 import sys
-import time
 import tracemalloc
 
 import numpy as np
 
-from .argcheck import check_memory
 from .backend import get_backend, host_rng
-from .checkpoint import (CheckpointError, atomic_write_text, check_matches, load_checkpoint,
-                         remove_temporary_files)
+from .checkpoint import CheckpointError, atomic_write_text, check_matches, load_checkpoint
 from .config import Config
-from .faults import Terminated
-from .parallel import check_jobs, run_all
-from .params import check_params, params_from_host, params_to_host
+from .params import check_params, params_from_host
 # What a run folder shows (its summary, the tables, the figures) lives in reports.py; the names
 # stay importable from here, where the tutorials and scripts first met them.
 from .reports import (compare_table, heatmap_model, run_summary, save_figures,  # noqa: F401
                       seeds_table)
 from .fast import loss_and_grads
 from .tasks import Task, make_task
-from .threads import resolve_threads, with_threads
-from .train import CHECKPOINT, CONFIG, TrainConfig, TrainError, check_resumable, train
+from .train import CHECKPOINT, CONFIG, TrainConfig, TrainError  # noqa: F401
 
 PRESETS = {
     # Measured on a 2-core laptop-class CPU: about 6 minutes for the three runs (README).
@@ -129,7 +123,7 @@ def load_run(run_dir, backend=None, text_file=None):
     check_matches(ck["meta"], cfg.to_dict(), task.spec(), path)   # e.g. the text file changed
     params = params_from_host(ck["params"], cfg, get_backend(backend))
     try:
-        check_params(params, cfg)
+        check_params(params, cfg, finite=True)
     except ValueError as e:
         raise CheckpointError(f"checkpoint {path!r} does not fit {CONFIG}: {e}") from None
     return cfg, task, params
@@ -154,149 +148,3 @@ def peak_step_memory(params, cfg: Config, task: Task, batch: int, backend=None) 
     finally:
         tracemalloc.stop()
     return peak / 2 ** 20
-
-
-def _check_compare_folder(top, dirs: dict, overwrite: bool, resume: bool) -> list:
-    """The labels whose run folder holds a checkpoint; refuses a folder that holds a comparison
-    unless ``resume`` or ``overwrite`` (which deletes the checkpoints), and ``resume`` of none."""
-    held = [label for label, d in dirs.items() if os.path.exists(os.path.join(d, CHECKPOINT))]
-    if held and not (resume or overwrite):
-        raise TrainError(f"{os.fspath(top)!r} already holds a comparison: continue it with "
-                         "--resume, pick another --name, or --overwrite to train it again")
-    if resume and not held:
-        raise TrainError(f"--resume: {os.fspath(top)!r} holds no checkpoint of a comparison; "
-                         "start it without --resume")
-    if overwrite:
-        for label in held:
-            os.remove(os.path.join(dirs[label], CHECKPOINT))
-        return []
-    for name in remove_temporary_files(top):
-        print(f"note: removed {name}, left in {top} by an interrupted write", file=sys.stderr)
-    return held
-
-
-def _max_rss_mib():
-    """Peak resident memory of this process in MiB (None where ``resource`` is missing)."""
-    try:
-        import resource
-    except ImportError:       # Windows
-        return None
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return rss / 2 ** 20 if sys.platform == "darwin" else rss / 2 ** 10   # bytes vs KiB
-
-
-def _compare_run(job: dict):
-    """One run of a comparison, in this process or a worker: train it, write its figures and
-    summary. Returns ``(row, records, host parameters, the signal that stopped it or None)``."""
-    label, cfg, task, tc, run_dir = (job[k] for k in ("label", "cfg", "task", "tc", "run_dir"))
-    be = get_backend(job["backend"])
-    log = job.get("log") or (lambda m: print(m, file=sys.stderr, flush=True))
-    write_config(run_dir, cfg, task, tc, be.name)
-    log(f"[{job['title']}] attention={cfg.attention} method={cfg.method} k_trunc={cfg.k_trunc}"
-        + (f" detach_scores={cfg.detach_scores}" if cfg.uses_attention else ""))
-    t0 = time.perf_counter()
-    result = train(cfg, task, tc, run_dir, backend=be, progress=job["progress"], log=log,
-                   resume=job["resume"], allow_changes=job["allow_changes"])
-    wall = result["elapsed"] if job["resume"] else time.perf_counter() - t0
-    last = result["records"][-1]
-    if result["stopped"] == "interrupted":          # checkpoint saved; the caller stops
-        return ({"label": label, "seed": tc.seed, "stopped": "interrupted"}, result["records"],
-                None, result.get("signal"))
-    peak = peak_step_memory(result["params"], cfg, task, tc.batch, be)
-    row = {"label": label, "seed": tc.seed,
-           "k_trunc": cfg.k_trunc if cfg.method != "bptt" else "none",
-           "step": result["step"], task.metric_name: last[task.metric_name],
-           "loss": last["loss"], "time": wall, "peak_mib": peak, "stopped": result["stopped"]}
-    run_figs = save_figures(run_dir, {label: result["records"]}, task.metric_name,
-                            chance=task.chance)
-    atomic_write_text(os.path.join(run_dir, "summary.md"),
-                      run_summary(f"{job['name']}/{job['title']}", cfg, task, tc, result))
-    log(f"[{job['title']}] {task.metric_name} {last[task.metric_name]:.3f} after "
-        f"{result['step']} steps, {wall:.1f} s ({result['stopped']}); figures: "
-        f"{', '.join(run_figs)}")
-    return row, result["records"], params_to_host(result["params"]), result.get("signal")
-
-
-@with_threads
-def run_compare(preset: str, runs_dir: str, name: str, overrides: dict, backend=None,
-                progress: bool = True, overwrite: bool = False, log=print,
-                resume: bool = False, allow_changes: bool = False, seeds=None,
-                jobs: int = 1, scheduler=None) -> list:
-    """Train every method of ``METHODS`` under ``preset`` (with ``overrides`` of its fields).
-
-    ``overrides`` maps "task", "model", "train" to dicts of fields. ``resume`` continues an
-    interrupted comparison: runs with a checkpoint resume (a finished one just reloads), the
-    others start. ``seeds``: train each method at each of these seeds (default: the training
-    seed alone); with several, run folders are ``<name>/seed<s>/<label>``. ``jobs``: runs
-    trained side by side in worker processes (``minisab.parallel``; results are bit-identical
-    to ``jobs=1``), ``scheduler``: a Dask scheduler instead. Returns one dict per run (by
-    seed, then method): label, seed, k_trunc, step, the metric, loss, time (s, the run's
-    training time, summed over resumes), peak_mib, stopped.
-    """
-    p = {part: {**PRESETS[preset][part], **overrides.get(part, {})}
-         for part in ("task", "model", "train")}
-    spec = dict(p["task"])
-    if spec["name"] != PRESETS[preset]["task"]["name"]:     # another task: not the preset's
-        spec = dict(overrides["task"])                      # copy options (make_task refuses)
-    task = make_task(spec.pop("name"), spec.pop("T"), **spec)
-    tc = TrainConfig(**p["train"])
-    seeds = [tc.seed] if seeds is None else list(seeds)
-    if not seeds or len(set(seeds)) != len(seeds) or not all(
-            isinstance(s, int) and not isinstance(s, bool) for s in seeds):
-        raise TrainError(f"invalid seeds={seeds!r}: accepted values are distinct integers")
-    jobs = check_jobs(jobs)
-    be = get_backend(backend)
-    cfgs = {label: config_for(task, m, **p["model"]) for label, m in METHODS.items()}
-    top = os.path.join(runs_dir, name)
-    runs = [{"label": label, "cfg": cfg, "task": task, "tc": dataclasses.replace(tc, seed=s),
-             "run_dir": os.path.join(top, *([f"seed{s}"] if len(seeds) > 1 else []),
-                                     label.replace(" ", "-")),
-             "title": label + (f" seed {s}" if len(seeds) > 1 else ""), "name": name,
-             "backend": backend, "progress": progress and jobs == 1 and scheduler is None,
-             "log": log if jobs == 1 and scheduler is None else None,
-             "resume": False, "allow_changes": allow_changes}
-            for s in seeds for label, cfg in cfgs.items()]
-    for cfg in cfgs.values():                       # an absurd --T: refused up front
-        check_memory(cfg, task.length(), tc.batch, tc.eval_batch)
-    held = _check_compare_folder(top, {run["title"]: run["run_dir"] for run in runs},
-                                 overwrite, resume)
-    for run in runs:                                # refuse before spending minutes training
-        if run["title"] in held:
-            check_resumable(run["run_dir"], run["cfg"], task, run["tc"], allow_changes)
-            run["resume"] = True
-    done = {}
-    for run, (row, records, host_params, signal) in run_all(
-            _compare_run, runs, jobs=jobs, scheduler=scheduler, describe=lambda r: r["title"],
-            log=log if (jobs > 1 or scheduler is not None) else False):
-        done[run["title"]] = (row, records, host_params)
-        if row["stopped"] == "interrupted":          # train saved; stop the comparison
-            raise Terminated() if signal == "SIGTERM" else KeyboardInterrupt()
-    rows = [done[run["title"]][0] for run in runs]                # a fixed order, not finish order
-    curves = {run["title"]: done[run["title"]][1] for run in runs}
-    sab = next(run for run in runs if run["cfg"].uses_attention)     # the first seed's SAB
-    sab_model = (params_from_host(done[sab["title"]][2], sab["cfg"], be), sab["cfg"], task)
-    table = compare_table(rows, task.metric_name)
-    if len(seeds) > 1:
-        table += "\n\nOver seeds " + ", ".join(map(str, seeds)) + ":\n\n" + seeds_table(
-            rows, task.metric_name)
-    save_figures(top, curves, task.metric_name, sab_model, chance=task.chance)
-    total = sum(r["time"] for r in rows)
-    rss = _max_rss_mib() if jobs == 1 and scheduler is None else None   # else: workers' RSS
-    summary = "\n".join([
-        f"# Comparison `{name}` (preset `{preset}`)", "",
-        f"Task: {task.name} {json.dumps(task.spec())}; chance {task.metric_name} = "
-        f"{task.chance:.3f}.", f"Model: {json.dumps(p['model'])}.",
-        "Methods: " + "; ".join(f"{k}: {json.dumps(v)}" for k, v in METHODS.items()) + ".",
-        f"Training: {json.dumps(p['train'])}, backend {be.name}, {resolve_threads()} BLAS "
-        f"thread(s) per run, {min(jobs, len(runs)) if scheduler is None else 'Dask'} "
-        "run(s) at a time.", "", table, "",
-        f"Training time summed over runs {total:.1f} s. Peak step memory: one forward + "
-        "backward, traced with tracemalloc after training"
-        + ("." if rss is None else f"; peak resident memory of the whole process: {rss:.0f} MiB."),
-        "",
-        "Figures: `learning_curves.png`, `attention.png` (SAB's attention on one held-out "
-        "sequence).", ""])
-    atomic_write_text(os.path.join(top, "summary.md"), summary)
-    atomic_write_text(os.path.join(top, "results.json"), json.dumps(rows, indent=2) + "\n")
-    return rows
-

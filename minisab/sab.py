@@ -22,7 +22,7 @@ from .losses import LOSSES, output_backward, output_forward
 from .lstm import (input_projection, input_projection_backward, lstm_step_backward,
                    lstm_step_forward)
 from .memory import Memory
-from .params import check_params
+from .params import check_inputs, check_params, check_t_start
 from .sparsifiers import sparsify_backward, sparsify_forward
 
 
@@ -43,13 +43,11 @@ def forward(params, x, cfg: Config, record: bool = False, constants=None):
     with zeros, and ``n_mem`` (T,) (the golden vectors' layout).
     """
     check_params(params, cfg)
-    if x.ndim != 3 or x.shape[2] != cfg.input_size:
-        raise ValueError(f"x has shape {tuple(x.shape)}, expected (B, T, input_size="
-                         f"{cfg.input_size})")
+    check_inputs(x, cfg)                                            # (B, T, I), finite, real
     B, T, _ = x.shape
     xp = namespace(x)
     zx = input_projection(x, params["W_x"], params["b"])            # (B, T, 4H), §2.1
-    h = c = zeros((B, cfg.hidden_size), like=zx)                    # h₋₁ = c₋₁ = 0
+    h, c = zeros((B, cfg.hidden_size), like=zx), zeros((B, cfg.hidden_size), like=zx)  # h₋₁, c₋₁
     hs, h_hats, ss, cs, lstm_caches, attn_caches = [], [], [], [], [], []
     mem = Memory(cfg.n_memories(T), h, key_forward(h, params, cfg.scorer)) \
         if cfg.uses_attention else None                             # row 0: the null memory
@@ -134,8 +132,8 @@ def backward(dy, cache, params, t_start: int | None = None):
     dZ = zeros((B, T, 4 * H), like=hs)                              # ∂L/∂z_t
     if cfg.uses_attention:
         dM, dK = xp.zeros_like(mem.M), xp.zeros_like(mem.K)         # credit of memories, keys
-    dh_next = dc_next = zeros((B, H), like=hs)                      # nothing after step T-1
-    t_last = T - 1 if t_start is None else t_start
+    dh_next, dc_next = zeros((B, H), like=hs), zeros((B, H), like=hs)  # nothing after T-1
+    t_last = check_t_start(t_start, T)                              # None: the last step
     for t in range(t_last, -1, -1):
         dh = dh_out[:, t, :] + dh_next                              # from y_t and step t+1
         dh_hat = 0.0                                                # what only ĥ_t receives

@@ -145,11 +145,25 @@ def corpus_from_text(text: str, valid_fraction: float = 0.1, source: str = "<tex
     return Corpus(vocab, ids[:-n_valid], ids[-n_valid:], source)
 
 
+MAX_TEXT_BYTES = 64 * 2 ** 20     # 64 MiB: as token ids (int64) about 0.5 GiB of memory
+
+
 def load_text(path) -> Corpus:
-    """Read a UTF-8 text file; a missing, empty or binary file raises a clear ``TaskError``."""
+    """Read a UTF-8 text file; a missing, empty, binary or oversized file (over
+    ``MAX_TEXT_BYTES``), and anything but a regular file (``/dev/zero``, a pipe), raises a
+    clear ``TaskError``."""
+    import stat
     try:
+        mode = os.stat(path).st_mode
+        if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+            raise TaskError(f"text file {str(path)!r} is not a regular file (a device, a pipe or "
+                            "a socket): give the path of a UTF-8 text file")
         with open(path, "rb") as f:
-            raw = f.read()
+            raw = f.read(MAX_TEXT_BYTES + 1)
+        if len(raw) > MAX_TEXT_BYTES:
+            raise TaskError(f"text file {str(path)!r} is larger than {MAX_TEXT_BYTES:,} bytes "
+                            f"({MAX_TEXT_BYTES / 2 ** 20:.3g} MiB): accepted are text files up "
+                            "to that size (cut it, e.g. with head -c)")
     except FileNotFoundError:
         raise TaskError(f"text file {str(path)!r} does not exist: give the path of a UTF-8 "
                         "text file") from None

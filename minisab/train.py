@@ -33,7 +33,6 @@ import math
 import os
 import sys
 import time
-from dataclasses import dataclass
 from typing import Callable, NamedTuple, Optional
 
 import numpy as np
@@ -43,75 +42,19 @@ from .checkpoint import (CheckpointError, load_checkpoint, remove_temporary_file
                          save_checkpoint)
 from .config import Config
 from .faults import Terminated, fault_point
-from .optim import Optimizer
 from .params import check_params, init_params, params_from_host, params_to_host
+from .progressbar import Progress
+from .runlock import hold_run_folder
 # The run record (metrics.jsonl, changes.jsonl, the resume check) lives in runrecord.py; its
 # names are also importable from here, as they were before it was split off.
-from .runrecord import (CHANGES, CHECKPOINT, CONFIG, METRICS, TrainError,  # noqa: F401
+from .runrecord import (CHANGES, CHECKPOINT, CONFIG, METRICS, FirstCheckpointError,  # noqa: F401
+                        TrainError,
                         append_metric as _append_metric, changed_options, check_resumable,
                         read_metrics, record_changes, write_metrics as _write_metrics)
 from .fast import forward, loss_and_grads, loss_forward
 from .tasks import Task
 from .threads import with_threads
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Everything about training that is not the model (``Config``) or the task."""
-    steps: int = 2000                    # total optimiser steps (a resumed run continues to it)
-    batch: int = 32
-    optimizer: str = "adam"              # "adam" or "sgd"
-    lr: float = 1e-3
-    momentum: float = 0.9                # sgd only
-    clip: Optional[float] = 1.0          # global-norm clipping inside the update; None: off
-    seed: int = 0
-    forget_bias: float = 0.0             # added to the forget-gate bias at initialisation
-    eval_every: int = 100                # evaluate and checkpoint every this many steps
-    eval_batch: int = 256                # held-out sequences per evaluation
-    target: Optional[float] = None       # stop early once the metric reaches it
-    lr_final: Optional[float] = None     # cosine decay of the lr to this value at the last
-                                         # step (None: constant lr; see lr_at)
-
-    def __post_init__(self):
-        for name in ("steps", "batch", "eval_every", "eval_batch"):
-            v = getattr(self, name)
-            if not (isinstance(v, int) and not isinstance(v, bool) and v >= 1):
-                raise TrainError(f"invalid {name}={v!r}: accepted values are integers >= 1")
-        if not (isinstance(self.seed, int) and not isinstance(self.seed, bool)
-                and 0 <= self.seed < 2 ** 63):
-            raise TrainError(f"invalid seed={self.seed!r}: accepted values are integers "
-                             "from 0 to 2**63 - 1")
-        for name in ("forget_bias", "momentum") + (("target",) if self.target is not None
-                                                   else ()):
-            v = getattr(self, name)
-            if not (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)):
-                raise TrainError(f"invalid {name}={v!r}: accepted values are finite numbers"
-                                 + (" or None (no early stop)" if name == "target" else ""))
-        try:
-            self.optimizer_obj()                                    # validates lr, clip, ...
-        except ValueError as e:
-            raise TrainError(str(e)) from None
-        if self.lr_final is not None and not (
-                isinstance(self.lr_final, (int, float)) and not isinstance(self.lr_final, bool)
-                and 0 < self.lr_final <= self.lr):
-            raise TrainError(f"invalid lr_final={self.lr_final!r}: accepted values are None "
-                             f"(constant learning rate) or numbers in (0, lr={self.lr:g}]")
-
-    def lr_at(self, step: int) -> float:
-        """Learning rate of the update that follows ``step`` finished steps: ``lr`` throughout,
-        or with ``lr_final`` a cosine from ``lr`` (step 0) to ``lr_final`` (the last update).
-        A function of the step alone, so a resumed run follows the same schedule (as long as
-        ``steps`` is unchanged: the schedule spans ``steps``)."""
-        if self.lr_final is None:
-            return self.lr
-        frac = step / max(self.steps - 1, 1)
-        return self.lr_final + 0.5 * (self.lr - self.lr_final) * (1.0 + math.cos(math.pi * frac))
-
-    def optimizer_obj(self) -> Optimizer:
-        return Optimizer(self.optimizer, lr=self.lr, momentum=self.momentum, clip=self.clip)
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+from .trainconfig import TrainConfig  # noqa: F401  (importable from here, where it was made)
 
 
 @with_threads
@@ -154,7 +97,51 @@ def train(cfg: Config, task: Task, tc: TrainConfig, run_dir, backend=None, resum
     is called after every committed step (tests use it to interrupt). Returns ``{"params",
     "step", "records", "stopped", "elapsed", "grad_norm", "signal"}`` where ``stopped`` is
     "done", "target", "nan" or "interrupted" (by ``signal`` "SIGINT" or "SIGTERM").
+
+    The run holds ``run_dir`` (``runlock.py``) from start to end: a second writer is refused
+    with ``RunFolderBusy``. Everything is checked before the first file is written, so a
+    refused run leaves the folder as it was.
     """
+    with hold_run_folder(run_dir) as hold:
+        return _train(cfg, task, tc, run_dir, hold, backend, resume, progress, callback, log,
+                      allow_changes)
+
+
+def resume_point(run_dir, cfg: Config, task: Task, tc: TrainConfig, allow_changes: bool = False,
+                 backend=None) -> dict:
+    """Everything ``train(resume=True)`` checks before it writes: the checkpoint fits the model,
+    the task and the training options (``check_resumable``), its parameters and optimiser state
+    fit the model and ``tc.optimizer``, and ``metrics.jsonl`` is readable. Reads only; returns
+    ``{"meta", "params", "opt_state"}`` (arrays on ``backend``) or raises a clear error."""
+    be = get_backend(backend)
+    ck = check_resumable(run_dir, cfg, task, tc, allow_changes)
+    try:
+        params = params_from_host(ck["params"], cfg, be)
+        check_params(params, cfg, finite=True)
+        opt_state = {k: (v if k == "t" else be.asarray(v, dtype=cfg.dtype))
+                     for k, v in ck["opt_state"].items()}
+        opt = tc.optimizer_obj()
+        fresh = opt.init_state(params)
+        if sorted(opt_state) != sorted(fresh):
+            def slots(state):
+                return sorted({k.split("/")[0] for k in state if k != "t"})
+            raise ValueError(f"its optimiser state holds the slots {slots(opt_state)}, "
+                             f"optimizer={opt.name!r} keeps {slots(fresh)}; resume with the "
+                             "run's --optimizer")
+        for k, v in fresh.items():                              # no silent broadcasting
+            if k != "t" and tuple(opt_state[k].shape) != tuple(v.shape):
+                raise ValueError(f"optimiser slot {k!r} has shape "
+                                 f"{tuple(opt_state[k].shape)}, expected {tuple(v.shape)}")
+        host_rng(0).bit_generator.state = ck["meta"]["rng_state"]
+    except (ValueError, TypeError, KeyError) as e:
+        raise CheckpointError(f"checkpoint {os.path.join(run_dir, CHECKPOINT)!r} does not fit "
+                              f"this run: {e}") from None
+    read_metrics(run_dir)                 # a damaged line is refused here, not half-way
+    return {"meta": ck["meta"], "params": params, "opt_state": opt_state}
+
+
+def _train(cfg, task, tc, run_dir, hold, backend, resume, progress, callback, log,
+           allow_changes) -> dict:
     log = log or (lambda msg: print(msg, file=sys.stderr))
     be = get_backend(backend)
     if (cfg.input_size, cfg.output_size, cfg.loss) != (task.input_size, task.output_size, task.loss):
@@ -162,43 +149,19 @@ def train(cfg: Config, task: Task, tc: TrainConfig, run_dir, backend=None, resum
                          f"{cfg.output_size}, loss={cfg.loss!r}) do not fit task {task.name!r} "
                          f"({task.input_size}, {task.output_size}, {task.loss!r})")
     opt = tc.optimizer_obj()
-    os.makedirs(run_dir, exist_ok=True)
-    for name in remove_temporary_files(run_dir):
-        log(f"note: removed {name}, left in {run_dir} by an interrupted write")
     ckpt_path = os.path.join(run_dir, CHECKPOINT)
     model_d, task_d = cfg.to_dict(), task.spec()
     eval_data = task.sample_eval(host_rng([tc.seed, 1]), tc.eval_batch)   # drawn once, fixed
     rng = host_rng([tc.seed, 0])          # training batches; init_params draws from host_rng(seed)
-    if resume:
-        ck = check_resumable(run_dir, cfg, task, tc, allow_changes)
-        meta = ck["meta"]
-        try:
-            params = params_from_host(ck["params"], cfg, be)
-            check_params(params, cfg)
-            opt_state = {k: (v if k == "t" else be.asarray(v, dtype=cfg.dtype))
-                         for k, v in ck["opt_state"].items()}
-            fresh = opt.init_state(params)
-            if sorted(opt_state) != sorted(fresh):
-                raise ValueError(f"optimiser slots {sorted(opt_state)} do not fit "
-                                 f"optimizer={opt.name!r}")
-            for k, v in fresh.items():                              # no silent broadcasting
-                if k != "t" and tuple(opt_state[k].shape) != tuple(v.shape):
-                    raise ValueError(f"optimiser slot {k!r} has shape "
-                                     f"{tuple(opt_state[k].shape)}, expected {tuple(v.shape)}")
-            rng.bit_generator.state = meta["rng_state"]
-            step, elapsed = int(meta["step"]), float(meta.get("elapsed", 0.0))
-            loss_sum, loss_n = float(meta.get("loss_sum", 0.0)), int(meta.get("loss_n", 0))
-            grad_norm = meta.get("grad_norm")
-        except (ValueError, TypeError, KeyError) as e:
-            raise CheckpointError(f"checkpoint {ckpt_path!r} does not fit this run: {e}") from None
+    if resume:                            # every check first: a refusal writes nothing
+        point = resume_point(run_dir, cfg, task, tc, allow_changes, be)
+        params, opt_state, meta = point["params"], point["opt_state"], point["meta"]
+        rng.bit_generator.state = meta["rng_state"]
+        step, elapsed = int(meta["step"]), float(meta.get("elapsed", 0.0))
+        loss_sum, loss_n = float(meta.get("loss_sum", 0.0)), int(meta.get("loss_n", 0))
+        grad_norm = meta.get("grad_norm")
         records = [r for r in read_metrics(run_dir, log) if r["step"] <= step]
-        _write_metrics(run_dir, records)                            # drop what came after it
         changes = changed_options(meta.get("train", {}), tc)
-        if changes:
-            record_changes(run_dir, step, changes)
-            log(f"note: training options changed at step {step}, recorded in "
-                f"{os.path.join(run_dir, CHANGES)}")
-        log(f"resuming {run_dir} at step {step}")
     else:
         if os.path.exists(ckpt_path):
             raise TrainError(f"run folder {os.fspath(run_dir)!r} already holds a checkpoint: "
@@ -207,8 +170,23 @@ def train(cfg: Config, task: Task, tc: TrainConfig, run_dir, backend=None, resum
         params = init_params(cfg, seed=tc.seed, backend=be, forget_bias=tc.forget_bias)
         opt_state = opt.init_state(params)
         step, elapsed, loss_sum, loss_n, records = 0, 0.0, 0.0, 0, []
-        grad_norm = None
-        _write_metrics(run_dir, records)
+        grad_norm, changes = None, {}
+    hold.commit()                         # from here on the run writes its folder
+    if hold.taken_over:
+        log(f"note: the run folder's last writer ended without letting go of it (process "
+            f"{hold.taken_over.get('pid')}, killed?); taken over")
+        hold.taken_over = None
+    for name in remove_temporary_files(run_dir):
+        log(f"note: removed {name}, left in {run_dir} by an interrupted write")
+    _write_metrics(run_dir, records)      # a resume drops what came after the checkpoint
+    if resume:
+        if changes:
+            record_changes(run_dir, step, changes)
+            log(f"note: training options changed at step {step}, recorded in "
+                f"{os.path.join(run_dir, CHANGES)}")
+        log(f"resuming {run_dir} at step {step}")
+    elif os.path.exists(os.path.join(run_dir, CHANGES)):
+        os.remove(os.path.join(run_dir, CHANGES))    # of a run that never checkpointed
     # The committed state, replaced whole (one assignment) after each finished step.
     state = _State(step, params, opt_state, rng.bit_generator.state, loss_sum, loss_n, grad_norm)
 
@@ -232,12 +210,15 @@ def train(cfg: Config, task: Task, tc: TrainConfig, run_dir, backend=None, resum
         fault_point("metrics-append", st.step)
         return rec
 
-    bar = _progress(tc.steps, step, task.metric_name, progress)
+    bar = Progress(tc.steps, step, task.metric_name, progress)
     stopped, signame, t0 = "done", None, time.perf_counter() - elapsed
     last = records[-1] if records else None
     try:
-        if not resume:
-            save(state, 0.0)        # first, so that a run stopped from here on can resume
+        if not resume:              # first, so that a run stopped from here on can resume
+            try:
+                save(state, 0.0)
+            except OSError as e:
+                raise FirstCheckpointError(e, ckpt_path) from None
         if state.step % tc.eval_every == 0 or state.step == tc.steps:
             if not (records and records[-1]["step"] == state.step):
                 # A new run, or one stopped inside this step's evaluation: evaluate it now.
@@ -313,33 +294,3 @@ def _saved_step(path):
         return load_checkpoint(path)["meta"]["step"]
     except CheckpointError:
         return None
-
-
-class _progress:
-    """A tqdm bar with loss and metric (a silent stand-in when ``enabled`` is False)."""
-
-    def __init__(self, total, initial, metric_name, enabled):
-        self.metric_name, self.bar, self.loss = metric_name, None, None
-        if enabled:
-            from tqdm.auto import tqdm
-            self.bar = tqdm(total=total, initial=initial, file=sys.stderr, dynamic_ncols=True,
-                            leave=False)
-        self.post = {}
-
-    def update(self, loss):
-        self.loss = loss if self.loss is None else 0.95 * self.loss + 0.05 * loss
-        if self.bar is not None:
-            self.bar.update(1)
-            if self.bar.n % 20 == 0:
-                self.post["loss"] = f"{self.loss:.4f}"
-                self.bar.set_postfix(self.post, refresh=False)
-
-    def show(self, rec):
-        if self.bar is not None and rec is not None:
-            self.post[self.metric_name] = f"{rec[self.metric_name]:.4g}"
-            self.post["loss"] = f"{(self.loss if self.loss is not None else rec['loss']):.4f}"
-            self.bar.set_postfix(self.post)
-
-    def close(self):
-        if self.bar is not None:
-            self.bar.close()

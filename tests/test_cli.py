@@ -50,12 +50,23 @@ def test_help_shows_defaults(command, capsys):
     (["gradcheck", "--batch", "-2"], "argument --batch: expected an integer >= 1"),
     (["gradcheck", "--batch", "0"], "argument --batch: expected an integer >= 1"),
     (["train", "--forget-bias", "nan"], "argument --forget-bias: expected a finite number"),
-    (["train", "--T", "10000000"], "invalid --T: sequences of 10000020 steps need at least"),
+    (["train", "--T", "10000000"], "invalid sizes: this run needs at least"),
+    (["train", "--hidden-size", "100000"], "invalid sizes: this run needs at least"),
+    (["train", "--attn-size", "1000000000"], "A=1000000000), and"),
+    (["compare", "--hidden-size", "100000"], "invalid sizes: "),
+    (["gradcheck", "--steps", "1000000000"], "invalid sizes: this gradient check needs"),
+    (["gradcheck", "--attn-size", "1000000000"], "a smaller --hidden-size, --attn-size, "
+     "--steps or --batch"),
+    (["train", "--attention", "topk", "--sparsifier", "softmax", "--temperature", "1e-300"],
+     "invalid temperature=1e-300: accepted values are finite numbers >= 1.19e-07"),
+    (["compare", "--scheduler", "tcp://localhost"], "invalid scheduler='tcp://localhost'"),
+    (["compare", "--scheduler", "http://127.0.0.1:8786"], "accepted values are addresses "
+     "'tcp://host:port'"),
     (["train", "--task", "adding", "--mask", "recall"], "invalid mask='recall' for task='adding'"),
     (["train", "--text-file", "x.txt"], "invalid text_file="),
     (["train", "--name", "../../x"], "invalid --name='../../x': accepted values are one folder"),
     (["compare", "--name", ".."], "invalid --name='..'"),
-    (["compare", "--T", "10000000"], "invalid --T: sequences of 10000006 steps need at least"),
+    (["compare", "--T", "10000000"], "sequences of 10000006 steps"),
     (["train", "--allow-changes"], "invalid --allow-changes without --resume"),
     (["compare", "--resume"], "holds no checkpoint of a comparison"),
     (["eval", "/dev/null"], "invalid run='/dev/null': it is a file"),
@@ -208,9 +219,9 @@ def test_relative_text_file_and_eval_from_elsewhere(tmp_path, capsys, monkeypatc
 
 
 def test_compare_paper_preset_gets_its_own_folder(tmp_path, capsys, monkeypatch):
-    import minisab.runs
+    import minisab.compare
     seen = {}
-    monkeypatch.setattr(minisab.runs, "run_compare",
+    monkeypatch.setattr(minisab.compare, "run_compare",
                         lambda preset, runs_dir, name, *a, **kw: seen.update(name=name) or [])
     run(["compare", "--preset", "paper", "--runs-dir", str(tmp_path), "--no-progress"], capsys)
     assert seen["name"] == "copy-paper"

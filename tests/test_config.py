@@ -23,6 +23,11 @@ from minisab import Config, ConfigError
     (dict(attention=None, method="sab"), "method='sab'"),
     (dict(attention="softmax", method="sab"), "method='sab'"),
     (dict(attention=None, method="bptt", detach_scores=True), "detach_scores"),
+    # a temperature below the dtype's machine epsilon (1e-300 is 0 in float32)
+    (dict(sparsifier="softmax", temperature=1e-300, dtype="float32"),
+     "temperature=1e-300: accepted values are finite numbers >= 1.19e-07 for dtype='float32'"),
+    (dict(sparsifier="softmax", temperature=1e-17), "temperature=1e-17: accepted values are "
+     "finite numbers >= 2.22e-16 for dtype='float64'"),
 ])
 def test_invalid_config_names_the_field(changes, field):
     with pytest.raises(ConfigError) as e:
@@ -50,3 +55,8 @@ def test_round_trip_and_unknown_fields():
     assert Config.from_dict(cfg.to_dict()) == cfg
     with pytest.raises(ConfigError, match="unknown config field"):
         Config.from_dict({**cfg.to_dict(), "k_topp": 3})
+
+
+def test_the_smallest_temperature_of_each_dtype_is_accepted():
+    Config(sparsifier="softmax", temperature=2.0 ** -23, dtype="float32")
+    Config(sparsifier="softmax", temperature=1e-8, dtype="float64")

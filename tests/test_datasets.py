@@ -62,6 +62,52 @@ def test_idx_errors(tmp_path):
     (tmp_path / "short").write_bytes((tmp_path / "short").read_bytes()[:-2])
     with pytest.raises(DataError, match="truncated"):
         read_idx(tmp_path / "short")
+    (tmp_path / "header").write_bytes(b"\x00\x00\x08\x03\x00\x00")   # 3 dims, 2 bytes of them
+    with pytest.raises(DataError, match="'.*header' is truncated: its header announces 3"):
+        read_idx(tmp_path / "header")
+    (tmp_path / "bad.gz").write_bytes(gzip.compress(b"\x00\x00\x08\x01" * 50)[:-12] + b"x" * 9)
+    with pytest.raises(DataError, match="bad.gz' is a damaged gzip file"):
+        read_idx(tmp_path / "bad.gz")
+    (tmp_path / "crc.gz").write_bytes(gzip.compress(b"\x00" * 99)[:20] + b"\xff" * 30)
+    with pytest.raises(DataError, match="crc.gz' is a damaged gzip file"):
+        read_idx(tmp_path / "crc.gz")
+    (tmp_path / "neg").write_bytes(b"\x00\x00\x08\x01" + struct.pack(">i", -3))
+    with pytest.raises(DataError, match="header announces shape \\(-3,\\)"):
+        read_idx(tmp_path / "neg")
+
+
+def _fashion_with(folder, images=None, labels=None):
+    """The fake Fashion-MNIST of ``_fake_fashion`` with its training images or labels
+    replaced."""
+    _fake_fashion(folder, compress=False)
+    stem_i, stem_l = FASHION_FILES["train"]
+    if images is not None:
+        write_idx(folder / stem_i, images)
+    if labels is not None:
+        write_idx(folder / stem_l, labels)
+    load_fashion.cache_clear()
+    return str(folder)
+
+
+@pytest.mark.parametrize("images, labels, words", [
+    (np.zeros((6, 28, 27), np.uint8), None, "holds an array of shape (6, 28, 27); Fashion-MNIST "
+     "images are (N, 28, 28)"),
+    (np.zeros((6, 14, 14), np.uint8), None, "shape (6, 14, 14)"),
+    (np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8), "holds no images"),
+    (None, np.array([0, 1, 2, 3, 4, 10], np.uint8), "labels of type uint8 from 0 to 10: "
+     "accepted are integers from 0 to 9"),
+    (None, np.zeros(5, np.uint8), "holds 6 images and"),
+    (None, np.zeros((6, 1), np.uint8), "Fashion-MNIST labels are (N,)"),
+    (np.full((6, 28, 28), np.nan, ">f4"), None, "holds NaN or infinite pixels"),
+    (np.full((6, 28, 28), 300, ">i2"), None, "pixels from 300 to 300: accepted are pixels "
+     "from 0 to 255"),
+    (None, np.full(6, 1.5, ">f4"), "labels of type >f4"),
+])
+def test_damaged_fashion_files_are_named(tmp_path, images, labels, words):
+    folder = _fashion_with(tmp_path / "f", images, labels)
+    with pytest.raises(DataError) as e:
+        load_fashion(folder, 14)
+    assert words in str(e.value) and "train-" in str(e.value)
 
 
 def _fake_fashion(folder, n_train=6, n_test=4, compress=True, seed=0):
@@ -174,6 +220,10 @@ def test_digits_trains_from_the_command_line(tmp_path, capsys):
     (["--task", "mnist"], "--task: invalid choice: 'mnist'"),
     (["--task", "fashion", "--image-size", "9"], "--image-size: invalid choice: 9"),
     (["--task", "fashion", "--data-dir", "/nonexistent/x"], "invalid data_dir='/nonexistent/x'"),
+    (["--task", "fashion", "--data-dir", "/dev/null"], "invalid data_dir='/dev/null': it is a "
+     "file; accepted is the folder"),
+    (["--task", "text", "--text-file", "/dev/zero"], "text file '/dev/zero' is not a regular "
+     "file"),
     (["--task", "digits", "--T", "30"], "invalid T=30 for task 'digits'"),
 ])
 def test_cli_data_errors_exit_2(tmp_path, capsys, argv, words):
@@ -182,3 +232,24 @@ def test_cli_data_errors_exit_2(tmp_path, capsys, argv, words):
     assert e.value.code == 2
     err = capsys.readouterr().err
     assert words in err and "Traceback" not in err
+
+
+def test_a_damaged_fashion_file_exits_2_from_the_command_line(tmp_path, capsys):
+    folder = _fashion_with(tmp_path / "f", labels=np.arange(6, dtype=np.uint8) + 5)
+    with pytest.raises(SystemExit) as e:
+        main(["train", "--task", "fashion", "--data-dir", folder, "--steps", "1",
+              "--no-progress", "--runs-dir", str(tmp_path / "runs")])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and "Traceback" not in err
+    assert "train-labels-idx1-ubyte' holds labels of type uint8 from 5 to 10" in err
+    assert not (tmp_path / "runs").exists()                 # refused before any file
+
+
+def test_an_oversized_text_file_is_refused(tmp_path, monkeypatch):
+    import minisab.tasks as tasks
+    monkeypatch.setattr(tasks, "MAX_TEXT_BYTES", 100)
+    (tmp_path / "big.txt").write_text("a" * 101)
+    with pytest.raises(TaskError, match="is larger than 100 bytes"):
+        tasks.load_text(tmp_path / "big.txt")
+    (tmp_path / "ok.txt").write_text("a" * 100)
+    assert len(tasks.load_text(tmp_path / "ok.txt").train) == 90

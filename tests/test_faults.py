@@ -10,7 +10,13 @@ disk), or a file of the run folder is damaged afterwards. Then the same command 
   state, data-generator state, every metrics row but its wall time), or **refuses** with exit
   status 2 and a message (no traceback);
 - no file of the run folder is half-written, after the fault and after the resume, and no
-  temporary file is left after the resume.
+  temporary file is left after a resume that continued;
+- a refused resume leaves every file of the folder byte for byte as it was.
+
+Two kinds of scenario act while the first command is still running (``during``): ``kill``
+stops ``compare --jobs 2`` with SIGKILL while its workers wait inside a step (the ``PAUSE``
+fault), resumes at once and checks that the workers were gone within seconds; ``second``
+starts a second writer beside a run that waits inside a step, which must be refused.
 
 Run it::
 
@@ -26,14 +32,18 @@ scenario run by pytest must give its committed row again.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
@@ -98,6 +108,12 @@ def delete_checkpoint(run: Path):
     (run / "checkpoint.npz").unlink()
 
 
+def remove_lock(run: Path):
+    """A run folder made before run folders had a lock (or whose lock file was deleted)."""
+    for p in run.rglob(".lock"):
+        p.unlink()
+
+
 @dataclass(frozen=True)
 class Scenario:
     id: str
@@ -107,6 +123,8 @@ class Scenario:
     resume: tuple = ()                  # extra options of the resuming command
     ci: bool = False                    # run by plain pytest (the rest: MINISAB_FAULTS=all)
     command: str = "train"              # or "compare" (its three runs, 6 steps each)
+    extra: tuple = ()                   # options of both commands (e.g. --jobs 2)
+    during: Optional[str] = None        # "kill" or "second": act while the first one runs
 
 
 SCENARIOS = [
@@ -157,6 +175,25 @@ SCENARIOS = [
              "step@4:SIGINT", command="compare", ci=True),
     Scenario("compare-sigkill", "`compare`: SIGKILL after step 4 of its first run",
              "step@4:SIGKILL", command="compare"),
+    Scenario("compare-sigterm", "`compare`: SIGTERM after step 4 of its first run",
+             "step@4:SIGTERM", command="compare"),
+    Scenario("compare-jobs2-sigkill", "`compare --jobs 2`: SIGKILL of the comparison while "
+             "both its workers are inside step 4; `--resume` at once", "step@4:PAUSE",
+             command="compare", extra=("--jobs", "2"), during="kill", ci=True),
+    Scenario("second-writer", "a second `train --resume` while the run is inside step 6",
+             "step@6:PAUSE", during="second", ci=True),
+    Scenario("sigkill-old-folder", "SIGKILL after step 6, then the lock file deleted (a "
+             "folder of an older minisab)", "step@6:SIGKILL", remove_lock),
+    Scenario("steps-below-checkpoint", "Ctrl-C, then `--resume --steps 2` (the checkpoint "
+             "is at step 6)", "step@6:SIGINT", resume=("--steps", "2"), ci=True),
+    Scenario("changed-optimizer-allowed", "Ctrl-C, then `--resume --allow-changes` with "
+             "`--optimizer sgd`", "step@6:SIGINT",
+             resume=("--optimizer", "sgd", "--allow-changes")),
+    Scenario("compare-changed-lr", "`compare`: Ctrl-C, then `--resume` with another `--lr`",
+             "step@4:SIGINT", resume=("--lr", "0.05"), command="compare", ci=True),
+    Scenario("compare-truncated-checkpoint", "`compare`: Ctrl-C, then its first run's "
+             "checkpoint cut in half", "step@4:SIGINT", lambda run: truncate_checkpoint(
+                 run / "lstm-bptt"), command="compare"),
 ]
 CHOSEN = [s for s in SCENARIOS if s.ci or os.environ.get("MINISAB_FAULTS") == "all"]
 
@@ -207,6 +244,25 @@ def temporary_files(run: Path) -> list:
     return [p.name for p in files(run) if p.name.startswith(".tmp-")]
 
 
+def hashes(run: Path) -> dict:
+    """Every file of the folder (the lock file too) -> the SHA-256 of its bytes."""
+    return {str(p.relative_to(run)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in files(run)}
+
+
+def changed(before: dict, after: dict) -> list:
+    return sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+
+
+def plain(text: str, tmp: Path, run: Path) -> str:
+    """A message without what differs between runs: paths, process ids, the holder's command
+    and start time."""
+    text = text.replace(str(run), "RUN").replace(str(tmp), "RUNS")
+    text = re.sub(r"process \d+ \(.*?, since [^)]*\)",
+                  "process PID (its command, since its start time)", text)
+    return re.sub(r"process \d+", "process PID", text)
+
+
 def fingerprint(run: Path, command: str = "train") -> dict:
     """What must be equal between a resumed and an uninterrupted run."""
     if command == "compare":
@@ -235,15 +291,75 @@ def child_env(fault):
     return env
 
 
-def train_in_child(command, argv, fault) -> int:
+def start_child(command, argv, fault) -> subprocess.Popen:
     """``python -m minisab <command> ...`` in a real process, with SIGINT's default disposition
-    (a shell's background jobs start with it ignored); its exit status (-9: killed)."""
-    proc = subprocess.run([sys.executable, "-m", "minisab", command, *argv], env=child_env(fault),
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300,
-                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    if b"Traceback" in proc.stderr:
-        raise AssertionError(proc.stderr.decode())
-    return proc.returncode
+    (a shell's background jobs start with it ignored)."""
+    return subprocess.Popen([sys.executable, "-m", "minisab", command, *argv],
+                            env=child_env(fault), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+
+
+def finish_child(proc) -> tuple:
+    """(exit status (-9: killed), stderr) of a child of ``start_child``."""
+    _, err = proc.communicate(timeout=300)
+    err = err.decode(errors="replace")
+    if "Traceback" in err:
+        raise AssertionError(err)
+    return proc.returncode, err
+
+
+def train_in_child(command, argv, fault) -> tuple:
+    """``start_child`` and ``finish_child``: (exit status, stderr)."""
+    return finish_child(start_child(command, argv, fault))
+
+
+def saved_step(run: Path):
+    try:
+        return load_checkpoint(run / "checkpoint.npz")["meta"]["step"]
+    except (CheckpointError, OSError):
+        return None
+
+
+def wait_until(condition, what: str, timeout: float = 120.0) -> None:
+    t0 = time.monotonic()
+    while not condition():
+        if time.monotonic() - t0 > timeout:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def children(pid: int) -> list:
+    """The child processes of ``pid`` (Linux: /proc; elsewhere none are watched)."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as f:
+            return [int(c) for c in f.read().split()]
+    except OSError:
+        return []
+
+
+def running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"       # a zombie has ended
+    except OSError:
+        return False
+
+
+def watch_until_gone(pids, seconds: float) -> dict:
+    """Start a thread that records how long ``pids`` live; ``out["left"]``: those alive after
+    ``seconds``."""
+    out, t0 = {"left": None}, time.monotonic()
+
+    def watch():
+        alive = set(pids)
+        while alive and time.monotonic() - t0 < seconds:
+            alive = {p for p in alive if running(p)}
+            time.sleep(0.02)
+        out["left"], out["after_s"] = len(alive), time.monotonic() - t0
+    out["thread"] = threading.Thread(target=watch)
+    out["thread"].start()
+    return out
 
 
 def train_here(command, argv) -> tuple:
@@ -272,22 +388,74 @@ def reference(tmp: Path, commands=("train", "compare")) -> dict:
     return out
 
 
+def snapshot(run: Path) -> dict:
+    """The folder as the first command left it: half-written and temporary files, the
+    checkpoints' steps."""
+    return {"half-written files": incomplete_files(run), "temporary files left":
+            len(temporary_files(run)), "checkpoint at step": saved_steps(run)}
+
+
+def run_first(s: Scenario, base: list, run: Path, tmp: Path, row: dict):
+    """The first command, and what ``s.during`` does while it runs (``row`` gets the folder's
+    ``snapshot`` before that); returns the resume's ``(exit status, stderr)`` when it ran
+    during the first command, else None."""
+    if s.during is None:
+        first, err = train_in_child(s.command, base, s.fault)
+        row["exit"] = first
+        row["first run says"] = last_words(err, first, tmp, run)
+        row.update(snapshot(run))
+        return None
+    proc = start_child(s.command, base, s.fault)
+    if s.during == "kill":          # both workers wait inside step 4 (their runs' step 3 saved)
+        wait_until(lambda: run.is_dir() and sum(saved_step(d) == 3 for d in run.iterdir()
+                                                if d.is_dir()) == 2, "two runs at step 3")
+        time.sleep(0.5)
+        workers = children(proc.pid)
+        proc.kill()
+        first, err = finish_child(proc)
+        watch = watch_until_gone(workers, 5.0)
+        row.update(snapshot(run))
+        resumed = train_here(s.command, base + ["--resume", *s.resume])     # at once
+        watch["thread"].join()
+        row.update({"exit": first, "first run says": last_words(err, first, tmp, run),
+                    "workers alive 5 s after the kill": watch["left"]})
+        return resumed
+    wait_until(lambda: saved_step(run) == 4, "the run at step 4")    # then inside step 6
+    time.sleep(0.5)
+    row.update(snapshot(run))
+    resumed = train_here(s.command, base + ["--resume", *s.resume])
+    first, err = finish_child(proc)
+    row.update({"exit": first, "first run says": last_words(err, first, tmp, run)})
+    return resumed
+
+
+def last_words(err: str, code: int, tmp: Path, run: Path) -> str:
+    """The last line a stopped first command wrote to stderr ("-" if it was killed or ended
+    normally)."""
+    lines = [line for line in err.strip().splitlines() if line.strip()
+             and "warn" not in line.lower() and "leaked" not in line]
+    if code in (0, -9) or not lines:
+        return "-"
+    return plain(lines[-1].strip(), tmp, run)
+
+
 def run_scenario(s: Scenario, tmp: Path, ref: dict) -> dict:
     """Stop, damage, resume; the row of the results table."""
-    base = [*ARGS[s.command], "--runs-dir", str(tmp), "--name", s.id]
+    base = [*ARGS[s.command], *s.extra, "--runs-dir", str(tmp), "--name", s.id]
     run = tmp / s.id
-    first = train_in_child(s.command, base, s.fault)
-    half = incomplete_files(run)
-    left = temporary_files(run)
-    saved = saved_steps(run)
+    row = {"id": s.id, "tried": s.tried}
+    resumed = run_first(s, base, run, tmp, row)
     before = {p: p.read_bytes() for p in files(run)}
     if s.damage is not None:
         s.damage(run)
     damaged = {str(p.relative_to(run)) for p in files(run) if before.get(p) != p.read_bytes()}
-    code, err = train_here(s.command, base + ["--resume", *s.resume])
+    held = hashes(run)
+    code, err = resumed or train_here(s.command, base + ["--resume", *s.resume])
     assert "Traceback" not in err, err
-    row = {"id": s.id, "tried": s.tried, "exit": first, "checkpoint at step": saved,
-           "temporary files left": len(left), "half-written files": half}
+    for metrics in run.rglob("metrics.jsonl"):     # one writer: rows unique and in order
+        steps = [json.loads(line)["step"] for line in metrics.read_text().splitlines()
+                 if line.strip() and line.rstrip().endswith("}")]
+        assert steps == sorted(set(steps)), (metrics, steps)
     if code == 0:
         same = fingerprint(run, s.command) == ref[s.command]
         if same:
@@ -304,7 +472,13 @@ def run_scenario(s: Scenario, tmp: Path, ref: dict) -> dict:
         row.update(resume=code, outcome=outcome, notes=notes)
     else:
         msg = err.strip().splitlines()[-1].split("error: ", 1)[-1]
-        row.update(resume=code, outcome="refused: " + msg.replace(str(tmp), "RUNS"), notes=[])
+        row.update(resume=code, outcome="refused: " + plain(msg, tmp, run), notes=[])
+        if s.during == "second":        # the refused writer changed nothing; the first ends
+            same = fingerprint(run, s.command) == ref[s.command]
+            row["outcome"] += ("; the first run then ends bit-identical to an uninterrupted run"
+                               if same else "; the first run then DIFFERS")
+        else:                           # a refusal leaves every file as it was
+            row["files a refusal changed"] = changed(held, hashes(run))
     # A refusal leaves the damaged file as it was: only what minisab wrote must be whole.
     whole = [n for n in incomplete_files(run) if code == 0 or n not in damaged]
     row["after resume: half-written, temporary"] = [whole, len(temporary_files(run))]
@@ -314,20 +488,33 @@ def run_scenario(s: Scenario, tmp: Path, ref: dict) -> dict:
 def acceptable(row) -> bool:
     good_outcome = (row["outcome"].startswith("continues, bit-identical")
                     or row["outcome"].startswith("continues with the new options")
-                    or (row["outcome"].startswith("refused: ") and row["resume"] == 2))
+                    or (row["outcome"].startswith("refused: ") and row["resume"] == 2
+                        and "DIFFERS" not in row["outcome"]))
+    # A resume that continued removed every temporary file; a refused one changed nothing
+    # (a temporary file of the killed run stays until a command writes the folder).
+    half_after, tmp_after = row["after resume: half-written, temporary"]
     return (good_outcome and not row["half-written files"]
-            and row["after resume: half-written, temporary"] == [[], 0])
+            and not row.get("files a refusal changed")
+            and row.get("workers alive 5 s after the kill", 0) == 0
+            and half_after == [] and (tmp_after == 0 or row["resume"] != 0))
 
 
 # ------------------------------------------------------------------------ the table
 def table(rows) -> str:
-    out = ["| fault or damage | first run exits | checkpoint at step | temporary files left "
-           "| `--resume` exits | what happens |", "|---|---|---|---|---|---|"]
+    out = ["| fault or damage | first run exits | it says | checkpoint at step | temporary "
+           "files left | `--resume` exits | what happens |", "|---|---|---|---|---|---|---|"]
     for r in rows:
         first = {130: "130 (SIGINT)", 143: "143 (SIGTERM)", -9: "killed", 2: "2 (error)",
                  0: "0"}.get(r["exit"], str(r["exit"]))
         what = r["outcome"] + "".join(f"; {n}" for n in r["notes"])
-        out.append(f"| {r['tried']} | {first} | {r['checkpoint at step']} | "
+        if "files a refusal changed" in r:
+            what += "; every file of the folder as it was" if not r["files a refusal changed"] \
+                else "; CHANGED " + ", ".join(r["files a refusal changed"])
+        if "workers alive 5 s after the kill" in r:
+            what += (f"; workers still running 5 s after the kill: "
+                     f"{r['workers alive 5 s after the kill']}")
+        says = r["first run says"].replace("|", "/")
+        out.append(f"| {r['tried']} | {first} | {says} | {r['checkpoint at step']} | "
                    f"{r['temporary files left']} | {r['resume']} | {what.replace('|', '/')} |")
     return "\n".join(out)
 
@@ -368,7 +555,7 @@ def test_fault_points_are_inert_and_their_spec_is_checked(monkeypatch):
         fault_point("step", 6)
     with pytest.raises(ValueError, match="accepted values are"):
         parse("step6:SIGINT")
-    with pytest.raises(ValueError, match="SIGINT, SIGTERM, SIGKILL, ENOSPC"):
+    with pytest.raises(ValueError, match="SIGINT, SIGTERM, SIGKILL, ENOSPC, PAUSE"):
         parse("step@6:SIGHUP")
 
 

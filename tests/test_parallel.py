@@ -10,7 +10,7 @@ import pytest
 from minisab.checkpoint import load_checkpoint
 from minisab.config import ConfigError
 from minisab.parallel import check_jobs, default_jobs, run_all
-from minisab.runs import run_compare
+from minisab.compare import run_compare
 
 TINY = {"task": {"T": 3, "n_digits": 2, "n_symbols": 3},
         "model": {"hidden_size": 5, "k_trunc": 2, "k_top": 2},

@@ -27,7 +27,7 @@ from ..backend import (concat, empty, gather_rows, namespace, permute, scatter_a
 from ..config import Config
 from ..losses import LOSSES
 from ..memory import Memory
-from ..params import check_params
+from ..params import check_inputs, check_params, check_t_start
 from ..sab import loss_forward, memory_value, record_attention
 from ..sparsifiers import sparsify_backward, sparsify_forward
 from .lstm_cols import (cell_candidate, gates_backward, gates_forward, split_gates, stack_weights,
@@ -40,9 +40,7 @@ from .scorer import score_forward_into
 def forward(params, x, cfg: Config, record: bool = False, constants=None):
     """``minisab.sab.forward``, on columns: the same arguments, logits and cache keys."""
     check_params(params, cfg)
-    if x.ndim != 3 or x.shape[2] != cfg.input_size:
-        raise ValueError(f"x has shape {tuple(x.shape)}, expected (B, T, input_size="
-                         f"{cfg.input_size})")
+    check_inputs(x, cfg)                                            # (B, T, I), finite, real
     B, T, I = x.shape
     H = cfg.hidden_size
     xp = namespace(x)
@@ -179,7 +177,7 @@ def backward(dy, cache, params, t_start: int | None = None):
     for name in params:
         if name not in grads:
             grads[name] = xp.zeros_like(params[name])
-    t_last = T - 1 if t_start is None else t_start
+    t_last = check_t_start(t_start, T)                              # None: the last step
     if t_last < T - 1:                                              # steps the walk skips
         dh_cols[t_last + 1:, ...] = 0.0
     dz = empty((4 * H, B), like=gates)                              # ∂L/∂z_t, one step at a time
