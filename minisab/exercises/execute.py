@@ -1,0 +1,102 @@
+"""Run a student's notebook cell by cell, whatever it does: errors, a cell that never ends, a cell
+that kills the kernel. Used by the grader (``grade.py``).
+
+``run(nb, folder, timeout, env, extra)`` executes every code cell with nbclient in a Jupyter
+kernel started in ``folder`` (the notebook's own, so relative paths work), errors allowed. A cell
+that runs longer than ``timeout`` seconds is interrupted; if the kernel does not answer after
+that, or if a cell kills it (``os._exit``, a segfault, memory), a fresh kernel runs the notebook
+again from the top without that cell (at most ``MAX_RESTARTS`` times). After the last cell,
+``extra`` (the grader's harvest cell, not part of the notebook) runs in the same kernel.
+
+Returns ``{cell index: CellRun}`` and whether ``extra`` ran. The cells that timed out or killed
+the kernel get an error output saying so, so that the executed copy shows what happened.
+"""
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+
+MAX_RESTARTS = 3
+PROBE_TIMEOUT = 30          # seconds for an interrupted kernel to answer again
+
+
+@dataclass
+class CellRun:
+    """What happened to one code cell: "ok", "error", "timed out", "kernel died", "not run"."""
+    status: str
+    detail: str = ""
+
+
+def _error_output(ename, evalue):
+    import nbformat
+    return nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=[
+        f"{ename}: {evalue}"])
+
+
+def _run_extra(client, nb, source, timeout) -> bool:
+    """Run a cell that is not part of the notebook (the probe, the harvest) in the kernel."""
+    import nbformat
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    cell = nbformat.v4.new_code_cell(source)
+    nb.cells.append(cell)                         # nbclient stores the cell at its index
+    before = client.timeout
+    client.timeout = timeout
+    try:
+        client.execute_cell(cell, len(nb.cells) - 1, store_history=False)
+        return not any(o.get("output_type") == "error" for o in cell.outputs)
+    except (CellTimeoutError, DeadKernelError, RuntimeError):
+        return False
+    finally:
+        client.timeout = before
+        nb.cells.pop()
+
+
+def _pass(nb, folder, timeout, env, skip, runs, extra, extra_timeout):
+    """One kernel's run over the notebook. Returns ("done", extra ran) or ("restart", None)."""
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    client = NotebookClient(nb, kernel_name="python3", timeout=timeout, allow_errors=True,
+                            resources={"metadata": {"path": str(folder)}})
+    with client.setup_kernel(env=env, stderr=subprocess.DEVNULL):   # the kernel's own chatter
+        for i, cell in enumerate(nb.cells):
+            if cell.cell_type != "code" or not cell.source.strip():
+                continue
+            if i in skip:
+                cell.outputs = [_error_output(*skip[i])]
+                continue
+            try:
+                client.execute_cell(cell, i)
+            except CellTimeoutError:
+                why = ("CellTimeoutError", f"the cell ran longer than {timeout} s and was "
+                                           "stopped by the grader")
+                runs[i] = CellRun("timed out", why[1])
+                cell.outputs.append(_error_output(*why))
+                client.km.interrupt_kernel()
+                if not _run_extra(client, nb, "pass", PROBE_TIMEOUT):
+                    skip[i] = why
+                    return "restart", None
+                continue
+            except DeadKernelError:
+                skip[i] = ("DeadKernelError", "the kernel died running this cell")
+                runs[i] = CellRun("kernel died", skip[i][1])
+                cell.outputs.append(_error_output(*skip[i]))
+                return "restart", None
+            errors = [o for o in cell.outputs if o.get("output_type") == "error"]
+            runs[i] = (CellRun("error", f"{errors[0].get('ename')}: {errors[0].get('evalue')}")
+                       if errors else CellRun("ok"))
+        return "done", (_run_extra(client, nb, extra, extra_timeout) if extra else False)
+
+
+def run(nb, folder, timeout: int, env: dict, extra: str | None = None,
+        extra_timeout: int = 120):
+    """Execute ``nb`` in place (module docstring). Returns ``(runs, extra_ran)``."""
+    runs: dict[int, CellRun] = {}
+    skip: dict[int, tuple] = {}
+    for _ in range(MAX_RESTARTS + 1):
+        state, extra_ran = _pass(nb, folder, timeout, env, skip, runs, extra, extra_timeout)
+        if state == "done":
+            return runs, extra_ran
+    for i, cell in enumerate(nb.cells):            # too many restarts: the rest did not run
+        if cell.cell_type == "code" and i not in runs:
+            runs[i] = CellRun("not run", "the kernel died too often")
+    return runs, False
