@@ -189,6 +189,8 @@ def close(name, got, want, tol=TOL, atol=1e-9, known_wrong=()):
         raise AssertionError(f"{name}: return an array of numbers") from None
     w = as_host(want)
     assert g.shape == w.shape, f"{name}: shape {g.shape}, expected {w.shape}"
+    low = generic_mistake(name, got, w, tol, atol)
+    assert not (low and "float64" in low), low          # float32 is refused even when close
     if is_close(g, w, tol, atol):
         return
     for value, hint in known_wrong:

@@ -141,7 +141,8 @@ def grade_notebook(path, out_dir, timeout: int = 600, smoke: bool = False) -> Re
     nb = read_notebook(path)
     tut = tutorial_of(nb, path)
     modules()
-    exercises = [ex for ex in REGISTRY.values() if ex.tutorial == tut]
+    exercises = sorted((ex for ex in REGISTRY.values() if ex.tutorial == tut),
+                       key=lambda ex: tuple(int(n) for n in ex.label.split(".")))
     env = dict(os.environ, **({"MINISAB_SMOKE": "1"} if smoke else {}))
     report = Report(str(path), tut, [])
     with tempfile.TemporaryDirectory(prefix="minisab-grade-") as folder:

@@ -84,10 +84,9 @@ def check_lstm_backward(my_lstm_step_backward):
     for k, out in enumerate(outs):
         assert isinstance(out, tuple) and len(out) == 3, "return the tuple (dz, dh_prev, dc_prev)"
         want = pick(key, f"1.2/{k}")
-        if all(is_close(o, want[f], 1e-6) for o, f in zip(out, fields)):
-            continue
-        name = which_mistake(out, mistakes(key, f"1.2/{k}"), fields, 1e-6)
-        assert name is None, BACKWARD_HINTS.get(name, name)
+        if not all(is_close(o, want[f], 1e-6) for o, f in zip(out, fields)):
+            name = which_mistake(out, mistakes(key, f"1.2/{k}"), fields, 1e-6)
+            assert name is None, BACKWARD_HINTS.get(name, name)
         for got, f in zip(out, fields):
             close(f, got, want[f], tol=1e-6)
     return "dz, dh_prev and dc_prev match central finite differences."

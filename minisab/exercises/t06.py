@@ -125,7 +125,8 @@ def check_open_bounded_state(base_cfg, my_cfg):
         f"{bound:g} after 10**6 steps: each memory written as h can hold one unit more than the "
         "one before, however rarely memories are written. Change what is written, not how often")
     worst = load("t06").get(f"6.3/worst/{my_cfg.memory_write}/{my_cfg.k_att}")
-    shown = "" if worst is None else f": the worst case stays at {float(worst):.3f} < 2 (60 steps)"
+    shown = "" if worst is None else (f": the worst case stays below 2 (max|h_t| = "
+                                      f"{float(worst):.6f} over 60 steps)")
     assert worst is None or float(worst) < 2, (
         f"a worst-case model reaches max|h_t| = {float(worst):.3f} at T = 60")
     return (f"{changed[0]}={getattr(my_cfg, changed[0])!r}{shown}. Now explain what the model "
