@@ -205,7 +205,7 @@ def test_the_grader_is_not_fooled(tmp_path, capsys):
     assert "minisab.exercises._answers.load" in rows["2.2"]["hint"]
     assert rows["1.2"]["points"] == "3" and rows["2.T"]["hint"] == "3 words written"
     executed = nbformat.read(tmp_path / "graded" / "01_lstm_from_scratch.ipynb", as_version=4)
-    assert executed.cells[4].outputs[-1]["ename"] == "CellTimeoutError"
+    assert any(o.get("ename") == "CellTimeoutError" for o in executed.cells[4].outputs)
     assert "1 of 4 exercises passed" in captured.out          # t01: 1.1-1.3 and 1.T
 
 

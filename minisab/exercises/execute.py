@@ -33,6 +33,15 @@ def _error_output(ename, evalue):
         f"{ename}: {evalue}"])
 
 
+def _interrupt(client):
+    """Interrupt the kernel (the kernel manager's method may be a coroutine)."""
+    from nbclient.util import ensure_async, run_sync
+
+    async def interrupt():
+        await ensure_async(client.km.interrupt_kernel())
+    run_sync(interrupt)()
+
+
 def _run_extra(client, nb, source, timeout) -> bool:
     """Run a cell that is not part of the notebook (the probe, the harvest) in the kernel."""
     import nbformat
@@ -71,7 +80,7 @@ def _pass(nb, folder, timeout, env, skip, runs, extra, extra_timeout):
                                            "stopped by the grader")
                 runs[i] = CellRun("timed out", why[1])
                 cell.outputs.append(_error_output(*why))
-                client.km.interrupt_kernel()
+                _interrupt(client)
                 if not _run_extra(client, nb, "pass", PROBE_TIMEOUT):
                     skip[i] = why
                     return "restart", None
