@@ -60,5 +60,6 @@ def written_rows(nb, tutorial: str) -> list:
         n = words_written(cell, label, what)
         rows.append({"exercise": label, "title": what, "status": "by hand", "points": None,
                      "max_points": points,
-                     "hint": f"{n} words written" if n else "not answered"})
+                     "hint": "to be marked by hand: " + (f"{n} words written" if n else
+                                                          "not answered")})
     return rows
