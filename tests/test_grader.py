@@ -126,6 +126,20 @@ def test_grade_refuses_what_it_cannot_grade(tmp_path, capsys):
     assert not (tmp_path / "graded").exists()
 
 
+def test_a_teachers_settings_set_the_points(tmp_path, capsys):
+    from minisab.exercises.gradetable import apply_points
+    rows = [{"exercise": "4.5", "status": "passed", "points": 6, "max_points": 6},
+            {"exercise": "4.4", "status": "wrong", "points": 0, "max_points": 3},
+            {"exercise": "4.T", "status": "by hand", "points": None, "max_points": 2}]
+    apply_points(rows, {"points": {"4.5": 10, "4.4": 5}, "written": {"4.T": 4}})
+    assert [(r["points"], r["max_points"]) for r in rows] == [(10, 10), (0, 5), (None, 4)]
+    (tmp_path / "bad.json").write_text('{"points": {"4.5": -1}}')
+    (tmp_path / "x.ipynb").write_text(json.dumps(nbformat.v4.new_notebook()))
+    assert main(["grade", str(tmp_path / "x.ipynb"), "--settings",
+                 str(tmp_path / "bad.json")]) == 2
+    assert "invalid --settings=" in capsys.readouterr().err
+
+
 def test_the_judge_believes_only_its_own_token(tmp_path):
     """An answer that prints a verdict line, or reads the stored answers, gains nothing."""
     import cloudpickle

@@ -45,8 +45,11 @@ def _parser():
     g.add_argument("path", help="a notebook, or a folder of notebooks (searched recursively)")
     g.add_argument("--out", default=None, help="where the executed copies and grades.csv go "
                    "(default: PATH's folder/graded)")
-    g.add_argument("--timeout", type=_timeout, default=600,
-                   help="seconds per cell, and per exercise's check (whole seconds >= 1)")
+    g.add_argument("--timeout", type=_timeout, default=None,
+                   help="seconds per cell, and per exercise's check (whole seconds >= 1; "
+                   "default 600, or the settings' timeout)")
+    g.add_argument("--settings", default=None, help="a release's instructor/grading.json: "
+                   "the points of each exercise and written answer, and the timeout")
     g.add_argument("--smoke", action="store_true", help="run the notebooks with "
                    "MINISAB_SMOKE=1 (small sizes: fast; the grade does not change)")
     g.add_argument("--json", action="store_true", help="print the rows as JSON")
@@ -63,7 +66,9 @@ def _notebooks(path: Path, out: Path):
 def _grade(args) -> int:
     from ..checkpoint import atomic_write_text
     from .grade import GradeError, Report, grade_notebook
-    from .gradetable import format_table, to_csv, to_json
+    from .gradetable import apply_points, format_table, read_settings, to_csv, to_json
+    settings = read_settings(args.settings) if args.settings else {}
+    timeout = args.timeout or settings.get("timeout", 600)
     path = Path(args.path)
     if not path.exists():
         raise ValueError(f"invalid path={args.path!r}: no such notebook or folder")
@@ -77,10 +82,11 @@ def _grade(args) -> int:
     for nb in notebooks:
         rel = nb.relative_to(path) if path.is_dir() else Path(nb.name)
         try:
-            rep = grade_notebook(nb, out / rel.parent, args.timeout, args.smoke)
+            rep = grade_notebook(nb, out / rel.parent, timeout, args.smoke)
         except GradeError as e:
             problems.append(str(e))
             continue
+        apply_points(rep.rows, settings)
         reports.append(rep)
         problems += rep.problems
         if not args.json:

@@ -8,7 +8,7 @@ that, or if a cell kills it (``os._exit``, a segfault, memory), a fresh kernel r
 again from the top without that cell (at most ``MAX_RESTARTS`` times). After the last cell,
 ``extra`` (the grader's harvest cell, not part of the notebook) runs in the same kernel.
 
-Returns ``{cell index: CellRun}`` and whether ``extra`` ran. The cells that timed out or killed
+Returns ``{cell index: CellRun}`` and, if ``extra`` did not run, why. The cells that timed out or killed
 the kernel get an error output saying so, so that the executed copy shows what happened.
 """
 from __future__ import annotations
@@ -42,8 +42,9 @@ def _interrupt(client):
     run_sync(interrupt)()
 
 
-def _run_extra(client, nb, source, timeout) -> bool:
-    """Run a cell that is not part of the notebook (the probe, the harvest) in the kernel."""
+def _run_extra(client, nb, source, timeout) -> str | None:
+    """Run a cell that is not part of the notebook (the probe, the harvest) in the kernel.
+    Returns None when it ran, else what went wrong."""
     import nbformat
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
     cell = nbformat.v4.new_code_cell(source)
@@ -52,9 +53,10 @@ def _run_extra(client, nb, source, timeout) -> bool:
     client.timeout = timeout
     try:
         client.execute_cell(cell, len(nb.cells) - 1, store_history=False)
-        return not any(o.get("output_type") == "error" for o in cell.outputs)
-    except (CellTimeoutError, DeadKernelError, RuntimeError):
-        return False
+        errors = [o for o in cell.outputs if o.get("output_type") == "error"]
+        return f"{errors[0].get('ename')}: {errors[0].get('evalue')}" if errors else None
+    except (CellTimeoutError, DeadKernelError, RuntimeError) as e:
+        return f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
     finally:
         client.timeout = before
         nb.cells.pop()
@@ -81,7 +83,7 @@ def _pass(nb, folder, timeout, env, skip, runs, extra, extra_timeout):
                 runs[i] = CellRun("timed out", why[1])
                 cell.outputs.append(_error_output(*why))
                 _interrupt(client)
-                if not _run_extra(client, nb, "pass", PROBE_TIMEOUT):
+                if _run_extra(client, nb, "pass", PROBE_TIMEOUT) is not None:
                     skip[i] = why
                     return "restart", None
                 continue
@@ -93,19 +95,20 @@ def _pass(nb, folder, timeout, env, skip, runs, extra, extra_timeout):
             errors = [o for o in cell.outputs if o.get("output_type") == "error"]
             runs[i] = (CellRun("error", f"{errors[0].get('ename')}: {errors[0].get('evalue')}")
                        if errors else CellRun("ok"))
-        return "done", (_run_extra(client, nb, extra, extra_timeout) if extra else False)
+        return "done", (_run_extra(client, nb, extra, extra_timeout) if extra else None)
 
 
 def run(nb, folder, timeout: int, env: dict, extra: str | None = None,
         extra_timeout: int = 120):
-    """Execute ``nb`` in place (module docstring). Returns ``(runs, extra_ran)``."""
+    """Execute ``nb`` in place (module docstring). Returns ``(runs, problem)``: ``problem`` is
+    None when ``extra`` ran, else why it did not."""
     runs: dict[int, CellRun] = {}
     skip: dict[int, tuple] = {}
     for _ in range(MAX_RESTARTS + 1):
-        state, extra_ran = _pass(nb, folder, timeout, env, skip, runs, extra, extra_timeout)
+        state, problem = _pass(nb, folder, timeout, env, skip, runs, extra, extra_timeout)
         if state == "done":
-            return runs, extra_ran
+            return runs, problem
     for i, cell in enumerate(nb.cells):            # too many restarts: the rest did not run
         if cell.cell_type == "code" and i not in runs:
             runs[i] = CellRun("not run", "the kernel died too often")
-    return runs, False
+    return runs, "the kernel died too often"

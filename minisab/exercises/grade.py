@@ -114,7 +114,7 @@ def _row(ex, status, hint=""):
             "hint": hint.strip()}
 
 
-def _exercise_row(ex, nb, runs, meta, folder, timeout):
+def _exercise_row(ex, nb, runs, meta, folder, timeout, harvest_problem=None):
     entry = meta.get(ex.label)
     cell = _defining_cell(nb, ex.answers[0]) if ex.answers else None
     run = runs.get(cell)
@@ -125,7 +125,8 @@ def _exercise_row(ex, nb, runs, meta, folder, timeout):
         if run is not None and run.status == "error":
             return _row(ex, "error", f"cell {cell} raised {run.detail}")
         if entry is None:
-            return _row(ex, "error", "the notebook could not be run to the end")
+            return _row(ex, "error", "the grader could not collect the answers: "
+                        f"{harvest_problem or 'the notebook did not run to the end'}")
         return _row(ex, entry["status"], entry.get("detail", ""))
     v = _judge(folder, ex.label, timeout)
     return _row(ex, STATUS.get(v["status"], v["status"]), v.get("message", ""))
@@ -147,16 +148,19 @@ def grade_notebook(path, out_dir, timeout: int = 600, smoke: bool = False) -> Re
     report = Report(str(path), tut, [])
     with tempfile.TemporaryDirectory(prefix="minisab-grade-") as folder:
         wanted = {ex.label: ex.answers for ex in exercises}
-        runs, harvested = run(nb, Path(path).resolve().parent, timeout, env,
-                              harvest_source(folder, wanted), extra_timeout=max(timeout, 60))
+        runs, problem = run(nb, Path(path).resolve().parent, timeout, env,
+                            harvest_source(folder, wanted), extra_timeout=max(timeout, 60))
         meta = {}
-        if harvested:
+        if problem is None:
             with open(os.path.join(folder, "harvest.json"), encoding="utf-8") as f:
                 meta = json.load(f)
         for i, r in sorted(runs.items()):
             if r.status in ("timed out", "kernel died", "not run"):
                 report.problems.append(f"{path}: cell {i} {r.status}: {r.detail}")
-        report.rows = [_exercise_row(ex, nb, runs, meta, folder, timeout) for ex in exercises]
+        if problem is not None:
+            report.problems.append(f"{path}: the answers could not be collected: {problem}")
+        report.rows = [_exercise_row(ex, nb, runs, meta, folder, timeout, problem)
+                       for ex in exercises]
     report.rows += written_rows(nb, tut)
     out = Path(out_dir) / Path(path).name
     from ..checkpoint import atomic_write_text

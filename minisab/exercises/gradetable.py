@@ -9,6 +9,38 @@ CSV_FIELDS = ("notebook", "tutorial", "exercise", "title", "status", "points", "
               "hint")
 
 
+def apply_points(rows, settings: dict) -> list:
+    """The rows with the points of a teacher's ``grading.json`` (``points``: exercise label ->
+    points; ``written``: written-answer label -> points) instead of the defaults."""
+    points = {**settings.get("points", {}), **settings.get("written", {})}
+    for r in rows:
+        if r["exercise"] in points:
+            r["max_points"] = int(points[r["exercise"]])
+            if r["points"] is not None:
+                r["points"] = r["max_points"] if r["status"] == "passed" else 0
+    return rows
+
+
+def read_settings(path) -> dict:
+    """A ``grading.json`` (as ``release`` writes it); ValueError naming the file if it is not."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            settings = json.load(f)
+        ok = isinstance(settings, dict) and all(
+            isinstance(settings.get(k, {}), dict) and all(
+                isinstance(v, int) and v >= 0 for v in settings.get(k, {}).values())
+            for k in ("points", "written"))
+        timeout = settings.get("timeout", 1)
+        ok = ok and isinstance(timeout, int) and timeout >= 1
+    except (OSError, ValueError) as e:
+        raise ValueError(f"invalid --settings={str(path)!r}: {e}") from None
+    if not ok:
+        raise ValueError(f"invalid --settings={str(path)!r}: expected the grading.json of a "
+                         "release: {\"timeout\": seconds >= 1, \"points\": {label: points >= 0}, "
+                         "\"written\": {label: points >= 0}}")
+    return settings
+
+
 def totals(rows) -> tuple[int, int, int]:
     """(points earned, points graded automatically, points to be marked by hand)."""
     auto = [r for r in rows if r["status"] != "by hand"]
