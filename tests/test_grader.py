@@ -220,6 +220,9 @@ def test_the_grader_is_not_fooled(tmp_path, capsys):
     assert rows["1.2"]["points"] == "3" and rows["2.T"]["hint"] == "to be marked by hand: 3 words written"
     executed = nbformat.read(tmp_path / "graded" / "01_lstm_from_scratch.ipynb", as_version=4)
     assert any(o.get("ename") == "CellTimeoutError" for o in executed.cells[4].outputs)
+    from minisab.exercises.__main__ import _notebooks               # a second run: not its copies
+    assert [p.name for p in _notebooks(tmp_path, tmp_path / "graded")] == [
+        "01_lstm_from_scratch.ipynb", "02_bptt_and_truncation.ipynb"]
     assert "1 of 4 exercises passed" in captured.out          # t01: 1.1-1.3 and 1.T
 
 

@@ -57,8 +57,10 @@ def _parser():
 
 
 def _notebooks(path: Path, out: Path):
+    """The notebooks to grade: ``path``, or every one under it but the grader's own output."""
     if path.is_dir():
-        return sorted(p for p in path.rglob("*.ipynb") if out not in p.parents and
+        out = out.resolve()
+        return sorted(p for p in path.rglob("*.ipynb") if out not in p.resolve().parents and
                       ".ipynb_checkpoints" not in p.parts)
     return [path]
 
@@ -75,7 +77,7 @@ def _grade(args) -> int:
     out = Path(args.out) if args.out else (path if path.is_dir() else path.parent) / "graded"
     if out.exists() and not out.is_dir():
         raise ValueError(f"invalid --out={str(out)!r}: it is a file, not a folder")
-    notebooks = _notebooks(path, out.resolve() if out.exists() else out)
+    notebooks = _notebooks(path, out)
     if not notebooks:
         raise ValueError(f"invalid path={args.path!r}: no notebooks there")
     reports, problems = [], []
