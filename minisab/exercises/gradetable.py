@@ -67,7 +67,8 @@ def format_table(report) -> str:
     passed = sum(r["status"] == "passed" for r in rows)
     graded = sum(r["status"] != "by hand" for r in rows)
     lines.append(f"{passed} of {graded} exercises passed: {earned} of {auto} points"
-                 + (f"; {hand} more points to be marked by hand" if hand else ""))
+                 + (f"; {hand} more point{'s' if hand != 1 else ''} to be marked by hand"
+                    if hand else ""))
     return "\n".join(lines)
 
 
