@@ -15,9 +15,10 @@ model can be asked "what if". The methods:
                 (``attention=None``: the summary term of the output layer is dropped);
   ``bptt``      the same model, nothing cut.
 
-Shown in a notebook, the explorer is a row of ipywidgets controls above the figure, redrawn on
-every change. Where widgets do not render (a static HTML page, a notebook viewer, ipywidgets not
-installed) the display falls back to the static figure of the current settings: the object's
+Shown in a notebook, the explorer is a row of ipywidgets controls above the figure (an
+``ipywidgets.Image``), redrawn on every change; it sends no display messages, so a headless run
+(nbclient, the docs build) never waits on it. Where widgets do not render (a static HTML page,
+a notebook viewer, ipywidgets not installed) the display falls back to the static figure of the current settings: the object's
 ``_repr_mimebundle_`` carries both the widget view and a PNG, and each front end shows the
 richest one it can.
 """
@@ -141,9 +142,10 @@ class CreditExplorer:
         return buf.getvalue()
 
     # ---------------------------------------------------------------------- the widgets
-    def widget(self):
-        """The ipywidgets controls and the redrawn figure (a ``VBox``), or ``None`` where
-        ipywidgets is not installed."""
+    def widget(self, png: bytes | None = None):
+        """The ipywidgets controls and the redrawn figure (a ``VBox``: the controls, then an
+        ``Image`` of the current setting's PNG, ``png`` if given), or ``None`` where ipywidgets
+        is not installed."""
         try:
             import ipywidgets as w
         except ImportError:
@@ -160,28 +162,28 @@ class CreditExplorer:
                                  description="k_att"),
             "loss_step": w.IntSlider(value=s["loss_step"], min=0, max=T - 1,
                                      description="loss step")}
-        out = w.Output()
+        # The figure is an Image widget whose value is the PNG: a redraw is one state update.
+        # (An Output widget captures display messages, which a headless runner such as nbclient
+        # must route by the widget's message id: one more way for such a run to wait.)
+        image = w.Image(format="png", value=self.png() if png is None else png)
 
         def redraw(_=None):
             self.settings = {k: c.value for k, c in controls.items()}
-            out.clear_output(wait=True)
-            with out:
-                from IPython.display import display
-                display(self.figure())
+            image.value = self.png()
 
         for c in controls.values():
             c.observe(redraw, names="value")
-        redraw()
         box = w.VBox([w.HBox([controls["method"], controls["loss_step"]]),
-                      w.HBox([controls["k_trunc"], controls["k_top"], controls["k_att"]]), out])
+                      w.HBox([controls["k_trunc"], controls["k_top"], controls["k_att"]]), image])
         box.controls = controls          # for tests and scripts: set a value, the figure follows
         return box
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         """Widget view where widgets render, else the PNG of the current settings."""
+        png = self.png()
         data = {"text/plain": f"CreditExplorer({self.settings})",
-                "image/png": base64.b64encode(self.png()).decode("ascii")}
-        box = self.widget()
+                "image/png": base64.b64encode(png).decode("ascii")}
+        box = self.widget(png)
         if box is not None:
             bundle = box._repr_mimebundle_()
             if isinstance(bundle, tuple):

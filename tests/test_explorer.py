@@ -69,10 +69,15 @@ def test_needs_an_attention_model():
 
 def test_widgets_follow_their_controls(explorer):
     pytest.importorskip("ipywidgets")
+    import ipywidgets
     box = explorer.widget()
+    image = box.children[-1]                  # the figure: an Image, no Output widget to route
+    assert isinstance(image, ipywidgets.Image) and image.value[:8] == b"\x89PNG\r\n\x1a\n"
+    before = image.value
     box.controls["method"].value = "tbptt"
     box.controls["loss_step"].value = 5
     assert explorer.settings["method"] == "tbptt" and explorer.settings["loss_step"] == 5
+    assert image.value != before and image.value == explorer.png()
 
 
 def test_static_fallback(explorer, monkeypatch):

@@ -7,14 +7,19 @@
   its solution. Marked ``notebooks``: deselect with ``-m "not notebooks"``.
   It also asserts that no checker cell shows a value (an untouched exercise prints "not done
   yet" and nothing that reads as a failure, no bare ``False``).
-- The other tests are fast: notebooks are committed without outputs; every checker of
-  ``minisab.exercises`` rejects wrong answers, and recognises the common ones with the hint that
-  names the missing idea (tests/test_exercises.py); an untouched exercise is "not done".
+  Each notebook must also finish within the minute that smoke mode promises (with room for a
+  busy machine): a cell that stalls (the credit explorer once did) fails it.
+- The other tests are fast: notebooks are committed without outputs; every written answer has
+  its marked answer cell; no notebook shows an exercise's answer before the exercise; the
+  syllabus counts the notebooks right; the measured own-training sentences match their results
+  file. The checkers have their own tests (tests/test_exercises.py, tests/test_grader.py).
 """
 from __future__ import annotations
 
+import json
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -23,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TUTORIALS = ROOT / "tutorials"
 NOTEBOOKS = sorted(TUTORIALS.glob("*.ipynb")) + sorted((TUTORIALS / "solutions").glob("*.ipynb"))
 CELL_TIMEOUT = 300          # seconds per cell; smoke mode needs a few at most
+SMOKE_BOUND = 120           # seconds per notebook in smoke mode ("well under a minute", busy)
 
 
 def _ids(paths):
@@ -45,10 +51,13 @@ def test_notebook_runs(path, monkeypatch):
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, kernel_name="python3", timeout=CELL_TIMEOUT,
                             resources={"metadata": {"path": str(TUTORIALS)}})
+    t0 = time.perf_counter()
     try:
         client.execute()
     except CellExecutionError as e:
         pytest.fail(f"{path.relative_to(ROOT)} failed in smoke mode:\n{e}", pytrace=False)
+    elapsed = time.perf_counter() - t0
+    assert elapsed < SMOKE_BOUND, f"{path.name}: {elapsed:.0f} s in smoke mode (a stalled cell?)"
     for cell in nb.cells:          # the credit explorer: a widget, and a PNG where none renders
         if cell.cell_type == "code" and "CreditExplorer(" in cell.source:
             shown = [o for o in cell.outputs if o.output_type == "execute_result"]
@@ -140,3 +149,51 @@ def test_tutorial07_checkers_reject_wrong_answers(checks, capsys):
     assert checks.check_attention_work(untouched).status == "not done"
     assert checks.check_tbptt_replay(untouched).status == "not done"
     assert "not done yet" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------- the course around the cells
+def _nb(name):
+    import nbformat
+    return nbformat.read(TUTORIALS / name, as_version=4)
+
+
+def _first(nb, text):
+    return next(i for i, c in enumerate(nb.cells) if text in c.source)
+
+
+@pytest.mark.parametrize("path", sorted(TUTORIALS.glob("0*.ipynb")), ids=lambda p: p.name)
+def test_written_answers_have_their_cells(path):
+    from minisab.exercises.written import WRITTEN, answer_cell_text, answer_cells
+    import nbformat
+    nb = nbformat.read(path, as_version=4)
+    expected = WRITTEN[f"t{path.name[:2]}"]
+    cells = answer_cells(nb)
+    assert sorted(cells) == sorted(label for label, _, _ in expected), path.name
+    for label, what, _ in expected:                       # committed unanswered
+        assert cells[label].source == answer_cell_text(label, what)
+
+
+def test_answers_come_after_their_exercises():
+    nb = _nb("04_sparse_attentive_backtracking.ipynb")      # sab.backward holds 4.4's answer
+    assert _first(nb, "inspect.getsource(sab.backward)") > _first(nb, "t04.check_memory_credit(")
+    nb = _nb("03_memory_and_sparse_attention.ipynb")       # the top-k softmax Jacobian: 3.4(a)
+    assert _first(nb, r"\mathrm{diag}\,\alpha - \alpha\alpha^\top") > _first(
+        nb, "t03.check_topk_softmax_backward(")
+
+
+def test_the_syllabus_counts_the_notebooks():
+    names = sorted(p.name for p in TUTORIALS.glob("0*.ipynb"))
+    assert len(names) == 9
+    readme = (TUTORIALS / "README.md").read_text(encoding="utf-8")
+    assert readme.startswith("# minisab tutorials") and "Nine notebooks" in readme
+    assert all(f"`{n}`" in readme for n in names)
+    assert "first of nine tutorials" in _nb(names[0]).cells[0].source
+
+
+def test_own_training_sentences_match_their_results():
+    sys.path.insert(0, str(TUTORIALS / "solutions"))
+    import time_own_training as tot
+    results = json.loads(tot.RESULTS.read_text(encoding="utf-8"))
+    for tutorial, name in tot.NOTEBOOKS.items():
+        text = "\n".join(c.source for c in _nb(name).cells)
+        assert tot.sentence(tutorial, results[tutorial]) in text, name

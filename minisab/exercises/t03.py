@@ -1,177 +1,157 @@
 """Checkers of tutorial 3 (memory and sparse attention): the top-k sparsifier, its backward,
 the two scorers, and the backward of a bounded sparsifier (top-k softmax at temperature τ).
-Each knows the usual wrong answers (the k-th score as the threshold, δ held constant, a
-forgotten 1/τ or Σ_i α_i dα_i, gradient given to unkept memories) and names the idea they
-miss."""
+The expected results were made by minisab's own functions (``_answers``); each checker names
+the usual mistakes (the k-th score as the threshold, δ held constant, a forgotten 1/τ or
+Σ_i α_i dα_i, gradient given to unkept memories)."""
 from __future__ import annotations
 
 import numpy as np
 
-from ..attention import key_forward, score_forward, topk_forward
-from ..config import Config
-from ..gradcheck import numerical_gradient
-from ..params import init_params
+from ._answers import load, mistakes
 from ._verdict import call, close, exercise
 
+TOPK_HINTS = {
+    "kth_threshold": "your threshold δ is the k_top-th largest score, so only k_top - 1 memories "
+                     "survive (none when k_top = 1). δ is the (k_top+1)-th largest score: the "
+                     "best score that is NOT kept (docs/model.md §2.3).",
+    "min_minus_one_always": "with n > k_top, δ is the (k_top+1)-th largest score; min(a) - 1 is "
+                            "only for n <= k_top (every memory kept)",
+    "min_without_minus_one": "with n <= k_top every memory is kept: δ = min(a) - 1, so that "
+                             "even the smallest score keeps a positive weight",
+}
+TOPK_BACKWARD_HINTS = {
+    "delta_constant": "you held δ constant. δ is itself a score ({where}): raising it lowers "
+                      "every ã_j = a_j - δ by the same amount and changes the weights, so it "
+                      "receives ∂L/∂δ = -Σ_j ∂L/∂ã_j (docs/derivations.md §6.1).",
+}
+SCORE_HINTS = {"mlp_no_tanh": "the mlp scorer has a tanh between the sum and w_s: "
+                              "a_j = w_s · tanh(ĥ W_q + m_j W_m)"}
+SOFTMAX_HINTS = {
+    "forward_tau_only": "you applied τ in the forward only: α = softmax(a_K / τ) is right, but "
+                        "the backward lacks the 1/τ factor. The chain rule through z_j = a_j / τ "
+                        "divides every ∂α_i/∂a_j by τ (docs/derivations.md §6.3).",
+    "tau_ignored": "you left out the temperature τ altogether (the weights at τ = 1, and no "
+                   "1/τ): α = softmax(a_K / τ), and the chain rule through z_j = a_j / τ divides "
+                   "by τ.",
+    "no_sum_term": "the −Σ_i α_i dα_i term is missing. Every weight depends on every kept score "
+                   "through the normaliser Σ_i exp(a_i / τ), so ∂α_i/∂a_j = α_i([i=j] − α_j) / τ "
+                   "has an off-diagonal part: da_j = α_j (dα_j − Σ_i α_i dα_i) / τ.",
+    "sum_of_dalpha": "you wrote the Σ term as Σ_i dα_i: it is Σ_i α_i dα_i, the weights times "
+                     "their gradients (the off-diagonal part of ∂α_i/∂a_j = α_i([i=j] − α_j)/τ "
+                     "summed with dα_i), so da_j = α_j (dα_j − Σ_i α_i dα_i) / τ.",
+    "softmax_all": "you gave gradient to memories that are not kept (masked out): that is the "
+                   "backward of a softmax over all n memories. Only the k_top largest scores "
+                   "enter the softmax; an unkept memory's weight is 0 whatever its score (as "
+                   "long as it stays unkept), so its gradient is exactly 0, and its dα must not "
+                   "count either.",
+    "no_alpha_factor": "you gave gradient to memories that are not kept (masked out), and the "
+                       "wrong one to the kept: the factor α_j in front is missing. "
+                       "da_j = α_j (dα_j − Σ_i α_i dα_i) / τ, which is 0 where α_j = 0.",
+    "unkept_passthrough": "you gave gradient to memories that are not kept (masked out): you "
+                          "passed dα through unchanged for them. An unkept memory's weight is "
+                          "the constant 0, so its score gets da_j = 0.",
+}
 
-def _dense_topk(a, k_top, eps):
-    alpha, act, cache = topk_forward(a, k_top, eps)
-    dense = np.zeros_like(a)
-    np.put_along_axis(dense, act[:, :alpha.shape[1]], alpha, axis=1)
-    return dense, act, cache
 
-
-def _untied_scores(rng, B, n):
+def untied_scores(rng, B, n):
     """Scores whose sorted gaps are all >= 0.05 (no ties: the sparsifier is differentiable)."""
     base = np.cumsum(rng.uniform(0.05, 0.6, size=(B, n)), axis=1)
     return np.stack([rng.permutation(row) for row in base]) - base.mean()
 
 
-def _topk_with(a, k_top, eps, delta):
-    a_t = np.maximum(a - delta[:, None], 0.0)
-    return a_t / (a_t.sum(axis=1, keepdims=True) + eps)
+TOPK_CASES = ((10, 3), (6, 1), (4, 5), (5, 5), (1, 2))
+TOPK_BACKWARD_CASES = ((9, 3), (7, 1), (4, 4), (3, 5))
+SOFTMAX_CASES = ((8, 3, 0.5), (6, 2, 2.0), (4, 5, 0.7), (7, 4, 1.0), (5, 1, 1.5))
 
 
-@exercise("3.1 (top-k sparsifier)")
-def check_topk(my_topk):
-    """``my_topk(a, k_top, eps) -> alpha`` dense (B, n), both branches, against minisab."""
+def problems_topk():
+    """Exercise 3.1's arguments ``(a, k_top, eps)``."""
     rng = np.random.default_rng(31)
-    for n, k in ((10, 3), (6, 1), (4, 5), (5, 5), (1, 2)):
-        a = _untied_scores(rng, 3, n)
-        got = call(my_topk, a.copy(), k, 1e-7)
-        want = _dense_topk(a, k, 1e-7)[0]
-        desc = np.sort(a, axis=1)[:, ::-1]
-        wrong = []
-        if n > k:
-            wrong.append((_topk_with(a, k, 1e-7, desc[:, k - 1]),
-                          "your threshold δ is the k_top-th largest score, so only k_top - 1 "
-                          "memories survive (none when k_top = 1). δ is the (k_top+1)-th largest "
-                          "score: the best score that is NOT kept (docs/model.md §2.3)."))
-            wrong.append((_topk_with(a, k, 1e-7, a.min(axis=1) - 1.0),
-                          "with n > k_top, δ is the (k_top+1)-th largest score; min(a) - 1 is "
-                          "only for n <= k_top (every memory kept)"))
-        else:
-            wrong.append((_topk_with(a, k, 1e-7, a.min(axis=1)),
-                          "with n <= k_top every memory is kept: δ = min(a) - 1, so that even "
-                          "the smallest score keeps a positive weight"))
-        branch = "n > k_top" if n > k else "n <= k_top (delta = min a - 1)"
-        close(f"alpha for n={n}, k_top={k} ({branch})", got, want, tol=1e-9, known_wrong=wrong)
-    return "Both branches match topk_forward."
+    return [(untied_scores(rng, 3, n), k, 1e-7) for n, k in TOPK_CASES]
 
 
-def _grad_delta_constant(dalpha, a, k_top, eps):
-    """The trap of tutorial 3: the backward with δ treated as a constant."""
-    n = a.shape[1]
-    delta = (np.sort(a, axis=1)[:, ::-1][:, k_top] if n > k_top else a.min(axis=1) - 1.0)
-    a_t = np.maximum(a - delta[:, None], 0.0)
-    S = a_t.sum(axis=1, keepdims=True) + eps
-    alpha = a_t / S
-    return (dalpha - np.sum(alpha * dalpha, axis=1, keepdims=True)) / S * (a_t > 0)
-
-
-@exercise("3.2 (top-k backward)")
-def check_topk_backward(my_topk_backward):
-    """``my_topk_backward(dalpha, a, k_top, eps) -> da`` (B, n) against finite differences."""
+def problems_topk_backward():
+    """Exercise 3.2's arguments ``(dalpha, a, k_top, eps)``."""
     rng = np.random.default_rng(32)
-    for n, k in ((9, 3), (7, 1), (4, 4), (3, 5)):
-        a = _untied_scores(rng, 2, n)
-        r = rng.normal(size=(2, n))
-        got = call(my_topk_backward, r.copy(), a.copy(), k, 1e-7)
-
-        def f():
-            return float(np.sum(r * _dense_topk(a, k, 1e-7)[0]))
-        want = numerical_gradient(f, a, 1e-6)
-        where = "the (k_top+1)-th score" if n > k else "the smallest score (δ = min a - 1)"
-        close(f"da for n={n}, k_top={k}", got, want, tol=1e-5, known_wrong=(
-            (_grad_delta_constant(r, a, k, 1e-7),
-             "you held δ constant. δ is itself a score, " + where + ": raising it lowers every "
-             "ã_j = a_j - δ by the same amount and changes the weights, so it receives "
-             "∂L/∂δ = -Σ_j ∂L/∂ã_j (docs/derivations.md §6.1)."),))
-    return "Your gradient matches finite differences, threshold included."
-
-
-@exercise("3.3 (the two scorers)")
-def check_scores(my_scores):
-    """``my_scores(h_hat, M, params, scorer) -> a`` (B, n) for "mlp" and "release"."""
-    rng = np.random.default_rng(33)
-    B, n, H = 3, 5, 4
-    for scorer in ("mlp", "release"):
-        cfg = Config(input_size=2, hidden_size=H, output_size=2, scorer=scorer,
-                     attn_size=3 if scorer == "mlp" else None)
-        params = init_params(cfg, seed=5)
-        h_hat, M = rng.normal(size=(B, H)), rng.normal(size=(B, n, H))
-        got = call(my_scores, h_hat, M, params, scorer)
-        want, _ = score_forward(h_hat, key_forward(M, params, scorer), params, scorer)
-        wrong = []
-        if scorer == "mlp":
-            wrong.append((((h_hat @ params["W_q"])[:, None, :] + M @ params["W_m"]) @ params["w_s"],
-                          "the mlp scorer has a tanh between the sum and w_s: "
-                          "a_j = w_s · tanh(ĥ W_q + m_j W_m)"))
-        close(f"scores of scorer={scorer!r}", got, want, tol=1e-9, known_wrong=wrong)
-    return "Both scorers match score_forward."
-
-
-# ------------------------------------------------------------- 3.4: a bounded sparsifier
-def _dense_cols(values, act, n):
-    """Scatter (B, m) values aligned with ``act`` into a dense (B, n) array (zeros elsewhere)."""
-    out = np.zeros((values.shape[0], n))
-    np.put_along_axis(out, act, values, axis=1)
+    out = []
+    for n, k in TOPK_BACKWARD_CASES:
+        a = untied_scores(rng, 2, n)
+        out.append((rng.normal(size=(2, n)), a, k, 1e-7))
     return out
 
 
-def _softmax_wrong_answers(dalpha, a, k_top, tau):
-    """What the usual slips of 3.4 return, with the concept each one misses."""
-    from ..sparsifiers import topk_softmax_forward
-    n = a.shape[1]
-    alpha_k, act, _ = topk_softmax_forward(a, k_top, tau)
-    alpha = _dense_cols(alpha_k, act, n)                            # (B, n), 0 off the kept set
-    dot = np.sum(alpha * dalpha, axis=1, keepdims=True)             # Σ_i α_i dα_i (kept only)
-    kept = alpha > 0
-    alpha_1 = _dense_cols(topk_softmax_forward(a, k_top, 1.0)[0], act, n)   # τ ignored
-    z = a / tau                                                      # softmax over every memory
-    e = np.exp(z - z.max(axis=1, keepdims=True))
-    full = e / e.sum(axis=1, keepdims=True)
-    return (
-        (alpha * (dalpha - dot),
-         "you forgot the 1/τ factor. α = softmax(a_K / τ): the chain rule through z_j = a_j / τ "
-         "divides every ∂α_i/∂a_j by τ (docs/derivations.md §6.3)."),
-        (alpha_1 * (dalpha - np.sum(alpha_1 * dalpha, axis=1, keepdims=True)),
-         "you left out the temperature τ altogether (the weights at τ = 1, and no 1/τ): "
-         "α = softmax(a_K / τ), and the chain rule through z_j = a_j / τ divides by τ."),
-        (alpha * dalpha / tau,
-         "you forgot the −Σ_i α_i dα_i term. Every weight depends on every kept score through "
-         "the normaliser Σ_i exp(a_i / τ), so ∂α_i/∂a_j = α_i([i=j] − α_j) / τ has an "
-         "off-diagonal part: da_j = α_j (dα_j − Σ_i α_i dα_i) / τ."),
-        (full * (dalpha - np.sum(full * dalpha, axis=1, keepdims=True)) / tau,
-         "you gave gradient to memories that are not kept: that is the backward of a softmax "
-         "over all n memories. Only the k_top largest scores enter the softmax; an unkept "
-         "memory's weight is 0 whatever its score (as long as it stays unkept), so its "
-         "gradient is exactly 0, and dα of an unkept memory must not count either."),
-        ((dalpha - dot) / tau,
-         "you gave gradient to memories that are not kept (and the wrong one to the kept): "
-         "the factor α_j in front is missing. ∂α_i/∂a_j = α_i([i=j] − α_j) / τ, summed over i "
-         "with dα_i, gives da_j = α_j (dα_j − Σ_i α_i dα_i) / τ, which is 0 where α_j = 0."),
-        (np.where(kept, alpha * (dalpha - dot) / tau, dalpha),
-         "you gave gradient to memories that are not kept: you passed dα through unchanged "
-         "for them. An unkept memory's weight is the constant 0, so its score gets da_j = 0."),
-    )
+def problems_scores():
+    """Exercise 3.3's arguments ``(h_hat, M, params, scorer)``, mlp then release."""
+    rng = np.random.default_rng(33)
+    B, n, H, A = 3, 5, 4, 3
+    out = []
+    for scorer in ("mlp", "release"):
+        params = ({"W_q": rng.normal(size=(H, A)) / 2, "W_m": rng.normal(size=(H, A)) / 2,
+                   "w_s": rng.normal(size=A)} if scorer == "mlp" else
+                  {"w_s": rng.normal(size=2 * H)})
+        out.append((rng.normal(size=(B, H)), rng.normal(size=(B, n, H)), params, scorer))
+    return out
 
 
-@exercise("3.4 (top-k softmax backward)")
+def problems_softmax():
+    """Exercise 3.4's arguments ``(dalpha, a, k_top, tau)``: τ ≠ 1 first (a missing 1/τ
+    shows), n > k_top and n <= k_top, k_top = 1 last (α = 1 whatever the score: da = 0)."""
+    rng = np.random.default_rng(34)
+    out = []
+    for n, k, tau in SOFTMAX_CASES:
+        a = untied_scores(rng, 3, n)
+        out.append((rng.normal(size=(3, n)), a, k, tau))    # dα dense: unkept entries too
+    return out
+
+
+def _compare(label, outs, name_of, hints, tol, fmt=lambda m, k: m):
+    key = load("t03")
+    for k, got in enumerate(outs):
+        wrong = mistakes(key, f"{label}/{k}")
+        close(name_of(k), got, key[f"{label}/{k}/want"], tol=tol, known_wrong=[
+            (v["want"], fmt(hints[m], k)) for m, v in wrong.items()])
+
+
+@exercise("3.1", "top-k sparsifier", answers=("my_topk",), points=2)
+def check_topk(my_topk):
+    """``my_topk(a, k_top, eps) -> alpha`` dense (B, n), both branches, as ``topk_forward``."""
+    outs = [call(my_topk, *p) for p in problems_topk()]
+
+    def name(k):
+        n, kt = TOPK_CASES[k]
+        branch = "n > k_top" if n > kt else "n <= k_top (delta = min a - 1)"
+        return f"alpha for n={n}, k_top={kt} ({branch})"
+    _compare("3.1", outs, name, TOPK_HINTS, 1e-9)
+    return "Both branches match topk_forward."
+
+
+@exercise("3.2", "top-k backward", answers=("my_topk_backward",), points=3)
+def check_topk_backward(my_topk_backward):
+    """``my_topk_backward(dalpha, a, k_top, eps) -> da`` (B, n), as finite differences give it."""
+    outs = [call(my_topk_backward, *p) for p in problems_topk_backward()]
+
+    def where(k):
+        n, kt = TOPK_BACKWARD_CASES[k]
+        return "the (k_top+1)-th score" if n > kt else "the smallest score (δ = min a - 1)"
+    _compare("3.2", outs, lambda k: "da for n={}, k_top={}".format(*TOPK_BACKWARD_CASES[k]),
+             TOPK_BACKWARD_HINTS, 1e-5, fmt=lambda hint, k: hint.format(where=where(k)))
+    return "Your gradient matches finite differences, threshold included."
+
+
+@exercise("3.3", "the two scorers", answers=("my_scores",), points=2)
+def check_scores(my_scores):
+    """``my_scores(h_hat, M, params, scorer) -> a`` (B, n) for "mlp" and "release"."""
+    outs = [call(my_scores, *p) for p in problems_scores()]
+    _compare("3.3", outs, lambda k: f"scores of scorer={('mlp', 'release')[k]!r}", SCORE_HINTS,
+             1e-9)
+    return "Both scorers match score_forward."
+
+
+@exercise("3.4", "top-k softmax backward", answers=("my_topk_softmax_backward",), points=3)
 def check_topk_softmax_backward(my_backward):
     """``my_backward(dalpha, a, k_top, tau) -> da`` (B, n) for α = softmax(a_K / τ) over the
-    k_top largest scores K (0 elsewhere), against minisab's ``topk_softmax_backward``."""
-    from ..sparsifiers import topk_softmax_backward, topk_softmax_forward
-    rng = np.random.default_rng(34)
-    # τ ≠ 1 first (a missing 1/τ shows), n > k_top and n <= k_top, and k_top = 1 last
-    # (one kept memory: α = 1 whatever its score, so every da is 0).
-    for n, k, tau in ((8, 3, 0.5), (6, 2, 2.0), (4, 5, 0.7), (7, 4, 1.0), (5, 1, 1.5)):
-        a = _untied_scores(rng, 3, n)
-        dalpha = rng.normal(size=(3, n))            # dense: the unkept entries are noise too
-        got = call(my_backward, dalpha.copy(), a.copy(), k, tau)
-        _, act, cache = topk_softmax_forward(a, k, tau)
-        want = _dense_cols(topk_softmax_backward(np.take_along_axis(dalpha, act, axis=1),
-                                                 cache), act, n)
-        close(f"da for n={n}, k_top={k}, tau={tau}", got, want, tol=1e-9,
-              known_wrong=_softmax_wrong_answers(dalpha, a, k, tau))
+    k_top largest scores K (0 elsewhere), as minisab's ``topk_softmax_backward`` gives it."""
+    outs = [call(my_backward, *p) for p in problems_softmax()]
+    _compare("3.4", outs, lambda k: "da for n={}, k_top={}, tau={}".format(*SOFTMAX_CASES[k]),
+             SOFTMAX_HINTS, 1e-9)
     return "Your backward matches topk_softmax_backward: kept scores only, 1/τ included."

@@ -5,37 +5,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backend import to_host
 from ..config import Config
-from ..params import init_params
-from ._verdict import call as _call_plain, exercise as _verdict
+from ._answers import load
+from ._verdict import call, exercise
+
+BLANK_CASES = ((20, 3, 8), (5, 2, 4), (40, 10, 8), (1, 1, 3))      # (T, n_digits, n_symbols)
+DIGIT_CASES = {"k_att": (1, 2, 3), "i": 5}
 
 
-def _call(label, fn, *args, **kw):
-    return _call_plain(fn, *args, **kw)
-
-
-def _blank_logits(task, x):
-    """Logits of a model that outputs the blank (class 0) at every step."""
-    logits = np.zeros(x.shape[:2] + (task.output_size,))
-    logits[:, :, 0] = 1.0
-    return logits
-
-
-@_verdict("5.1 (predict: what a blank-only model scores)")
+@exercise("5.1", "predict: what a blank-only model scores", answers=("blank_model_scores",))
 def check_blank_model(blank_model_scores):
     """``blank_model_scores(T, n_digits, n_symbols) -> (every_step, recall)``: the accuracy over
     every step, and the copy task's metric (``Task.metric``, the recall accuracy), of a model
     that outputs the blank at every step. Measured on copy-task batches."""
-    from ..tasks import make_task
-    rng = np.random.default_rng(51)
-    for T, n, V in ((20, 3, 8), (5, 2, 4), (40, 10, 8), (1, 1, 3)):
-        task = make_task("copy", T, n_digits=n, n_symbols=V)
-        x, targets, mask = task.sample(rng, 4)
-        logits = _blank_logits(task, x)
-        every = float(np.mean(np.argmax(logits, axis=2) == targets))
-        recall = float(task.metric(logits, targets, mask, 0.0))
-        got = _call("5.1", blank_model_scores, T, n, V)
+    outs = [call(blank_model_scores, T, n, V) for T, n, V in BLANK_CASES]
+    measured = load("t05")["5.1/scores"]                          # (cases, 2): every, recall
+    for (T, n, V), got, (every, recall) in zip(BLANK_CASES, outs, measured):
         where = f"T={T}, n_digits={n}, n_symbols={V}"
         assert isinstance(got, (tuple, list)) and len(got) == 2, (
             "return the pair (accuracy over every step, recall accuracy)")
@@ -63,31 +48,18 @@ def check_blank_model(blank_model_scores):
             "rewards blanks, so the copy task is judged by the recall accuracy.")
 
 
-def _first_memory_holding(i, k_att, T=9):
-    """Measured: the first memory row that changes when the input at step ``i`` changes."""
-    from ..sab import forward
-    cfg = Config(input_size=2, hidden_size=3, output_size=2, attn_size=2, k_top=2, k_att=k_att,
-                 method="sab", k_trunc=3)
-    params = init_params(cfg, seed=5)
-    x = np.random.default_rng(i).normal(size=(1, T, 2))
-    x2 = x.copy()
-    x2[:, i] += 1.0
-    M1 = to_host(forward(params, x, cfg)[1]["mem"].M)
-    M2 = to_host(forward(params, x2, cfg)[1]["mem"].M)
-    changed = np.nonzero(np.max(np.abs(M1 - M2), axis=(0, 2)) > 0)[0]
-    return int(changed[0])
-
-
-@_verdict("5.2 (predict: which memory first holds digit i)")
+@exercise("5.2", "predict: which memory first holds digit i", answers=("digit_memory",))
 def check_digit_memory(digit_memory):
     """``digit_memory(i, k_att)``: the index j of the first memory that holds what was read at
     step i (memory 0 is the null memory; memory j >= 1 is the state written after step
     j k_att - 1). Measured on minisab's forward: the first memory row that changes when the
     input at step i changes."""
-    for k_att in (1, 2, 3):
-        for i in range(5):
-            want = _first_memory_holding(i, k_att)
-            got = _call("5.2", digit_memory, i, k_att)
+    ks, n = DIGIT_CASES["k_att"], DIGIT_CASES["i"]
+    outs = [[call(digit_memory, i, k) for i in range(n)] for k in ks]
+    measured = load("t05")["5.2/memory"]                         # (len(ks), n)
+    for a, k_att in enumerate(ks):
+        for i in range(n):
+            want, got = int(measured[a, i]), outs[a][i]
             assert got is not None, f"digit_memory({i}, {k_att}) returned None: return an int"
             got = int(got)
             if got == want:
@@ -115,7 +87,8 @@ def changed_fields(base, new):
     return [f.name for f in dataclasses.fields(base) if getattr(base, f.name) != getattr(new, f.name)]
 
 
-@_verdict("5.3 (open: make truncated BPTT solve the copy task)")
+@exercise("5.3", "open: make truncated BPTT solve the copy task",
+          answers=('cfgs["lstm tbptt"]', "my_cfg", "task", "my_replay"), points=2)
 def check_open_tbptt(base_cfg, my_cfg, task, my_replay):
     """The measurable part of the open exercise: ``my_cfg`` changes ONE field of ``base_cfg``
     (truncated BPTT, a plain LSTM), still trains with ``method="tbptt"``, and connects every
@@ -124,8 +97,9 @@ def check_open_tbptt(base_cfg, my_cfg, task, my_replay):
     graded with the rubric of the solutions."""
     from ..flow import backward_work
     from ..sab import forward
+    from ..params import init_params
     if my_cfg is None or my_replay is None:
-        _call("5.3", None)
+        call(None)
     assert isinstance(my_cfg, Config), "my_cfg must be a Config (base_cfg.replace(...))"
     changed = changed_fields(base_cfg, my_cfg)
     assert len(changed) == 1, (f"change exactly one field (you changed {changed or 'none'}): an "

@@ -4,33 +4,23 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backend import to_host
-from ..config import Config
-from ..params import init_params
-from ._verdict import call as _call_plain, close as _close, exercise as _verdict
+from ._answers import load
+from ._verdict import call, exercise
+
+WORK_CASES = ((1, 1, 1), (7, 2, 1), (12, 3, 2), (26, 5, 1), (17, 4, 3), (9, 10, 2), (30, 1, 4))
+REPLAY_CASES = ((1, 3), (5, 1), (10, 3), (26, 5), (30, 7), (12, 20), (9, None))
 
 
-def _call(label, fn, *args, **kw):
-    return _call_plain(fn, *args, **kw)
-
-
-@_verdict("7.1 (what k_top and k_att cost)")
+@exercise("7.1", "what k_top and k_att cost", answers=("attention_work",), points=2)
 def check_attention_work(attention_work):
     """``attention_work(T, k_top, k_att) -> (scores, rows)`` for one sequence of T steps:
     ``scores`` = raw scores the forward computes (every step scores every memory it has, the
     null memory included); ``rows`` = memory rows the attention backward touches (the kept
     memories and the threshold memory). Measured on minisab's forward (``record["n_mem"]`` and
     the ``act`` arrays of ``cache["attn"]``)."""
-    from ..sab import forward
-    for T, k_top, k_att in ((1, 1, 1), (7, 2, 1), (12, 3, 2), (26, 5, 1), (17, 4, 3),
-                            (9, 10, 2), (30, 1, 4)):
-        cfg = Config(input_size=2, hidden_size=3, output_size=2, attn_size=2, k_top=k_top,
-                     k_att=k_att, method="sab", k_trunc=4)
-        x = np.random.default_rng(T).normal(size=(1, T, 2))
-        _, cache = forward(init_params(cfg, seed=0), x, cfg, record=True)
-        scores = int(sum(cache["record"]["n_mem"]))
-        rows = int(sum(a[1].shape[1] for a in cache["attn"]))
-        got = _call("7.1", attention_work, T, k_top, k_att)
+    outs = [call(attention_work, *case) for case in WORK_CASES]
+    measured = load("t07")["7.1/work"]                           # (cases, 2)
+    for (T, k_top, k_att), got, (scores, rows) in zip(WORK_CASES, outs, measured):
         assert isinstance(got, (tuple, list)) and len(got) == 2, "return the pair (scores, rows)"
         where = f"attention_work({T}, k_top={k_top}, k_att={k_att})"
         assert int(got[0]) == scores, (
@@ -44,19 +34,14 @@ def check_attention_work(attention_work):
             "k_top + 1 rows a step, however many memories there are.")
 
 
-@_verdict("7.2 (the replay of truncated BPTT)")
+@exercise("7.2", "the replay of truncated BPTT", answers=("tbptt_replay",))
 def check_tbptt_replay(tbptt_replay):
     """``tbptt_replay(T, k_trunc)`` against ``flow.backward_work(cache)["per_loss"]`` of a plain
     LSTM under ``tbptt``: the recurrent edges replayed if every loss L_t is backpropagated
     alone (``k_trunc=None``: no cut)."""
-    from ..flow import backward_work
-    from ..sab import forward
-    for T, k in ((1, 3), (5, 1), (10, 3), (26, 5), (30, 7), (12, 20), (9, None)):
-        cfg = Config(input_size=2, hidden_size=3, output_size=2, attention=None,
-                     method="tbptt", k_trunc=k)
-        _, cache = forward(init_params(cfg), np.zeros((1, T, 2)), cfg)
-        want = backward_work(cache)["per_loss"]
-        got = _call("7.2", tbptt_replay, T, k)
+    outs = [call(tbptt_replay, *case) for case in REPLAY_CASES]
+    measured = load("t07")["7.2/per_loss"]
+    for (T, k), got, want in zip(REPLAY_CASES, outs, measured):
         assert got is not None and abs(float(got) - want) < 1e-9, (
             f"tbptt_replay({T}, {k}) = {got}, measured {want:g}. Loss step t replays back to "
             "the start of its chunk (tutorial 2, exercise 2.3); k_trunc=None cuts nothing "
@@ -68,14 +53,16 @@ def check_tbptt_replay(tbptt_replay):
 KNOBS = ("k_top", "k_att", "k_trunc", "detach_scores")
 
 
-@_verdict("7.3 (open: one knob of your own)")
+@exercise("7.3", "open: one knob of your own",
+          answers=('run("seed", 0)["cfg"] if my_run is not None else None', "my_run",
+                   "my_steps", "TARGET"), points=2)
 def check_open_ablation(reference_cfg, my_run, my_steps, target=0.9):
     """The measurable part: ``my_run`` (what ``run(knob, value)`` returns) changes ONE of the
     knobs k_top, k_att, k_trunc, detach_scores of the reference, and ``my_steps`` is the step at
     which its recall accuracy first reached ``target`` in its records (None if never)."""
     from .t05 import changed_fields
     if my_run is None:
-        _call("7.3", None)
+        call(None)
     assert isinstance(my_run, dict) and "cfg" in my_run and "records" in my_run, (
         "my_run must be what run(knob, value) returned")
     changed = changed_fields(reference_cfg, my_run["cfg"])

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from ..backend import to_host
-from ._verdict import call as _call_plain, close as _close, exercise as _verdict
+from ._answers import load
+from ._guard import DeviceArray
+from ._verdict import call, close, exercise
+from .t03 import untied_scores
 
-
-def _call(label, fn, *args, **kw):
-    return _call_plain(fn, *args, **kw)
-from .t03 import _untied_scores
+TOP_MEAN_CASES = ((3, 6, 4, 2), (2, 5, 3, 5), (4, 9, 2, 1))      # (B, n, H, k)
 
 
 # The device errors a NumPy-only call raises on the strict backend (or on CuPy).
@@ -29,10 +29,10 @@ def _backends_here():
     return found
 
 
-def _call_on_device(label, where, fn, *args):
-    """``_call``, turning a NumPy-only call on a device array into a hint."""
+def _call_on_device(where, fn, *args):
+    """``call``, turning a NumPy-only call on a device array into a hint."""
     try:
-        return _call(label, fn, *args)
+        return call(fn, *args)
     except _DEVICE_ERRORS as e:
         raise AssertionError(
             f"{where}: your function raised {type(e).__name__}: {e}\n-> a NumPy-only call met an "
@@ -86,11 +86,12 @@ def _refused_here():
     return refused
 
 
-@_verdict("8.1 (predict: which lines the strict backend refuses)")
+@exercise("8.1", "predict: which lines the strict backend refuses",
+          answers=("refused_lines",))
 def check_refused_lines(refused_lines):
     """``refused_lines()`` -> the numbers of the lines of ``STRICT_LINES`` that raise on a
     strict-backend array, against running each one."""
-    got = _call("8.1", refused_lines)
+    got = call(refused_lines)
     assert got is not None, "refused_lines() returned None: return a set of line numbers"
     try:
         got = {int(k) for k in got}
@@ -113,38 +114,41 @@ def check_refused_lines(refused_lines):
             "scalars, basic slicing, new arrays made on a's device, explicit copies.")
 
 
-def _mean_of_top_host(a, M, k):
-    idx = np.argsort(-a, axis=1)[:, :k]
-    return np.take_along_axis(M, idx[:, :, None], axis=1).mean(axis=1)
+def problems_top_mean():
+    """Exercise 8.2's host arguments ``(a, M, k)``; each backend gets its own copies."""
+    rng = np.random.default_rng(82)
+    return [(untied_scores(rng, B, n), rng.normal(size=(B, n, H)), k)
+            for B, n, H, k in TOP_MEAN_CASES]
 
 
-@_verdict("8.2 (a device-clean top-k read)")
+@exercise("8.2", "a device-clean top-k read", answers=("mean_of_top_memories",), points=2,
+          modules=("minisab.backend",), hands_out="it hands out minisab.backend only.")
 def check_mean_of_top_memories(mean_of_top_memories):
     """``mean_of_top_memories(a, M, k)`` -> (B, H) on every backend present, the result on the
     device of the inputs."""
-    from ..backend import namespace
-    rng = np.random.default_rng(82)
     backends = _backends_here()
+    outs = []
     for be in backends:
-        for B, n, H, k in ((3, 6, 4, 2), (2, 5, 3, 5), (4, 9, 2, 1)):
-            a = _untied_scores(rng, B, n)
-            M = rng.normal(size=(B, n, H))
+        for (a, M, k), (B, n, H, _) in zip(problems_top_mean(), TOP_MEAN_CASES):
             where = f"on the {be.name} backend (B={B}, n={n}, H={H}, k={k})"
-            got = _call_on_device("8.2", where, mean_of_top_memories, be.asarray(a),
-                                  be.asarray(M), k)
-            assert got is not None, f"{where}: your function returned None"
-            if be.name != "numpy":
-                assert not isinstance(got, (np.ndarray, np.generic, float)), (
-                    f"{where}: you returned a host (NumPy) value. The result must stay on the "
-                    "device of its inputs: no to_host inside a model function")
-                assert namespace(got) is be.xp, (
-                    f"{where}: the result is a {type(got).__module__} array, expected one of "
-                    f"{be.xp.__name__}")
-                if be.device is not None:
-                    assert got.device == be.device, (
-                        f"{where}: the result is on {got.device}, expected {be.device} (make "
-                        "new arrays with minisab.backend.zeros/arange(..., like=a))")
-            _close(f"{where}: the mean of the {k} best-scored memories", got,
-                   _mean_of_top_host(a, M, k), tol=1e-12)
+            outs.append((be, where, _call_on_device(where, mean_of_top_memories,
+                                                    be.asarray(a), be.asarray(M), k)))
+    want = load("t08")
+    for i, (be, where, got) in enumerate(outs):
+        assert got is not None, f"{where}: your function returned None"
+        if be.name != "numpy":
+            assert isinstance(got, DeviceArray), (
+                f"{where}: you returned a host (NumPy) value. The result must stay on the "
+                "device of its inputs: no to_host inside a model function")
+            assert got.namespace == be.xp.__name__.split(".")[0], (
+                f"{where}: the result is a {got.namespace} array, expected one of "
+                f"{be.xp.__name__}")
+            if be.device is not None:
+                assert got.device == str(be.device), (
+                    f"{where}: the result is on {got.device}, expected {be.device} (make "
+                    "new arrays with minisab.backend.zeros/arange(..., like=a))")
+        k = i % len(TOP_MEAN_CASES)
+        close(f"{where}: the mean of the {TOP_MEAN_CASES[k][3]} best-scored memories", got,
+              want[f"8.2/{k}/want"], tol=1e-12)
     names = ", ".join(be.name for be in backends)
     return f"Same result on {names}, and it stays on the device."
