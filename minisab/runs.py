@@ -32,6 +32,7 @@ from .config import Config
 from .faults import Terminated
 from .parallel import check_jobs, run_all
 from .params import check_params, params_from_host, params_to_host
+from .provenance import describe, machine
 # What a run folder shows (its summary, the tables, the figures) lives in reports.py; the names
 # stay importable from here, where the tutorials and scripts first met them.
 from .reports import (compare_table, heatmap_model, run_summary, save_figures,  # noqa: F401
@@ -85,7 +86,7 @@ def config_for(task: Task, method: dict, **model) -> Config:
 def write_config(run_dir, cfg: Config, task: Task, tc: TrainConfig, backend: str) -> None:
     d = {"model": cfg.to_dict(), "task": task.spec(), "train": tc.to_dict(), "backend": backend,
          "command": " ".join(["python -m minisab"] + sys.argv[1:]),
-         "python": platform.python_version(), "numpy": np.__version__}
+         "python": platform.python_version(), "numpy": np.__version__, "machine": machine()}
     os.makedirs(run_dir, exist_ok=True)
     atomic_write_text(os.path.join(run_dir, CONFIG), json.dumps(d, indent=2) + "\n")
 
@@ -209,8 +210,8 @@ def _compare_run(job: dict):
            "loss": last["loss"], "time": wall, "peak_mib": peak, "stopped": result["stopped"]}
     run_figs = save_figures(run_dir, {label: result["records"]}, task.metric_name,
                             chance=task.chance)
-    atomic_write_text(os.path.join(run_dir, "summary.md"),
-                      run_summary(f"{job['name']}/{job['title']}", cfg, task, tc, result))
+    atomic_write_text(os.path.join(run_dir, "summary.md"),      # named as its folder is
+                      run_summary(job["folder"], cfg, task, tc, result, run_figs))
     log(f"[{job['title']}] {task.metric_name} {last[task.metric_name]:.3f} after "
         f"{result['step']} steps, {wall:.1f} s ({result['stopped']}); figures: "
         f"{', '.join(run_figs)}")
@@ -252,6 +253,8 @@ def run_compare(preset: str, runs_dir: str, name: str, overrides: dict, backend=
              "run_dir": os.path.join(top, *([f"seed{s}"] if len(seeds) > 1 else []),
                                      label.replace(" ", "-")),
              "title": label + (f" seed {s}" if len(seeds) > 1 else ""), "name": name,
+             "folder": "/".join([name, *([f"seed{s}"] if len(seeds) > 1 else []),
+                                 label.replace(" ", "-")]),
              "backend": backend, "progress": progress and jobs == 1 and scheduler is None,
              "log": log if jobs == 1 and scheduler is None else None,
              "resume": False, "allow_changes": allow_changes}
@@ -289,7 +292,7 @@ def run_compare(preset: str, runs_dir: str, name: str, overrides: dict, backend=
         "Methods: " + "; ".join(f"{k}: {json.dumps(v)}" for k, v in METHODS.items()) + ".",
         f"Training: {json.dumps(p['train'])}, backend {be.name}, {resolve_threads()} BLAS "
         f"thread(s) per run, {min(jobs, len(runs)) if scheduler is None else 'Dask'} "
-        "run(s) at a time.", "", table, "",
+        "run(s) at a time.", f"Machine: {describe(machine())}.", "", table, "",
         f"Training time summed over runs {total:.1f} s. Peak step memory: one forward + "
         "backward, traced with tracemalloc after training"
         + ("." if rss is None else f"; peak resident memory of the whole process: {rss:.0f} MiB."),
