@@ -50,7 +50,7 @@ def test_help_shows_defaults(command, capsys):
     (["gradcheck", "--batch", "-2"], "argument --batch: expected an integer >= 1"),
     (["gradcheck", "--batch", "0"], "argument --batch: expected an integer >= 1"),
     (["train", "--forget-bias", "nan"], "argument --forget-bias: expected a finite number"),
-    (["train", "--T", "10000000"], "invalid --T: sequences of 10000020 steps need at least"),
+    (["train", "--T", "10000000"], "invalid --T: sequences of 10000006 steps need at least"),
     (["train", "--task", "adding", "--mask", "recall"], "invalid mask='recall' for task='adding'"),
     (["train", "--text-file", "x.txt"], "invalid text_file="),
     (["train", "--name", "../../x"], "invalid --name='../../x': accepted values are one folder"),
