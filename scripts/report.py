@@ -20,6 +20,11 @@ Blocks and their files:
 - README.md ``main-job``: ``experiments/results/main_job/results.json`` and ``measured.json``,
   made by ``bash experiments/main_job.sh`` (``python -m minisab compare --seeds 0 1 2 --runs-dir
   experiments/results --name main_job --overwrite``, timed);
+- README.md ``train-default``: ``experiments/results/train_default/results.json`` (``python
+  experiments/train_default.py``: ``python -m minisab train`` with no options, timed, with the
+  machine and kernel); ``real-data``: the rows of the digits, fashion and text results files
+  that the README's commands train; ``test-time``: ``.ci/measured.json``, the last full run of
+  ``.ci/run``;
 - README.md ``main-job-time`` and benchmarks/README.md ``bench-load``:
   ``benchmarks/results/bench_load.json`` (``python benchmarks/bench_load.py``);
 - benchmarks/README.md ``bench-threads``: ``benchmarks/results/bench_threads.json``
@@ -80,7 +85,12 @@ def main_job() -> str:
             f"{m['date']} with the default settings, {m['wall_s']:.0f} s for the {len(rows)} "
             f"runs, load average {m['load_average_start']:.1f} at the start and "
             f"{m['load_average_end']:.1f} at the end (other work on the machine lengthens the "
-            "training times; it does not change the accuracies)."]
+            "training times; it does not change the accuracies). "
+            + (f"Machine: {m['machine']['processor']}, {_kernel(m['machine'])}, NumPy "
+               f"{m['machine']['numpy']}, Python {m['machine']['python']}."
+               if "machine" in m else
+               "These files predate the record of the machine and its BLAS kernel; the "
+               "section above says which kernel their bits come from.")]
     return "\n".join(out) + "\n"
 
 
@@ -242,7 +252,91 @@ def lstm_parts() -> str:
     return "\n".join(out)
 
 
-RENDERERS = {"main-job": main_job, "main-job-time": main_job_time, "bench-load": bench_load,
+TRAIN_DEFAULT = "experiments/results/train_default/results.json"
+CI_TIME = ".ci/measured.json"
+# The README's real-data commands: (command, results file, the row it trains: task, method).
+REAL_DATA = [
+    ("python -m minisab train --config experiments/configs/digits.toml",
+     "experiments/results/digits/results.json", "digits", "sab"),
+    ("python -m minisab train --config experiments/configs/digits.toml --task pdigits "
+     "--attention none --method bptt", "experiments/results/digits/results.json", "pdigits",
+     "bptt"),
+    ("python -m minisab train --config experiments/configs/fashion.toml --download",
+     "experiments/results/fashion/results.json", "fashion", "sab"),
+    ("python -m minisab train --config experiments/configs/text.toml --attention none "
+     "--method tbptt", "experiments/results/text/results.json", None, "tbptt"),
+]
+REAL_WORDS = {"sab": "SAB", "bptt": "LSTM, full BPTT", "tbptt": "LSTM, truncated BPTT"}
+
+
+BLAS_NAMES = {"openblas": "OpenBLAS", "mkl": "MKL", "blis": "BLIS"}
+
+
+def _kernel(m: dict) -> str:
+    """"OpenBLAS 0.3.31 (Haswell kernel)" from a results file's machine record."""
+    pool = next(p for p in m["blas"] if p.get("user_api") == "blas")
+    name = BLAS_NAMES.get(pool["internal_api"], pool["internal_api"])
+    return f"{name} {pool['version']}" + (f" ({pool['architecture']} kernel)"
+                                          if pool.get("architecture") else "")
+
+
+def train_default() -> str:
+    """What ``python -m minisab train`` with no options reaches, how long it took, and the
+    machine and kernel that made the main job's bits (experiments/train_default.py)."""
+    d = _load(TRAIN_DEFAULT)
+    m, ref = d["machine"], d["main_job_sab_seed0"]
+    pool = next(p for p in m["blas"] if p.get("user_api") == "blas")
+    same = ("the same bits as the main job's SAB at seed 0 (held-out loss "
+            f"{table_number(d['loss'])} in both)" if ref["same_bits"] else
+            f"other bits than the main job's SAB at seed 0 ({table_number(ref['loss'])})")
+    return (f"Measured on {d['date']} (`{TRAIN_DEFAULT}`, made by `python "
+            "experiments/train_default.py`): it ends at a held-out recall accuracy of "
+            f"**{d['accuracy']:.3f}** after {d['step']} steps, {same}, in **{d['wall_s']:.0f} s** "
+            f"on a {m['cores']}-core {m['processor']} busy with other work (load average "
+            f"{d['load_average_start']:.1f} at the start, run at the lowest priority). Machine: "
+            f"{_kernel(m)}, {m['threads']} BLAS thread, NumPy {m['numpy']}, Python "
+            f"{m['python']}. The main job's files below predate the machine record; these bits "
+            f"say they were made on the {pool['architecture']} kernel: to get the same bits on "
+            "another x86-64 processor, run with that kernel "
+            f"(`OPENBLAS_CORETYPE={pool['architecture']} python -m minisab compare ...`) and "
+            f"the same NumPy.\n")
+
+
+def real_data() -> str:
+    """The README's real-data commands: what each reaches and how long it took, from the
+    row of the results file it reproduces (seed 0)."""
+    out = ["| command | trains | seed 0 reached (held-out) | over seeds: mean (range) | "
+           "training time (s) |", "|---|---|---|---|---|"]
+    for cmd, rel, task, method in REAL_DATA:
+        rows = [r for r in _load(rel)["runs"] if r.get("task") == task and r["method"] == method]
+        r0 = next(r for r in rows if r["seed"] == 0)
+        what = "bits per character" if r0["metric"] == "bpc" else "accuracy"
+        fmt = (lambda v: f"{v:.2f}") if r0["metric"] == "bpc" else (lambda v: f"{v:.3f}")
+        out.append(f"| `{cmd}` | {REAL_WORDS[method]} on {task or 'text'} | {what} "
+                   f"{fmt(r0['final'])} after {r0['steps']:,} steps | "
+                   f"{_mean_range([r['final'] for r in rows], fmt)} ({len(rows)} seeds) | "
+                   f"{r0['wall_s']:.0f} |")
+    out += ["", "Each command trains the settings of one row of its results file (the file's "
+            "config under `experiments/configs/`; `--seed 1` or `2` the other rows), and on the "
+            "same BLAS kernel ends at its bits. The times are those of the runs in the "
+            "results files, two trained side by side on a 2-core machine."]
+    return "\n".join(out) + "\n"
+
+
+def test_time() -> str:
+    """How long the test suite takes: the last full run of .ci/run."""
+    d = _load(CI_TIME)
+    minutes, seconds = divmod(round(d["wall_s"]), 60)
+    where = ", ".join(f"{k} {d[k]}" for k in ("date", "machine", "load") if d.get(k)) or (
+        "its date, machine and load were not recorded")
+    return (f"The last full run of `{d['command']}` ({d['what']}) took **{minutes} min "
+            f"{seconds} s** (`{CI_TIME}`; {where}). On a machine busy with other work it takes "
+            "several times as long; `-m \"not install and not notebooks\"` leaves out the "
+            "wheel install and the notebook runs.\n")
+
+
+RENDERERS = {"main-job": main_job, "train-default": train_default, "real-data": real_data,
+             "test-time": test_time, "main-job-time": main_job_time, "bench-load": bench_load,
              "bench-threads": bench_threads, "speed-results": speed_results,
              "openblas-auto": openblas_auto, "ops": ops, "lstm-parts": lstm_parts}
 FILES = ["README.md", "benchmarks/README.md"]
