@@ -108,11 +108,16 @@ def build_parser(argv, commands: dict) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="command")
     g = sub.add_parser("gradcheck", help="analytic vs numerical gradient, one line a parameter",
                        formatter_class=_Formatter, epilog=_examples(prog, [
-                           ("gradcheck", "SAB's backward pass on a tiny random batch"),
+                           ("gradcheck", "docs/model.md's SAB (mental updates on) on a tiny "
+                                         "random batch"),
+                           ("gradcheck --detach-scores", "the course's SAB, no mental updates"),
                            ("gradcheck --attention topk --method sab --k-top 2 --k-att 2 "
                             "--k-trunc 3", "the README's check"),
                            ("gradcheck --attention none --method bptt", "a plain LSTM")]))
-    add_model_args(g, hidden_size=4, attn_size=3, k_top=2, k_att=2, k_trunc=3)
+    # The whole backward of docs/model.md's SAB, score paths included (mental updates on):
+    # the most a check can cover; --detach-scores checks the course's SAB.
+    add_model_args(g, hidden_size=4, attn_size=3, k_top=2, k_att=2, k_trunc=3,
+                   detach_scores=False)
     g.add_argument("--input-size", type=int, default=3,
                    help="features per input step [I]")
     g.add_argument("--output-size", type=int, default=3,
