@@ -83,6 +83,20 @@ def test_every_row_belongs_to_the_grid_of_its_config(path):
             assert {r[key] for r in rows} <= set(given[option]), key
 
 
+def test_a_config_sets_the_scripts_output_folder_unless_out_is_given(tmp_path):
+    dg = _script("experiments/digits.py")
+    fashion = str(ROOT / "experiments" / "configs" / "fashion.toml")
+    args = dg.parse_args(["--config", fashion])
+    assert Path(args.out) == ROOT / "experiments" / "results" / "fashion"
+    assert (args.tasks, args.eval_every, args.eval_batch) == (["fashion"], 250, 1000)
+    assert dg.parse_args(["--config", fashion, "--out", str(tmp_path)]).out == str(tmp_path)
+    assert dg.parse_args(["--config", fashion, "--lr", "0.1"]).lr == 0.1      # options win
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[grid]\nwindows = 3\n')
+    with pytest.raises(SystemExit):
+        dg.parse_args(["--config", str(bad)])
+
+
 def test_main_job_config_is_the_cpu_preset_and_its_sab():
     s = settings.load(ROOT / "experiments" / "configs" / "main_job.toml")
     preset = PRESETS["cpu"]
