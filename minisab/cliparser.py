@@ -62,13 +62,15 @@ def _wrap(text: str) -> str:
 def _pre_parse(argv) -> dict:
     """What the help and the defaults depend on, read before the real parse: the command,
     train's --config FILE and compare's --preset NAME."""
-    pre = argparse.ArgumentParser(add_help=False)
-    pre.add_argument("--config", default=None)
-    pre.add_argument("--preset", default="cpu")
-    known = pre.parse_known_args(argv[1:])[0] if argv else argparse.Namespace(config=None,
-                                                                              preset="cpu")
-    return {"command": argv[0] if argv else None, "config": known.config,
-            "preset": known.preset}
+    command = argv[0] if argv else None
+    pre = argparse.ArgumentParser(add_help=False, prog=f"{prog_name()} {command}")
+    pre.set_defaults(config=None, preset="cpu")
+    if command == "train":
+        pre.add_argument("--config", default=None)
+    if command == "compare":
+        pre.add_argument("--preset", default="cpu")
+    known = pre.parse_known_args(argv[1:])[0]
+    return {"command": command, "config": known.config, "preset": known.preset}
 
 
 def _train_defaults(config_path):
