@@ -99,12 +99,12 @@ def fashion_dir(data_dir=None, download: bool = False, ask: bool = False, log=No
 
 # ------------------------------------------------------------------ the command line
 def cmd_download(args) -> int:
-    from .tasks import TaskError
+    from .config import ConfigError         # the command line's exit status 2
     folder = args.dir or cache_dir()
     try:
         download_fashion(folder)
     except (datasets.DataError, ValueError, OSError) as e:
-        raise TaskError(f"download of Fashion-MNIST into {folder!r} failed: {e}") from None
+        raise ConfigError(f"download of Fashion-MNIST into {folder!r} failed: {e}") from None
     print(f"Fashion-MNIST is in {folder}" + ("" if args.dir is None else
                                               f"; give it to train with --data-dir {folder}"))
     return 0
