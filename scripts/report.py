@@ -20,11 +20,12 @@ Blocks and their files:
 - README.md ``main-job``: ``experiments/results/main_job/results.json`` and ``measured.json``,
   made by ``bash experiments/main_job.sh`` (``python -m minisab compare --seeds 0 1 2 --runs-dir
   experiments/results --name main_job --overwrite``, timed);
-- README.md ``train-default``: ``experiments/results/train_default/results.json`` (``python
-  experiments/train_default.py``: ``python -m minisab train`` with no options, timed, with the
+- README.md ``train-default``: ``experiments/results/train_commands/default.json`` (``python
+  experiments/measure_train.py``: ``python -m minisab train`` with no options, timed, with the
   machine and kernel); ``real-data``: the rows of the digits, fashion and text results files
-  that the README's commands train; ``test-time``: ``.ci/measured.json``, the last full run of
-  ``.ci/run``;
+  that the README's commands train, and those commands run again
+  (``experiments/results/train_commands/``); ``test-time``: ``.ci/measured.json``, the last
+  full run of ``.ci/run``;
 - README.md ``main-job-time`` and benchmarks/README.md ``bench-load``:
   ``benchmarks/results/bench_load.json`` (``python benchmarks/bench_load.py``);
 - benchmarks/README.md ``bench-threads``: ``benchmarks/results/bench_threads.json``
@@ -252,20 +253,22 @@ def lstm_parts() -> str:
     return "\n".join(out)
 
 
-TRAIN_DEFAULT = "experiments/results/train_default/results.json"
+TRAIN_DEFAULT = "experiments/results/train_commands/default.json"
 CI_TIME = ".ci/measured.json"
-# The README's real-data commands: (command, results file, the row it trains: task, method).
+# The README's real-data commands: (command, results file, the row it trains: task, method,
+# its measurement today under experiments/results/train_commands/, None: not measured).
 REAL_DATA = [
     ("python -m minisab train --config experiments/configs/digits.toml",
-     "experiments/results/digits/results.json", "digits", "sab"),
+     "experiments/results/digits/results.json", "digits", "sab", "digits_sab"),
     ("python -m minisab train --config experiments/configs/digits.toml --task pdigits "
      "--attention none --method bptt", "experiments/results/digits/results.json", "pdigits",
-     "bptt"),
+     "bptt", "pdigits_bptt"),
     ("python -m minisab train --config experiments/configs/fashion.toml --download",
-     "experiments/results/fashion/results.json", "fashion", "sab"),
+     "experiments/results/fashion/results.json", "fashion", "sab", None),
     ("python -m minisab train --config experiments/configs/text.toml --attention none "
-     "--method tbptt", "experiments/results/text/results.json", None, "tbptt"),
+     "--method tbptt", "experiments/results/text/results.json", None, "tbptt", "text_tbptt"),
 ]
+TRAIN_COMMANDS = "experiments/results/train_commands"
 REAL_WORDS = {"sab": "SAB", "bptt": "LSTM, full BPTT", "tbptt": "LSTM, truncated BPTT"}
 
 
@@ -282,16 +285,18 @@ def _kernel(m: dict) -> str:
 
 def train_default() -> str:
     """What ``python -m minisab train`` with no options reaches, how long it took, and the
-    machine and kernel that made the main job's bits (experiments/train_default.py)."""
+    machine and kernel that made the main job's bits (experiments/measure_train.py)."""
     d = _load(TRAIN_DEFAULT)
-    m, ref = d["machine"], d["main_job_sab_seed0"]
+    m, ref = d["machine"], d["reference"]
     pool = next(p for p in m["blas"] if p.get("user_api") == "blas")
     same = ("the same bits as the main job's SAB at seed 0 (held-out loss "
             f"{table_number(d['loss'])} in both)" if ref["same_bits"] else
             f"other bits than the main job's SAB at seed 0 ({table_number(ref['loss'])})")
     return (f"Measured on {d['date']} (`{TRAIN_DEFAULT}`, made by `python "
-            "experiments/train_default.py`): it ends at a held-out recall accuracy of "
-            f"**{d['accuracy']:.3f}** after {d['step']} steps, {same}, in **{d['wall_s']:.0f} s** "
+            "experiments/measure_train.py default --ref "
+            "experiments/results/main_job/results.json::sab`): it ends at a held-out recall "
+            f"accuracy of **{d['final']:.3f}** after {d['step']} steps, {same}, in "
+            f"**{d['wall_s']:.0f} s** "
             f"on a {m['cores']}-core {m['processor']} busy with other work (load average "
             f"{d['load_average_start']:.1f} at the start, run at the lowest priority). Machine: "
             f"{_kernel(m)}, {m['threads']} BLAS thread, NumPy {m['numpy']}, Python "
@@ -303,23 +308,36 @@ def train_default() -> str:
 
 
 def real_data() -> str:
-    """The README's real-data commands: what each reaches and how long it took, from the
-    row of the results file it reproduces (seed 0)."""
-    out = ["| command | trains | seed 0 reached (held-out) | over seeds: mean (range) | "
-           "training time (s) |", "|---|---|---|---|---|"]
-    for cmd, rel, task, method in REAL_DATA:
+    """The README's real-data commands: what each reached in the results file whose settings
+    it trains (seed 0), and what it reached when run again (experiments/measure_train.py)."""
+    out = ["| command | trains | in the results file: seed 0 (all seeds: mean, range), "
+           "training time | run again: reached, training time |", "|---|---|---|---|"]
+    for cmd, rel, task, method, measured in REAL_DATA:
         rows = [r for r in _load(rel)["runs"] if r.get("task") == task and r["method"] == method]
         r0 = next(r for r in rows if r["seed"] == 0)
         what = "bits per character" if r0["metric"] == "bpc" else "accuracy"
         fmt = (lambda v: f"{v:.2f}") if r0["metric"] == "bpc" else (lambda v: f"{v:.3f}")
+        path = os.path.join(TRAIN_COMMANDS, f"{measured}.json") if measured else None
+        if path and os.path.exists(os.path.join(ROOT, path)):
+            m = _load(path)
+            bits = "the same bits" if m["reference"]["same_bits"] else "other bits"
+            again = (f"{fmt(m['final'])} after {m['step']:,} steps, {bits}; "
+                     f"{m['training_s']:.0f} s ({m['date']}, `{path}`)")
+        else:
+            again = "not run again (no Fashion-MNIST on the machine that ran the others)"
         out.append(f"| `{cmd}` | {REAL_WORDS[method]} on {task or 'text'} | {what} "
-                   f"{fmt(r0['final'])} after {r0['steps']:,} steps | "
-                   f"{_mean_range([r['final'] for r in rows], fmt)} ({len(rows)} seeds) | "
-                   f"{r0['wall_s']:.0f} |")
-    out += ["", "Each command trains the settings of one row of its results file (the file's "
-            "config under `experiments/configs/`; `--seed 1` or `2` the other rows), and on the "
-            "same BLAS kernel ends at its bits. The times are those of the runs in the "
-            "results files, two trained side by side on a 2-core machine."]
+                   f"{fmt(r0['final'])} ({_mean_range([r['final'] for r in rows], fmt)} over "
+                   f"{len(rows)} seeds), {r0['wall_s']:.0f} s | {again} |")
+    out += ["", "Each command trains the settings of one row of a results file (its settings "
+            "file under `experiments/configs/`; `--seed 1` or `2` trains the other rows). Run "
+            "again with today's code (the last column; its file records the machine and BLAS "
+            "kernel), it ends at that row's bits where the column says so; where it says other "
+            "bits, the results file "
+            "was made before later changes to the order of the LSTM step's operations, which "
+            "change a float32 run's last bits as another BLAS kernel does. The last column's "
+            "runs were made by `python experiments/measure_train.py`, at the lowest priority "
+            "beside other work, so their times are long; the results files' times are of two "
+            "runs side by side on a 2-core machine."]
     return "\n".join(out) + "\n"
 
 
