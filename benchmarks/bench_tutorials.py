@@ -31,6 +31,7 @@ import argparse
 import datetime
 import os
 import platform
+import signal
 import subprocess
 import sys
 import time
@@ -146,6 +147,14 @@ def main(argv=None) -> int:
         env["MINISAB_THREADS"] = str(args.threads)
 
     load_before = os.getloadavg() if hasattr(os, "getloadavg") else None
+    # Ctrl-C or SIGTERM stops the whole benchmark: nbclient turns an interrupt inside a cell
+    # into that cell's error, so a flag, checked after every notebook, carries it out.
+    stop = {"signal": None}
+
+    def on_signal(signum, frame):
+        stop["signal"] = signum
+        raise KeyboardInterrupt
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     busy = [subprocess.Popen([sys.executable, "-c", SPIN]) for _ in range(args.busy)]
     runs = {path.name: [] for path in notebooks}
     errors = {path.name: None for path in notebooks}
@@ -153,14 +162,21 @@ def main(argv=None) -> int:
         for r in range(args.repeats):              # rounds: every notebook once, then again
             for path in notebooks:
                 seconds, error = run_notebook(path, env, args.timeout)
+                if stop["signal"] is not None:
+                    raise KeyboardInterrupt
                 runs[path.name].append(seconds)
                 errors[path.name] = errors[path.name] or error
                 print(f"round {r + 1}/{args.repeats} {path.name}: {seconds:.1f} s"
                       + (f"  ERROR {error}" if error else ""), flush=True)
+    except KeyboardInterrupt:
+        print("interrupted: no table written", file=sys.stderr)
+        return 130
     finally:
         for proc in busy:                      # only the processes this script started
             proc.kill()
             proc.wait()
+        for s, handler in previous.items():
+            signal.signal(s, handler)
     load_after = os.getloadavg() if hasattr(os, "getloadavg") else None
     rows = [(path.name, stated.get(path.name, "—"), runs[path.name], errors[path.name])
             for path in notebooks]

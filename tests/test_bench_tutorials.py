@@ -119,3 +119,24 @@ def test_readme_has_the_generated_block():
     text = (ROOT / "tutorials" / "README.md").read_text(encoding="utf-8")
     assert text.count(bench.START) == 1 and text.count(bench.END) == 1
     assert text.index(bench.START) < text.index(bench.END)
+
+
+def test_an_interrupt_stops_the_whole_benchmark_and_writes_nothing(tmp_path, monkeypatch):
+    """nbclient turns Ctrl-C inside a cell into that cell's error; the benchmark must stop
+    anyway, stop its busy processes and write no table (it used to go on to the next one)."""
+    import os
+    import signal
+    started = []
+
+    def interrupted_cell(path, env, timeout):
+        started.append(path.name)
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+        except KeyboardInterrupt:                # what nbclient does with it
+            return 1.0, "KeyboardInterrupt"
+        return 1.0, None
+    monkeypatch.setattr(bench, "run_notebook", interrupted_cell)
+    out = tmp_path / "table.md"
+    assert bench.main(["--busy", "1", "--only", "0[12]_*.ipynb", "--out", str(out)]) == 130
+    assert started == ["01_lstm_from_scratch.ipynb"] and not out.exists()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
