@@ -25,6 +25,7 @@ try:
 except ImportError:     # run from a plain checkout
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from minisab.backend import get_backend, to_host  # noqa: E402
+from minisab.provenance import blas_words, machine  # noqa: E402
 from minisab.threads import set_threads as _set_minisab_threads  # noqa: E402
 
 
@@ -141,5 +142,5 @@ def load_line():
     """Machine load, to print with every table (the machine is shared)."""
     la = os.getloadavg()
     return (f"load average {la[0]:.2f} {la[1]:.2f} {la[2]:.2f} on {os.cpu_count()} cores; "
-            f"threads: {threads_line()}; numpy {np.__version__}"
+            f"threads: {threads_line()}; numpy {np.__version__}; {blas_words(machine())}"
             + (f"; torch {torch.__version__}" if torch is not None else "; torch not installed"))

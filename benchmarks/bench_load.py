@@ -20,7 +20,6 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -117,6 +116,7 @@ def main(argv=None) -> int:
     sys.path.insert(0, ROOT)
     from minisab.checkpoint import atomic_write_text
     from minisab.parallel import default_jobs
+    from minisab.provenance import machine
     from minisab.threads import DEFAULT_THREADS
     runs = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -131,9 +131,7 @@ def main(argv=None) -> int:
                     print(f"{case:<40} {condition:<7} {r['wall_s']:8.1f} s   (load average "
                           f"{r['load_before']:.2f} -> {r['load_after']:.2f})", flush=True)
     doc = {"date": datetime.date.today().isoformat(),
-           "machine": {"cores": os.cpu_count(), "processor": platform.processor() or
-                       platform.machine(), "python": platform.python_version(),
-                       "numpy": __import__("numpy").__version__},
+           "machine": machine(),     # cores, processor, BLAS and kernel, versions
            "settings": {"busy_processes": args.busy, "repeats": args.repeats,
                         "default_jobs": default_jobs(), "default_threads": DEFAULT_THREADS},
            "runs": runs}

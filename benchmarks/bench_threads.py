@@ -26,6 +26,8 @@ from bench_steps import MODELS, step_fn  # noqa: E402
 from minisab.config import Config  # noqa: E402
 from minisab.params import init_params  # noqa: E402
 from minisab.fast import loss_and_grads  # noqa: E402
+from minisab.sab import loss_and_grads  # noqa: E402
+from minisab.provenance import machine  # noqa: E402
 from minisab.threads import use_threads  # noqa: E402
 
 
@@ -75,6 +77,7 @@ def main(argv=None) -> int:
     from minisab.checkpoint import atomic_write_text
     doc = {"date": datetime.date.today().isoformat(), "threads": args.threads,
            "repeats": args.repeats, "load": [round(load0, 2), round(os.getloadavg()[0], 2)],
+           "machine": machine(),
            "numpy": np.__version__, "rows": rows}
     atomic_write_text(args.out, json.dumps(doc, indent=1) + "\n")
     return 0

@@ -402,7 +402,8 @@ def _main_job_text(st: dict) -> str:
     bw = st[best_w][0]
     text += (f". **For the paper's mental updates, pick `sparsifier=\"{best_w}\"`** "
              f"(`Config(sparsifier=\"{best_w}\", detach_scores=False)`; `python -m minisab "
-             f"train --sparsifier {best_w}`): the setting with mental updates that solved the "
+             f"train --sparsifier {best_w} --no-detach-scores`): the setting with mental updates "
+             "that solved the "
              f"most runs ({bw['solved']} of {n})")
     gap = main["solved"] - bw["solved"]
     if gap == 1:

@@ -33,6 +33,8 @@ from minisab.tasks import make_task  # noqa: E402
 from minisab.train import CHECKPOINT, TrainConfig, read_metrics, train  # noqa: E402
 
 LEVELS = (0.5, 0.9, 0.99)
+# The experiments' settings files (minisab/settings.py): each script's defaults come from one.
+CONFIGS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "configs")
 
 
 def task_from_spec(spec: dict):
@@ -125,7 +127,10 @@ class Results:
         self.save()
 
     def save(self) -> None:
-        doc = {"settings": self.settings, "runs": self.rows}
+        """Writes ``settings``, ``machine`` (the BLAS, its kernel, the versions that made the
+        rows; minisab/provenance.py) and the rows."""
+        from minisab.provenance import machine
+        doc = {"settings": self.settings, "machine": machine(), "runs": self.rows}
         atomic_write_text(self.path, json.dumps(doc, indent=1) + "\n")
 
 

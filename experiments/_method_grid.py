@@ -31,6 +31,7 @@ from typing import Callable
 
 from _grid import (LEVELS, Results, curves_figure, fmt_hit, log, parallel_map, save_figure,
                    task_from_spec, train_point)
+from _grid import CONFIGS  # noqa: F401  (the scripts' settings files: grid.CONFIGS)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -100,8 +101,11 @@ def add_training_arguments(p, *, model, lr, eval_every, eval_batch, out, target_
     p.add_argument("--smoke", action="store_true", help=smoke)
 
 
-def parse_grid_args(p, argv, smoke_defaults: dict) -> argparse.Namespace:
-    """``p``'s arguments; with ``--smoke`` the tiny defaults (options given still win)."""
+def parse_grid_args(p, argv, smoke_defaults: dict, config: str) -> argparse.Namespace:
+    """``p``'s arguments: the defaults from the settings file ``config`` (``--config`` another;
+    minisab/settings.py), with ``--smoke`` the tiny defaults; options given still win."""
+    from minisab.settings import script_defaults
+    script_defaults(p, argv, config, skip=("task",))     # the script's [grid] names its tasks
     if "--smoke" in (sys.argv[1:] if argv is None else argv):
         p.set_defaults(**smoke_defaults)
     return p.parse_args(argv)

@@ -12,6 +12,7 @@ and writes, under ``--out`` (default ``experiments/results/adding``):
 - ``table.md``, ``learning_curves.png``.
 
 Methods are those of ``make_sab_learn.py``. Runs that finished are not trained again.
+Settings: ``experiments/configs/adding.toml`` (options given win over it).
 
     python experiments/adding.py                 # T=100, 4 methods, 3 seeds, --jobs at a time
 """
@@ -30,8 +31,12 @@ from minisab.checkpoint import atomic_write, atomic_write_text, load_checkpoint 
 from minisab.config import Config  # noqa: E402
 from minisab.parallel import run_all  # noqa: E402
 from minisab.runs import write_config  # noqa: E402
+from minisab.provenance import machine  # noqa: E402
+from minisab.settings import script_defaults  # noqa: E402
 from minisab.tasks import make_task  # noqa: E402
 from minisab.train import CHECKPOINT, TrainConfig, read_metrics, train  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def parse_args(argv=None):
@@ -58,6 +63,7 @@ def parse_args(argv=None):
     add_parallel_args(p)
     p.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                                  "results", "adding"))
+    script_defaults(p, argv, os.path.join(HERE, "configs", "adding.toml"), skip=("task",))
     return p.parse_args(argv)
 
 
@@ -136,7 +142,7 @@ def main(argv=None) -> int:
     for _, row in run_all(_run_point, points, jobs=args.jobs, scheduler=args.scheduler,
                           threads=args.threads, describe=lambda p: f"adding {p[1]} seed={p[2]}"):
         rows.append(row)
-        doc = {"settings": settings, "runs": rows}
+        doc = {"settings": settings, "machine": machine(args.threads), "runs": rows}
         atomic_write_text(os.path.join(args.out, "results.json"), json.dumps(doc, indent=1))
         atomic_write_text(os.path.join(args.out, "table.md"), table(args, rows))
         plot(args, rows)

@@ -16,13 +16,16 @@ minisab's training loop and writes, under ``--out`` (default ``experiments/resul
 Methods (``_method_grid.py``, docs/model.md §4): ``sab`` (without mental updates, as ``compare``
 trains it), ``sab-mental``, ``tbptt``, ``bptt``, ``softmax`` (where one step fits ``--max-mib``).
 
-Defaults: H = 64, A = 32, k_top = 5, k_att = 4, k_trunc = 8 (one image row of the digits),
-Adam 3e-3, batch 32, clip 1, float32; evaluation on the whole test set (360 digits).
+Settings: ``experiments/configs/digits.toml`` (the digits and permuted digits) and
+``fashion.toml`` (``--config experiments/configs/fashion.toml``): every option's default comes
+from the file (minisab/settings.py), and ``python -m minisab train --config FILE`` trains the
+file's SAB run alone. Options given on the command line win over the file.
 
 Resumable, with runs side by side in ``--jobs`` worker processes (``_method_grid.py``). The
 full grid (not run by the tests)::
 
     python experiments/digits.py --jobs 2
+    python experiments/digits.py --config experiments/configs/fashion.toml --jobs 2
 
 A smoke run at tiny sizes: ``python experiments/digits.py --smoke --out /tmp/dg``.
 """
@@ -50,7 +53,8 @@ def parse_args(argv=None):
         target_help="stop a run once its test accuracy reaches this",
         smoke="tiny sizes (H=8, 4 steps, 16 test images) to check the script")
     return grid.parse_grid_args(p, argv, dict(steps=4, hidden_size=8, attn_size=4, eval_every=2,
-                                              eval_batch=16, batch=4, seeds=[0]))
+                                              eval_batch=16, batch=4, seeds=[0]),
+                                os.path.join(grid.CONFIGS, "digits.toml"))
 
 
 def task_spec(args, name) -> dict:

@@ -2,7 +2,7 @@
 # The README's main-job table, recorded: runs `python -m minisab compare` over 3 seeds with the
 # default settings into experiments/results/main_job/ (results.json, summary.md, every run's
 # folder) and writes measured.json beside it: the command, the date, the 1-minute load averages
-# just before and after (/proc/loadavg) and the wall time. Then `python scripts/report.py`
+# just before and after (/proc/loadavg), the wall time and the machine (BLAS, kernel, versions). Then `python scripts/report.py`
 # rewrites the README's main-job block. Run from anywhere: bash experiments/main_job.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +15,7 @@ load_end=$(cut -d' ' -f1 /proc/loadavg)
 python - "$start" "$end" "$load_start" "$load_end" "${cmd[*]}" <<'PY'
 import datetime, json, sys
 from minisab.checkpoint import atomic_write_text
+from minisab.provenance import machine
 start, end, l0, l1, cmd = sys.argv[1:]
 doc = {"command": cmd.replace(" --no-progress", ""),
        "settings": "default: no thread variables in the environment, --jobs 2 (the cores), "
@@ -23,7 +24,8 @@ doc = {"command": cmd.replace(" --no-progress", ""),
        "load_average_start": float(l0), "load_average_end": float(l1),
        "wall_s": round(float(end) - float(start), 1),
        "note": "1-minute load averages read from /proc/loadavg just before and after the "
-               "command, by experiments/main_job.sh"}
+               "command, by experiments/main_job.sh",
+       "machine": machine()}
 atomic_write_text("experiments/results/main_job/measured.json", json.dumps(doc, indent=1) + "\n")
 print(f"wrote experiments/results/main_job/measured.json: {doc['wall_s']} s")
 PY

@@ -20,7 +20,9 @@ import tempfile
 
 from minisab.checkpoint import atomic_write_text
 from minisab.parallel import default_jobs, run_all
+from minisab.provenance import machine
 from minisab.runs import PRESETS, config_for
+from minisab.settings import script_defaults
 from minisab.tasks import make_task
 from minisab.train import TrainConfig, train
 
@@ -33,9 +35,9 @@ SETTINGS = {   # name -> the SAB's method fields (runs.METHODS style)
 
 
 def run_one(item):
-    """Train one (setting, seed) with the cpu preset; returns its row."""
-    name, seed = item
-    p = PRESETS["cpu"]
+    """Train one (setting, seed, preset) with the preset's settings; returns its row."""
+    name, seed, preset = item
+    p = PRESETS[preset]
     spec = dict(p["task"])
     task = make_task(spec.pop("name"), spec.pop("T"), **spec)
     cfg = config_for(task, {"attention": "topk", "method": "sab", **SETTINGS[name]}, **p["model"])
@@ -59,15 +61,21 @@ def table(rows) -> str:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--preset", default="cpu", choices=sorted(PRESETS),
+                   help="the preset of python -m minisab compare whose task, model and training "
+                        "every run takes")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     p.add_argument("--jobs", type=int, default=default_jobs())
     p.add_argument("--out", default=os.path.join("experiments", "results", "main_job_sab"))
+    script_defaults(p, argv, os.path.join(os.path.dirname(os.path.abspath(__file__)), "configs",
+                                          "main_job_sab.toml"))
     args = p.parse_args(argv)
-    items = [(name, s) for s in args.seeds for name in SETTINGS]
+    items = [(name, s, args.preset) for s in args.seeds for name in SETTINGS]
     rows = [row for _, row in run_all(run_one, items, jobs=args.jobs)]
     os.makedirs(args.out, exist_ok=True)
     atomic_write_text(os.path.join(args.out, "results.json"),
-                      json.dumps({"preset": "cpu", "seeds": args.seeds, "runs": rows}, indent=1)
+                      json.dumps({"preset": args.preset, "seeds": args.seeds,
+                                  "machine": machine(), "runs": rows}, indent=1)
                       + "\n")
     atomic_write_text(os.path.join(args.out, "table.md"), table(rows))
     print(table(rows))

@@ -24,6 +24,10 @@ A second grid adds the bounded sparsifiers (``Config.sparsifier``, minisab/spars
 mental updates (``sab-softmax``, ``sab-sparsemax``) and without (``sab-detach-softmax``,
 ``sab-detach-sparsemax``); ``--temperature`` sets τ of the softmax one.
 
+Settings: ``experiments/configs/make_sab_learn.toml`` (the default), ``make_sab_learn_decay.toml``,
+``mental_updates.toml`` and ``transfer.toml`` (``--config FILE``): every option's default comes
+from the file; options given win over it.
+
 The first grid (T = 50 and 100, the six default methods, 3 seeds, 2000 steps, two grid
 points at a time on 2 cores) is the default; about an hour on 2 cores::
 
@@ -56,6 +60,8 @@ from minisab.config import Config
 from minisab.diagnose import diagnose, summarize
 from minisab.parallel import default_jobs, run_all
 from minisab.runs import write_config
+from minisab.provenance import machine
+from minisab.settings import script_defaults
 from minisab.tasks import make_task
 from minisab.train import CHECKPOINT, TrainConfig, evaluate, read_metrics, train
 
@@ -131,6 +137,10 @@ def parse_args(argv=None):
                         "updates and the baselines in grey")
     p.add_argument("--fresh", action="store_true", help="retrain runs that already finished")
     p.add_argument("--plot-only", action="store_true", help="only redraw from results.json")
+    # The defaults above are the first grid's; the settings file's values replace them
+    # (--config experiments/configs/transfer.toml: the transfer grid, ...).
+    script_defaults(p, argv, os.path.join(os.path.dirname(os.path.abspath(__file__)), "configs",
+                                          "make_sab_learn.toml"), skip=("task",))
     return p.parse_args(argv)
 
 
@@ -261,7 +271,7 @@ def save_results(args, rows) -> None:
     skip = ("fresh", "plot_only", "import_from", "order", "figure", "jobs", "threads",
             "scheduler")                                    # they change no result
     doc = {"settings": {k: v for k, v in vars(args).items() if k not in skip},
-           "runs": rows}
+           "machine": machine(args.threads), "runs": rows}
     atomic_write_text(os.path.join(args.out, "results.json"), json.dumps(doc, indent=1) + "\n")
     atomic_write_text(os.path.join(args.out, "table.md"), table(rows))
     plot(args, rows)

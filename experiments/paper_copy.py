@@ -14,8 +14,8 @@ Trains every (T, method, seed) with minisab's training loop and writes, under ``
 Methods (``_method_grid.py``, docs/model.md §4): ``sab`` (without mental updates, as ``compare``
 trains it), ``sab-mental``, ``tbptt``, ``bptt``, ``softmax`` (where one step fits ``--max-mib``).
 
-Model and training default to the ``paper`` preset of ``python -m minisab compare`` (H = 128,
-A = 64, k_top = 5, k_att = 2, k_trunc = 5, Adam 1e-3, batch 32, clip 1, float32).
+Settings: ``experiments/configs/paper_copy.toml``, the ``paper`` preset of ``python -m
+minisab compare`` (every option's default comes from it; options given win).
 
 Resumable, with runs side by side in ``--jobs`` worker processes (``_method_grid.py``). The
 full grid (not run by the tests)::
@@ -46,7 +46,9 @@ def parse_args(argv=None):
         target_help="stop a run once its recall accuracy reaches this (e.g. 0.99)",
         smoke="tiny sizes (T=6, 2 digits, H=8, 4 steps) to check the script")
     return grid.parse_grid_args(p, argv, dict(T=[6], steps=4, n_digits=2, hidden_size=8,
-                                              attn_size=4, eval_every=2, eval_batch=8, batch=4))
+                                              attn_size=4, eval_every=2, eval_batch=8, batch=4,
+                                              seeds=[0]),
+                                os.path.join(grid.CONFIGS, "paper_copy.toml"))
 
 
 def task_spec(args, T) -> dict:

@@ -6,6 +6,7 @@
 # The grids run --jobs runs side by side (default: one per core), one BLAS thread each
 # (minisab/threads.py). On a Dask cluster whose workers share this file system:
 #   MINISAB_SCHEDULER=tcp://host:8786 bash experiments/reproduce.sh      (docs/parallel.md)
+# Each grid's settings are in experiments/configs/<its results folder>.toml (minisab/settings.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,12 +25,11 @@ python experiments/make_sab_learn.py --T 100 --methods bptt tbptt softmax sab sa
 python experiments/make_sab_learn.py --T 50 100 --methods bptt tbptt softmax sab-detach --seeds 1 2
 
 # 2b. The same with the learning rate cosine-decayed from 1e-2 to 1e-3 (no post-solution wobble).
-python experiments/make_sab_learn.py --T 50 100 --methods sab-detach softmax --seeds 0 1 2 \
-    --lr-final 1e-3 --out experiments/results/make_sab_learn_decay
+python experiments/make_sab_learn.py --config experiments/configs/make_sab_learn_decay.toml
 
 # 3. Transfer: trained on the copy task at T = 20, tested at 40, 80 and 160.
-python experiments/make_sab_learn.py --T 20 --k-att 1 --methods bptt softmax sab sab-detach \
-    --seeds 0 1 2 --transfer 2 4 8 --out experiments/results/transfer
+python experiments/make_sab_learn.py --config experiments/configs/transfer.toml \
+    --methods bptt softmax sab sab-detach
 
 # 4. The adding task at T = 100.
 (cd experiments && python adding.py --T 100)

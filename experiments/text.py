@@ -19,9 +19,9 @@ Methods (docs/model.md §4): ``sab`` SAB without mental updates (``detach_scores
 ``tbptt`` LSTM truncated at the same ``k_trunc``, ``bptt`` LSTM full BPTT, ``softmax`` dense
 attention with full BPTT (the methods of ``_method_grid.py``).
 
-Defaults: T = 100, H = 128, A = 64, k_top = 5, k_att = 2, k_trunc = 5 (the ``paper`` preset of
-``python -m minisab compare``), Adam 2e-3, batch 32, clip 1, float32; 256 held-out windows per
-evaluation.
+Settings: ``experiments/configs/text.toml`` (every option's default comes from it; options
+given win); ``python -m minisab train --config experiments/configs/text.toml`` trains its SAB
+run alone.
 
 Resumable: an interrupted grid continues where it stopped. Independent runs train side by side
 in ``--jobs`` worker processes, one BLAS thread each. The full grid (not run by the tests)::
@@ -37,7 +37,8 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _grid import Results, curves_figure, log, parallel_map, save_figure, train_point  # noqa: E402
+from minisab.settings import script_defaults  # noqa: E402
+from _grid import CONFIGS, Results, curves_figure, log, parallel_map, save_figure, train_point  # noqa: E402
 from _method_grid import COLORS, METHODS  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -71,6 +72,7 @@ def parse_args(argv=None):
     p.add_argument("--plot-only", action="store_true", help="only redraw from results.json")
     p.add_argument("--smoke", action="store_true",
                    help="tiny sizes (T=12, H=8, 4 steps) to check the script")
+    script_defaults(p, argv, os.path.join(CONFIGS, "text.toml"), skip=("task",))
     if "--smoke" in (sys.argv[1:] if argv is None else argv):   # tiny defaults; flags win
         p.set_defaults(T=12, steps=4, hidden_size=8, attn_size=4, eval_every=2, eval_batch=8,
                        batch=4, seeds=[0])

@@ -48,6 +48,8 @@ def parse_args(argv=None):
     p.add_argument("--out", default=os.path.join(HERE, "results", "transfer_long"))
     p.add_argument("--plot-only", action="store_true")
     p.add_argument("--smoke", action="store_true", help="tiny lengths and batches")
+    from minisab.settings import script_defaults
+    script_defaults(p, argv, os.path.join(HERE, "configs", "transfer_long.toml"))
     if "--smoke" in (sys.argv[1:] if argv is None else argv):
         p.set_defaults(lengths=[8, 12], eval_batch=8, chunk=4)
     return p.parse_args(argv)

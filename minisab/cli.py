@@ -11,10 +11,9 @@ import signal
 import sys
 import time
 
-from .argcheck import positive_int as _positive_int, seed_int
-from .cliargs import (add_model_args, add_parallel_args, add_task_args, add_train_args,
-                      config_from_args, _train_config)
-from .config import LOSS_NAMES, ConfigError
+from .cliargs import config_from_args, _train_config
+from .cliparser import prog_name
+from .config import ConfigError
 
 
 def cmd_gradcheck(args) -> int:
@@ -49,15 +48,6 @@ def cmd_gradcheck(args) -> int:
 
 
 # ------------------------------------------------------------------ train / eval / compare
-class _Formatter(argparse.ArgumentDefaultsHelpFormatter):
-    """Shows every default, unless the help text already says what it is."""
-
-    def _get_help_string(self, action):
-        if "default" in (action.help or ""):
-            return action.help
-        return super()._get_help_string(action)
-
-
 def cmd_train(args) -> int:
     from .argcheck import check_memory, check_run_options
     from .backend import get_backend
@@ -70,10 +60,22 @@ def cmd_train(args) -> int:
     from .train import CHECKPOINT, resume_point, train
 
     check_run_options(args)
-    T = args.T if args.T is not None or args.task in IMAGE_TASKS else 20
-    task = make_task(args.task, T, n_digits=args.n_digits, n_symbols=args.n_symbols,
-                     mask=args.mask, text_file=args.text_file and os.path.abspath(args.text_file),
-                     data_dir=args.data_dir, image_size=args.image_size)
+    from .reports import model_name
+    from .runs import PRESETS
+    cpu = PRESETS["cpu"]["task"]        # what a copy-task option left out gets
+    T = args.T if args.T is not None or args.task in IMAGE_TASKS else cpu["T"]
+    copy = {k: (getattr(args, k) if getattr(args, k) is not None or args.task != "copy"
+                else cpu[k]) for k in ("n_digits", "n_symbols", "mask")}
+    if args.download and args.task != "fashion":
+        raise ConfigError(f"invalid --download with --task {args.task}: accepted only with "
+                          "--task fashion (the other data are generated or shipped)")
+    data_dir = args.data_dir
+    if args.task == "fashion":          # the user cache, Debian's folder, or a download
+        from .download import fashion_dir
+        data_dir = fashion_dir(args.data_dir, download=args.download, ask=sys.stdin.isatty())
+    task = make_task(args.task, T, **copy,
+                     text_file=args.text_file and os.path.abspath(args.text_file),
+                     data_dir=data_dir, image_size=args.image_size)
     cfg = config_from_args(args, input_size=task.input_size, output_size=task.output_size,
                            loss=task.loss)
     tc = _train_config(args)
@@ -106,18 +108,23 @@ def cmd_train(args) -> int:
                 raise FirstCheckpointError(e, e.filename or run_dir) from None
             raise
         shown = task.spec() if task.name != "text" else {"name": "text", "T": task.T}
-        print(f"train: {name} -> {run_dir}\n  {cfg}\n  task {shown}", file=sys.stderr)
+        print(f"train: {model_name(cfg)} -> {run_dir}\n  {cfg}\n  task {shown}\n  training "
+              f"{tc.optimizer} lr={tc.lr:g}, {tc.steps} steps of batch {tc.batch}, seed "
+              f"{tc.seed}", file=sys.stderr)
         result = train(cfg, task, tc, run_dir, backend=be, resume=args.resume,
                        progress=not args.no_progress, allow_changes=args.allow_changes)
+        figures = []
         if result["records"]:
-            save_figures(run_dir, {f"{cfg.method}": result["records"]}, task.metric_name,
-                         heatmap_model(result, cfg, task, run_dir, be), chance=task.chance)
+            figures = save_figures(run_dir, {f"{cfg.method}": result["records"]},
+                                   task.metric_name, heatmap_model(result, cfg, task, run_dir, be),
+                                   chance=task.chance)
         atomic_write_text(os.path.join(run_dir, "summary.md"),
-                          run_summary(name, cfg, task, tc, result))
+                          run_summary(name, cfg, task, tc, result, figures))
     last = result["records"][-1] if result["records"] else {}
-    print(f"{name}: stopped ({result['stopped']}) at step {result['step']}, held-out "
-          f"{task.metric_name} {last.get(task.metric_name, float('nan')):.4g}, loss "
-          f"{last.get('loss', float('nan')):.4g}; files in {run_dir}")
+    print(f"{name}: {model_name(cfg)}, stopped ({result['stopped']}) at step {result['step']}, "
+          f"held-out {task.metric_name} {last.get(task.metric_name, float('nan')):.4g} "
+          f"(chance {task.chance:.3g}), loss {last.get('loss', float('nan')):.4g}, after "
+          f"{result['elapsed']:.0f} s; files in {run_dir}")
     if result["stopped"] == "interrupted":
         return 143 if result["signal"] == "SIGTERM" else 130
     return {"done": 0, "target": 0, "nan": 1}[result["stopped"]]
@@ -127,20 +134,30 @@ def cmd_eval(args) -> int:
     import json
 
     from .argcheck import check_memory, check_run_folder
+    from .backend import host_rng
     from .checkpoint import atomic_write_text
-    from .runs import load_run
-    from .train import evaluate
+    from .runs import load_run, read_config
+    from .train import TrainConfig, evaluate
 
     cfg, task, params = load_run(check_run_folder(args.run), backend=args.backend)
     lengths = args.T or [task.T]
+    # The run's own held-out set (drawn as train draws it: eval_batch sequences, seed [seed, 1]),
+    # so that eval at the trained T gives the number of the run's summary; --batch: a new draw.
+    train_d = {**TrainConfig().to_dict(), **read_config(args.run).get("train", {})}
+    n = args.batch or train_d["eval_batch"]
     for T in lengths:
-        check_memory(cfg, task.at_length(T).length(), 0, args.batch,
-                     options=("--T", "--batch"))
+        check_memory(cfg, task.at_length(T).length(), 0, n, options=("--T", "--batch"))
     rows = []
+    which = "the run's own, as in its summary" if args.batch is None else "a new draw"
+    print(f"held-out set: {which}, {n} sequences (image tasks: test images, all of them when "
+          f"{n} is at least the test set)")
     print(f"| T | held-out loss | {task.metric_name} |\n|---|---|---|")
     for T in lengths:
-        ev = evaluate(params, cfg, task.at_length(T), args.batch, backend=args.backend)
-        rows.append({"T": T, **ev})
+        tk = task.at_length(T)
+        batch = (tk.sample_eval(host_rng([train_d["seed"], 1]), n) if args.batch is None
+                 else n)
+        ev = evaluate(params, cfg, tk, batch, backend=args.backend)
+        rows.append({"T": T, "held_out": "run" if args.batch is None else "new", "n": n, **ev})
         print(f"| {T}{' (trained)' if T == task.T else ''} | {ev['loss']:.4f} | "
               f"{ev[task.metric_name]:.4f} |")
     from .runlock import RunFolderBusy, hold_run_folder
@@ -191,80 +208,13 @@ def cmd_compare(args) -> int:
     return 0
 
 
-def _preset_text(presets) -> str:
-    lines = []
-    for name, p in presets.items():
-        fields = [f"{k}={v}" for part in ("task", "model", "train") for k, v in p[part].items()]
-        lines.append(f"{name}: " + " ".join(fields))
-    return "Options left out take the preset's value. " + "; ".join(lines) + "."
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m minisab",
-        description="Sparse Attentive Backtracking from scratch: gradient checks, training, "
-                    "comparisons.",
-        formatter_class=_Formatter)
-    sub = parser.add_subparsers(dest="command", required=True, metavar="command")
-    g = sub.add_parser("gradcheck", help="analytic vs numerical gradient, one line a parameter",
-                       formatter_class=_Formatter)
-    add_model_args(g, hidden_size=4, attn_size=3, k_top=2, k_att=2, k_trunc=3)
-    g.add_argument("--input-size", type=int, default=3, help="I")
-    g.add_argument("--output-size", type=int, default=3, help="C")
-    g.add_argument("--loss", default="xent", choices=LOSS_NAMES)
-    g.add_argument("--batch", type=_positive_int, default=2, help="B")
-    g.add_argument("--steps", type=_positive_int, default=10, help="T")
-    g.add_argument("--seed", type=seed_int, default=0)
-    g.add_argument("--engine", default="fast", choices=["fast", "reference"],
-                   help="what to check: the fast engine that training runs (minisab.fast), or "
-                        "the reference written as the equations (minisab.sab)")
-    g.set_defaults(func=cmd_gradcheck)
-
-    t = sub.add_parser("train", help="train one model on one task (runs/<name>/)",
-                       formatter_class=_Formatter)
-    add_task_args(t)
-    add_model_args(t, hidden_size=64, attn_size=32, k_att=1, dtype="float32")
-    add_train_args(t)
-    t.set_defaults(func=cmd_train)
-
-    e = sub.add_parser("eval", help="evaluate a run, also at other sequence lengths (transfer)",
-                       formatter_class=_Formatter)
-    e.add_argument("run", help="run folder, e.g. runs/copy-sab")
-    e.add_argument("--T", type=_positive_int, nargs="+", default=None,
-                   help="sequence lengths to evaluate at (default: the training T)")
-    e.add_argument("--batch", type=_positive_int, default=512, help="held-out sequences")
-    e.add_argument("--backend", default=None, choices=["numpy", "cupy", "strict"])
-    e.set_defaults(func=cmd_eval)
-
-    from .runs import PRESETS
-    c = sub.add_parser("compare", help="the main job: LSTM with full and truncated BPTT "
-                                       "against SAB on the copy task",
-                       formatter_class=_Formatter, description=_preset_text(PRESETS))
-    c.add_argument("--preset", default="cpu", choices=sorted(PRESETS),
-                   help="cpu: minutes on a 2-core laptop; paper: the paper's copy task (hours)")
-    add_task_args(c, preset=True)
-    m = c.add_argument_group("model (docs/model.md)")
-    keep = argparse.SUPPRESS
-    m.add_argument("--hidden-size", type=_positive_int, default=keep, help="H")
-    m.add_argument("--k-trunc", type=_positive_int, default=keep,
-                   help="truncation length for tbptt and sab")
-    m.add_argument("--k-top", type=_positive_int, default=keep, help="memories kept by topk")
-    m.add_argument("--k-att", type=_positive_int, default=keep,
-                   help="write a memory every k_att steps")
-    m.add_argument("--dtype", default=keep, choices=["float64", "float32"],
-                   help="float type of parameters and states")
-    m.add_argument("--backend", default=None, choices=["numpy", "cupy", "strict"])
-    add_train_args(c, preset=True)
-    c.add_argument("--seeds", type=int, nargs="+", default=None,
-                   help="train every method at each of these seeds; the table gives the mean "
-                        "and range (default: --seed alone)")
-    add_parallel_args(c)
-    c.set_defaults(func=cmd_compare)
-    for command in sub.choices.values():            # every command: BLAS threads per process
-        command.add_argument("--threads", type=_positive_int, default=None,
-                             help="BLAS threads per process (default: $MINISAB_THREADS, or "
-                                  "1: the fastest at minisab's sizes; minisab/threads.py)")
-    return parser
+def build_parser(argv=None) -> argparse.ArgumentParser:
+    """The command line (minisab/cliparser.py): help that shows the defaults ``argv`` will
+    use, and each command's function as ``func``."""
+    from .cliparser import build_parser as build
+    from .download import cmd_download
+    return build(argv, {"gradcheck": cmd_gradcheck, "train": cmd_train, "eval": cmd_eval,
+                        "compare": cmd_compare, "download": cmd_download})
 
 
 def _how_to_continue(args) -> str:
@@ -289,7 +239,12 @@ def main(argv=None) -> int:
     from .threads import use_threads
     from .train import TrainError
 
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        parser = build_parser(argv)
+    except ConfigError as e:       # a --config file that cannot be used
+        print(f"{prog_name()} {argv[0] if argv else ''}: error: {e}", file=sys.stderr)
+        return 2
     args = parser.parse_args(argv)
     previous = handle_sigterm()     # a job scheduler's SIGTERM stops training like Ctrl-C
     try:

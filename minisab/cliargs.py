@@ -13,33 +13,52 @@ from .config import METHODS, OLD_SPARSIFIER_NAMES, SCORERS, SPARSIFIERS, Config
 
 
 def add_model_args(p: argparse.ArgumentParser, **defaults) -> None:
-    """The Config fields as options (docs/model.md); ``defaults`` overrides the dataclass defaults."""
+    """The Config fields as options (docs/model.md); ``defaults`` overrides the dataclass defaults
+    (``detach_scores=None``: on for SAB, off otherwise, see ``config_from_args``)."""
     d = Config().to_dict()
+    d["detach_scores"] = None
     d.update(defaults)
     g = p.add_argument_group("model (docs/model.md)")
-    g.add_argument("--hidden-size", type=int, default=d["hidden_size"], help="H")
+    g.add_argument("--hidden-size", type=int, default=d["hidden_size"],
+                   help="size of the LSTM state, and of each memory [H]")
     g.add_argument("--attention", default="none" if d["attention"] is None else d["attention"],
-                   choices=["none", "topk", "softmax"], help="attention kind")
-    g.add_argument("--scorer", default=d["scorer"], choices=SCORERS, help="attention scorer")
-    g.add_argument("--attn-size", type=int, default=d["attn_size"], help="A, mlp scorer size")
-    g.add_argument("--k-top", type=int, default=d["k_top"], help="memories kept by topk")
-    g.add_argument("--k-att", type=int, default=d["k_att"], help="write a memory every k_att steps")
+                   choices=["none", "topk", "softmax"],
+                   help="attention over the memories: 'topk' SAB's sparse attention, 'softmax' "
+                        "dense attention over all of them, 'none' a plain LSTM")
+    g.add_argument("--scorer", default=d["scorer"], choices=SCORERS,
+                   help="how a memory is scored: 'mlp' w_s·tanh(ĥ W_q + m W_m), 'release' "
+                        "w_s·tanh([ĥ; m]) as in the released code [docs/model.md §2]")
+    g.add_argument("--attn-size", type=int, default=d["attn_size"],
+                   help="hidden size of the mlp scorer [A]")
+    g.add_argument("--k-top", type=int, default=d["k_top"],
+                   help="memories the sparse attention keeps at each step [k_top]")
+    g.add_argument("--k-att", type=int, default=d["k_att"],
+                   help="a memory is written every this many steps [k_att]")
     g.add_argument("--k-trunc", type=_none_or_int, default=d["k_trunc"],
-                   help="truncation length ('none': no cut)")
-    g.add_argument("--method", default=d["method"], choices=METHODS, help="credit assignment")
-    g.add_argument("--detach-scores", action="store_true", default=d["detach_scores"],
-                   help="no mental updates: scorer inputs are constants")
+                   help="truncation: tbptt and sab cut the recurrent chain every this many steps; "
+                        "'none' never [k_trunc]")
+    g.add_argument("--method", default=d["method"], choices=METHODS,
+                   help="credit assignment: 'bptt' full backpropagation through time, 'tbptt' "
+                        "truncated, 'sab' sparse attentive backtracking [docs/model.md §4]")
+    g.add_argument("--detach-scores", action=argparse.BooleanOptionalAction,
+                   default=d["detach_scores"],
+                   help="no mental updates: the scores' inputs count as constants in the "
+                        "backward pass [detach_scores] (default: "
+                        + ("on for --method sab, the course's one SAB, off otherwise)"
+                           if d["detach_scores"] is None else
+                           f"{'on' if d['detach_scores'] else 'off'})"))
     g.add_argument("--sparsifier", default=d["sparsifier"],
                    choices=SPARSIFIERS + tuple(OLD_SPARSIFIER_NAMES),
-                   help="weights of topk attention: 'threshold' ã/(Σã+ε) (docs/model.md §2.3), "
+                   help="weights of topk attention: 'threshold' ã/(Σã+ε) [docs/model.md §2.3], "
                         "or the bounded 'topk_softmax' / 'topk_sparsemax' over the k_top largest "
                         "scores ('softmax' / 'sparsemax' are read as these)")
     g.add_argument("--temperature", type=_positive_float, default=d["temperature"],
-                   help="τ of --sparsifier topk_softmax")
+                   help="temperature of --sparsifier topk_softmax [τ]")
     g.add_argument("--dtype", default=d["dtype"], choices=["float64", "float32"],
                    help="float type of parameters and states")
     g.add_argument("--backend", default=None, choices=["numpy", "cupy", "strict"],
-                   help="array backend (default: $MINISAB_BACKEND or numpy)")
+                   help="array library: numpy, cupy (a GPU) or strict (the array-API test "
+                        "backend) (default: $MINISAB_BACKEND, or numpy)")
 
 
 def config_from_args(args, **sizes) -> Config:
@@ -48,84 +67,127 @@ def config_from_args(args, **sizes) -> Config:
                   attention=None if args.attention == "none" else args.attention,
                   scorer=args.scorer, attn_size=args.attn_size, k_top=args.k_top,
                   k_att=args.k_att, k_trunc=args.k_trunc, method=args.method,
-                  detach_scores=args.detach_scores, sparsifier=args.sparsifier,
+                  detach_scores=detach_scores(args), sparsifier=args.sparsifier,
                   temperature=args.temperature, dtype=args.dtype, **sizes)
 
 
-def add_task_args(p: argparse.ArgumentParser, preset: bool = False) -> None:
-    """Task options; with ``preset`` an option left out is not set (the preset's value counts)."""
-    from .tasks import MASKS, TASKS
+def detach_scores(args) -> bool:
+    """--detach-scores as given, or by default on for SAB (the course's one SAB,
+    ``minisab.runs.sab_method()``: no mental updates) and off for every other model."""
+    if args.detach_scores is not None:
+        return args.detach_scores
+    return args.method == "sab" and args.attention == "topk"
 
-    def d(value):
-        return argparse.SUPPRESS if preset else value
+
+def _shown(value) -> str:
+    return "none" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def add_task_args(p: argparse.ArgumentParser, preset: bool = False, values=None,
+                  source: str = "the cpu preset", given=()) -> None:
+    """Task options. ``values``: the defaults to show, by option name (train: the cpu preset's
+    task, with a settings file's ``given`` keys on top, as from ``source``); with ``preset`` an
+    option left out is not set (the preset's value counts). T and the copy task's options stay
+    None unless given (another task refuses them); ``cli.cmd_train`` fills in the preset's."""
+    from .tasks import MASKS, TASKS
+    v = {"task": "copy", "T": 20, "n_digits": 10, "n_symbols": 8, "mask": "all",
+         **(values or {})}
+
+    def says(name):                     # the default a run gets, and where it comes from
+        if preset or name in given:
+            return f" (default: {_shown(v.get(name))}, from {source})"
+        if name == "T":
+            return f" (default: {v['T']} for copy, adding and text, from the cpu preset)"
+        return f" (default: {_shown(v.get(name))}, from the cpu preset)"
 
     g = p.add_argument_group("task (minisab/tasks.py, minisab/datasets.py)")
     if not preset:
-        g.add_argument("--task", default="copy", choices=TASKS,
-                       help="copy, adding: generated; text: characters of a real text; "
-                            "digits: UCI 8x8 digits pixel by pixel (T=64, shipped); pdigits: "
-                            "the same, pixels in a fixed random order; fashion: Fashion-MNIST "
-                            "pixel by pixel, 14x14 or 7x7 (IDX files in --data-dir). "
-                            "(default: copy)")
-    g.add_argument("--T", type=_positive_int, default=d(None if not preset else 20),
-                   help="sequence length (default: 20; copy: blanks between digits and "
-                        "marker, the sequence has T + 2*n_digits steps; digits, pdigits, "
-                        "fashion: the number of pixels, set by the image)")
-    # The copy task's options are None unless given, so that another task can refuse them.
-    g.add_argument("--n-digits", type=_positive_int, default=d(None),
-                   help="copy: digits to recall (default: 10)")
-    g.add_argument("--n-symbols", type=_positive_int, default=d(None),
-                   help="copy: alphabet size (default: 8)")
-    g.add_argument("--mask", default=d(None), choices=MASKS,
-                   help="copy: loss on all steps (released code, the default) or on the recall "
-                        "steps only")
+        g.add_argument("--task", default=v["task"], choices=TASKS,
+                       help="what to learn: 'copy' recall digits after a delay, 'adding' add two "
+                            "marked numbers (both generated); 'text' the next character of a "
+                            "real text; 'digits' UCI 8x8 digits pixel by pixel (T=64, shipped); "
+                            "'pdigits' the same, pixels in a fixed random order; 'fashion' "
+                            "Fashion-MNIST pixel by pixel, 14x14 or 7x7 (--download, "
+                            "--data-dir)" + says("task"))
+    g.add_argument("--T", type=_positive_int, default=argparse.SUPPRESS if preset else None,
+                   help="sequence length [T]: copy: blanks between the digits and the marker "
+                        "(a sequence has T + 2 n_digits steps); adding, text: steps; digits, "
+                        "pdigits, fashion: the pixels of an image, leave it out" + says("T"))
+    g.add_argument("--n-digits", type=_positive_int, default=argparse.SUPPRESS if preset else None,
+                   help="copy: digits to remember and recall [n_digits]" + says("n_digits"))
+    g.add_argument("--n-symbols", type=_positive_int,
+                   default=argparse.SUPPRESS if preset else None,
+                   help="copy: alphabet the digits are drawn from [n_symbols]"
+                        + says("n_symbols"))
+    g.add_argument("--mask", default=argparse.SUPPRESS if preset else None, choices=MASKS,
+                   help="copy: the loss on every step ('all', as the released code) or on the "
+                        "recall steps only ('recall')" + says("mask"))
     if not preset:
-        g.add_argument("--text-file", default=None,
-                       help="text: a UTF-8 file (default: the standard library's "
+        g.add_argument("--text-file", default=v.get("text_file"),
+                       help="text: a UTF-8 file to learn (default: the standard library's "
                             "pydoc_data.topics, 465k characters of Python's reference manual; "
                             "the last 10%% is held out)")
-        g.add_argument("--data-dir", default=None,
-                       help="fashion: folder of the Fashion-MNIST IDX files (default: "
-                            "/usr/share/datasets/fashion-mnist/, Debian's "
-                            "dataset-fashion-mnist)")
-        g.add_argument("--image-size", type=int, default=None, choices=[14, 7, 28],
-                       help="fashion: images averaged down to this size, T = size^2 "
-                            "(default: 14)")
+        g.add_argument("--data-dir", default=v.get("data_dir"),
+                       help="fashion: folder of the four Fashion-MNIST IDX files (default: the "
+                            "user cache that --download fills, else /usr/share/datasets/"
+                            "fashion-mnist/, Debian's dataset-fashion-mnist)")
+        g.add_argument("--download", action="store_true",
+                       help="fashion: if the data are not found, download them once (30 MB, "
+                            "hash-checked) into the user cache (python -m minisab download "
+                            "fashion does the same; without it, train asks on a terminal)")
+        g.add_argument("--image-size", type=int, default=v.get("image_size"), choices=[14, 7, 28],
+                       help="fashion: images averaged down to this side, T = side^2 "
+                            "(default: 14)" if v.get("image_size") is None else
+                            "fashion: images averaged down to this side, T = side^2")
 
 
-def add_train_args(p: argparse.ArgumentParser, preset: bool = False) -> None:
-    """Training options (TrainConfig); with ``preset`` an option left out is not set."""
+def add_train_args(p: argparse.ArgumentParser, preset: bool = False, values=None,
+                   source: str = "the cpu preset") -> None:
+    """Training options (TrainConfig). ``values``: the defaults by option name (train: the cpu
+    preset's training, or a settings file's); with ``preset`` an option left out is not set
+    and ``values`` are only shown, as from ``source``."""
     from .optim import OPTIMIZERS
+    from .train import TrainConfig
+    v = {**TrainConfig().to_dict(), **(values or {})}
 
-    def d(value):
-        return argparse.SUPPRESS if preset else value
+    def add(flag, name, type_, words):
+        if preset:
+            g.add_argument(flag, type=type_, default=argparse.SUPPRESS,
+                           help=f"{words} (default: {_shown(v[name])}, from {source})")
+        else:
+            g.add_argument(flag, type=type_, default=v[name], help=words)
 
     g = p.add_argument_group("training (minisab/train.py)")
-    g.add_argument("--steps", type=_positive_int, default=d(2000), help="optimiser steps")
-    g.add_argument("--batch", type=_positive_int, default=d(32), help="sequences per step")
-    g.add_argument("--lr", type=_positive_float, default=d(1e-3), help="learning rate")
-    g.add_argument("--clip", type=_none_or_float, default=d(1.0),
-                   help="global gradient-norm limit ('none': no clipping)")
-    g.add_argument("--seed", type=seed_int, default=d(0), help="seeds the model and the data")
-    g.add_argument("--forget-bias", type=finite_float, default=d(1.0),
-                   help="added to the forget-gate bias at initialisation")
-    g.add_argument("--eval-every", type=_positive_int, default=d(100),
-                   help="evaluate and checkpoint every this many steps")
-    g.add_argument("--eval-batch", type=_positive_int, default=d(256),
-                   help="held-out sequences per evaluation")
-    g.add_argument("--target", type=_none_or_float, default=d(None),
-                   help="stop early when the metric reaches this value")
+    add("--steps", "steps", _positive_int, "optimiser steps [steps]")
+    add("--batch", "batch", _positive_int, "sequences per optimiser step [B]")
+    add("--lr", "lr", _positive_float, "learning rate [η]")
+    add("--clip", "clip", _none_or_float,
+        "largest global gradient norm: a larger gradient is scaled down to it ('none': no "
+        "clipping)")
+    add("--seed", "seed", seed_int, "seeds the initial parameters and the data")
+    add("--forget-bias", "forget_bias", finite_float,
+        "added to the forget gate's bias at initialisation [b_f]")
+    add("--eval-every", "eval_every", _positive_int,
+        "evaluate on the held-out set and write a checkpoint every this many steps")
+    add("--eval-batch", "eval_batch", _positive_int,
+        "held-out sequences per evaluation, drawn once with the seed (image tasks: test "
+        "images, all of them when at least the test set)")
+    add("--target", "target", _none_or_float,
+        "stop early once the held-out metric reaches this ('none': train every step)")
     if not preset:
-        g.add_argument("--lr-final", type=_none_or_float, default=None,
+        g.add_argument("--lr-final", type=_none_or_float, default=v["lr_final"],
                        help="cosine-decay the learning rate to this at the last step "
                             "('none': constant)")
-        g.add_argument("--optimizer", default="adam", choices=OPTIMIZERS, help="update rule")
-        g.add_argument("--momentum", type=finite_float, default=0.9, help="sgd momentum")
+        g.add_argument("--optimizer", default=v["optimizer"], choices=OPTIMIZERS,
+                       help="update rule: 'adam', or 'sgd' with momentum")
+        g.add_argument("--momentum", type=finite_float, default=v["momentum"],
+                       help="momentum of sgd [μ]")
     r = p.add_argument_group("run folder")
-    r.add_argument("--runs-dir", default="runs", help="where run folders go")
+    r.add_argument("--runs-dir", default="runs", help="folder that holds the run folders")
     r.add_argument("--name", default=None,
                    help="run folder name (default: train <task>-<method>, compare copy-<preset>)")
-    r.add_argument("--overwrite", action="store_true", help="start an existing run again")
+    r.add_argument("--overwrite", action="store_true",
+                   help="delete the run's checkpoint and train it again")
     r.add_argument("--resume", action="store_true",
                    help="continue from the checkpoint(s) in the run folder (give the same options)")
     r.add_argument("--allow-changes", action="store_true",

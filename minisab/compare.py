@@ -26,6 +26,7 @@ from .faults import Terminated
 from .footprint import check_memory
 from .parallel import check_jobs, check_scheduler, run_all
 from .params import params_from_host, params_to_host
+from .provenance import describe, machine
 from .reports import compare_table, run_summary, save_figures, seeds_table
 from .runfolder import check_folder, check_not_held_below, clear_folder
 from .runlock import RunFolderBusy, describe_holder, hold_run_folder, holder
@@ -79,8 +80,8 @@ def _train_one(job, label, cfg, task, tc, run_dir):
            "loss": last["loss"], "time": wall, "peak_mib": peak, "stopped": result["stopped"]}
     run_figs = save_figures(run_dir, {label: result["records"]}, task.metric_name,
                             chance=task.chance)
-    atomic_write_text(os.path.join(run_dir, "summary.md"),
-                      run_summary(f"{job['name']}/{job['title']}", cfg, task, tc, result))
+    atomic_write_text(os.path.join(run_dir, "summary.md"),      # named as its folder is
+                      run_summary(job["folder"], cfg, task, tc, result, run_figs))
     log(f"[{job['title']}] {task.metric_name} {last[task.metric_name]:.3f} after "
         f"{result['step']} steps, {wall:.1f} s ({result['stopped']}); figures: "
         f"{', '.join(run_figs)}")
@@ -125,6 +126,8 @@ def run_compare(preset: str, runs_dir: str, name: str, overrides: dict, backend=
              "run_dir": os.path.join(top, *([f"seed{s}"] if len(seeds) > 1 else []),
                                      label.replace(" ", "-")),
              "title": label + (f" seed {s}" if len(seeds) > 1 else ""), "name": name,
+             "folder": "/".join([name, *([f"seed{s}"] if len(seeds) > 1 else []),
+                                 label.replace(" ", "-")]),
              "backend": backend, "progress": progress and jobs == 1 and scheduler is None,
              "log": log if jobs == 1 and scheduler is None else None,
              "resume": False, "allow_changes": allow_changes}
@@ -242,7 +245,7 @@ def _write_results(top, name, preset, p, task, be, runs, done, seeds, jobs, sche
         "Methods: " + "; ".join(f"{k}: {json.dumps(v)}" for k, v in METHODS.items()) + ".",
         f"Training: {json.dumps(p['train'])}, backend {be.name}, {resolve_threads()} BLAS "
         f"thread(s) per run, {min(jobs, len(runs)) if scheduler is None else 'Dask'} "
-        "run(s) at a time.", "", table, "",
+        "run(s) at a time.", f"Machine: {describe(machine())}.", "", table, "",
         f"Training time summed over runs {total:.1f} s. Peak step memory: one forward + "
         "backward, traced with tracemalloc after training"
         + ("." if rss is None else f"; peak resident memory of the whole process: {rss:.0f} MiB."),

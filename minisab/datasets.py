@@ -1,12 +1,13 @@
 """Real data, read offline: pixel-by-pixel images and the default text corpus.
 
-Nothing is downloaded. The data come from three places:
+Nothing is downloaded here (``download.py`` fetches Fashion-MNIST when asked). The data come
+from three places:
 
 - **UCI optical digits** (1,797 images of 8×8 pixels, 10 classes), shipped in the package as
   ``minisab/data/digits.csv.gz`` (CC BY 4.0; attribution in ``minisab/data/README.md``);
 - **Fashion-MNIST** (60,000 + 10,000 images of 28×28 pixels, 10 classes, MIT licence), read
-  from IDX files in a folder the user gives (default ``/usr/share/datasets/fashion-mnist/``,
-  where Debian's package ``dataset-fashion-mnist`` installs them);
+  from IDX files in a folder the user gives, else the user cache or Debian's
+  ``/usr/share/datasets/fashion-mnist/`` (``download.find_fashion``);
 - **the standard library's** ``pydoc_data.topics``: about 465k characters of English technical
   prose (Python's reference manual, as ``help()`` shows it), present on every CPython.
 
@@ -48,8 +49,10 @@ FASHION_FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte")
 IMAGE_SIZES = (28, 14, 7)
 FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
                    "Sneaker", "Bag", "Ankle boot")
-INSTALL_FASHION = ("install it with `sudo apt-get install dataset-fashion-mnist` (Debian, "
-                   "Ubuntu), or download the four IDX files (train-images-idx3-ubyte.gz, "
+INSTALL_FASHION = ("get it with `python -m minisab download fashion` (once, into the user "
+                   "cache; or train with --download), or `sudo apt-get install "
+                   "dataset-fashion-mnist` (Debian, Ubuntu), or download the four IDX files "
+                   "(train-images-idx3-ubyte.gz, "
                    "train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, "
                    "t10k-labels-idx1-ubyte.gz) from https://github.com/zalandoresearch/"
                    "fashion-mnist and give their folder with --data-dir (data_dir=...)")

@@ -20,22 +20,50 @@ from .tasks import Task
 from .train import CHECKPOINT, TrainConfig
 
 
-def run_summary(name, cfg: Config, task: Task, tc: TrainConfig, result: dict) -> str:
-    """The Markdown summary of one run."""
+def model_name(cfg: Config) -> str:
+    """The model in words: "SAB (the course's one: no mental updates)", "LSTM, truncated
+    BPTT (k_trunc=5)", ... (``minisab.runs.sab_method()`` is the course's one SAB)."""
+    cut = f" (k_trunc={cfg.k_trunc})" if cfg.k_trunc is not None else " (k_trunc=none: no cut)"
+    if cfg.attention is None:
+        return "LSTM, full BPTT" if cfg.method == "bptt" else "LSTM, truncated BPTT" + cut
+    if cfg.method == "sab":
+        bounded = "" if cfg.sparsifier == "threshold" else f", {cfg.sparsifier} sparsifier"
+        if cfg.detach_scores and not bounded:
+            return "SAB, the course's one (no mental updates; minisab.runs.sab_method())"
+        return ("SAB without mental updates" if cfg.detach_scores else
+                "SAB with mental updates (docs/model.md's variant)") + bounded
+    kind = "top-k" if cfg.attention == "topk" else "dense (softmax)"
+    return f"{kind} attention, " + ("full BPTT" if cfg.method == "bptt" else
+                                     "truncated BPTT" + cut)
+
+
+def run_summary(name, cfg: Config, task: Task, tc: TrainConfig, result: dict,
+                figures=()) -> str:
+    """The Markdown summary of one run (``name``: its folder under the runs folder);
+    ``figures``: the paths of the figures written beside it."""
+    from .provenance import describe, machine
     last = result["records"][-1] if result["records"] else {}
     metric = task.metric_name
-    lines = [f"# Run `{name}`", "",
+    cut = "none (full BPTT cuts nothing)" if cfg.method == "bptt" else cfg.k_trunc
+    files = ["config.json", "metrics.jsonl", "checkpoint.npz"] + [
+        os.path.basename(f) for f in figures]
+    lines = [f"# Run `{name}`: {model_name(cfg)}", "",
              f"- task: {task.name} {json.dumps({k: v for k, v in task.spec().items() if k != 'vocab'})}",
-             f"- model: attention={cfg.attention}, method={cfg.method}, k_trunc={cfg.k_trunc}, "
-             f"H={cfg.hidden_size}, dtype={cfg.dtype}",
+             f"- model: attention={cfg.attention}, method={cfg.method}, k_trunc={cut}, "
+             f"H={cfg.hidden_size}, dtype={cfg.dtype}"
+             + (f", k_top={cfg.k_top}, k_att={cfg.k_att}, detach_scores={cfg.detach_scores}"
+                if cfg.uses_attention else ""),
              f"- training: {tc.optimizer} lr={tc.lr:g} clip={tc.clip} batch={tc.batch} "
              f"seed={tc.seed}",
              f"- stopped: {result['stopped']} at step {result['step']} after "
              f"{result['elapsed']:.1f} s",
              f"- held-out {metric}: {last.get(metric, float('nan')):.4g} "
-             f"(chance {task.chance:.4g}); held-out loss: {last.get('loss', float('nan')):.4g}",
-             "", "Files: `config.json`, `metrics.jsonl`, `checkpoint.npz`, `learning_curves.png`"
-             + (", `attention.png`" if cfg.uses_attention else "") + ".", ""]
+             f"(chance {task.chance:.4g}); held-out loss: {last.get('loss', float('nan')):.4g}; "
+             f"on the run's held-out set, {tc.eval_batch} sequences drawn once with seed "
+             f"[{tc.seed}, 1] (image tasks: test images, all of them when that is at least "
+             "the test set), the set `eval` uses without `--batch`",
+             f"- machine: {describe(machine())}",
+             "", "Files: " + ", ".join(f"`{f}`" for f in files) + ".", ""]
     return "\n".join(lines)
 
 

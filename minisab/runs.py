@@ -27,6 +27,7 @@ from .backend import get_backend, host_rng
 from .checkpoint import CheckpointError, atomic_write_text, check_matches, load_checkpoint
 from .config import Config
 from .params import check_params, params_from_host
+from .provenance import machine
 # What a run folder shows (its summary, the tables, the figures) lives in reports.py; the names
 # stay importable from here, where the tutorials and scripts first met them.
 from .reports import (compare_table, heatmap_model, run_summary, save_figures,  # noqa: F401
@@ -79,7 +80,7 @@ def config_for(task: Task, method: dict, **model) -> Config:
 def write_config(run_dir, cfg: Config, task: Task, tc: TrainConfig, backend: str) -> None:
     d = {"model": cfg.to_dict(), "task": task.spec(), "train": tc.to_dict(), "backend": backend,
          "command": " ".join(["python -m minisab"] + sys.argv[1:]),
-         "python": platform.python_version(), "numpy": np.__version__}
+         "python": platform.python_version(), "numpy": np.__version__, "machine": machine()}
     os.makedirs(run_dir, exist_ok=True)
     atomic_write_text(os.path.join(run_dir, CONFIG), json.dumps(d, indent=2) + "\n")
 

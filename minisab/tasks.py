@@ -283,7 +283,8 @@ def make_task(name: str, T: int | None, n_digits: int | None = None,
     directly, e.g. ``corpus_from_text(builtin_text())``, the generated demo); ``data_dir`` and
     ``image_size`` to fashion. Given to another task they are refused rather than ignored.
     Image tasks (datasets.py): ``T`` is the number of pixels (``None`` takes it); fashion reads
-    ``data_dir`` (default the Debian path) at ``image_size`` 14 (T=196, the default), 7 (T=49)
+    ``data_dir`` (default: the user cache, else Debian's folder; download.py) at ``image_size``
+    14 (T=196, the default), 7 (T=49)
     or 28 (T=784).
     """
     if name not in TASKS:
@@ -341,7 +342,13 @@ def _image_task(name: str, T, data_dir, image_size: int) -> Task:
         xtr, ytr, xte, yte = datasets.digits_split()
         options, what = {}, "8×8 pixels"
     else:
-        data_dir = datasets.FASHION_DIR if data_dir is None else os.fspath(data_dir)
+        if data_dir is None:            # the user cache, else Debian's folder (download.py)
+            from .download import cache_dir, find_fashion
+            data_dir = find_fashion()
+            if data_dir is None:
+                raise TaskError(f"Fashion-MNIST not found in the user cache {cache_dir()!r} "
+                                f"nor in {datasets.FASHION_DIR!r}; {datasets.INSTALL_FASHION}")
+        data_dir = os.fspath(data_dir)
         xtr, ytr, xte, yte = datasets.load_fashion(data_dir, image_size)
         options = {"data_dir": data_dir, "image_size": image_size}
         what = f"{image_size}×{image_size} pixels (image_size={image_size})"

@@ -56,6 +56,11 @@ from .tasks import Task
 from .threads import with_threads
 from .trainconfig import TrainConfig  # noqa: F401  (importable from here, where it was made)
 
+# A diverging run overflows inside a step before its loss or gradient norm turns non-finite;
+# the loop checks both after every step and stops with its own message (a smaller learning
+# rate, clipping), so NumPy's overflow warnings from inside the step would only repeat it.
+NONFINITE_OK = {"over": "ignore", "invalid": "ignore", "divide": "ignore"}
+
 
 @with_threads
 def evaluate(params, cfg: Config, task: Task, batch, backend=None, chunk: int = 256) -> dict:
@@ -200,7 +205,8 @@ def _train(cfg, task, tc, run_dir, hold, backend, resume, progress, callback, lo
                         during_write=lambda: fault_point(point, st.step))
 
     def do_eval(st, elapsed_now):
-        ev = evaluate(st.params, cfg, task, eval_data, be)
+        with np.errstate(**NONFINITE_OK):
+            ev = evaluate(st.params, cfg, task, eval_data, be)
         fault_point("eval", st.step)
         rec = {"step": st.step, "loss": ev["loss"], task.metric_name: ev[task.metric_name],
                "train_loss": st.loss_sum / st.loss_n if st.loss_n else None,
@@ -230,16 +236,17 @@ def _train(cfg, task, tc, run_dir, hold, backend, resume, progress, callback, lo
                 stopped = "target"
                 break
             x, targets, mask = task.sample(rng, tc.batch)
-            loss, grads, _ = loss_and_grads(state.params, be.asarray(x, dtype=cfg.dtype),
-                                            be.asarray(targets) if task.loss == "xent"
-                                            else be.asarray(targets, dtype=cfg.dtype),
-                                            cfg, mask=be.asarray(mask, dtype=cfg.dtype))
-            loss_f = to_float(loss)
-            step_opt = opt if tc.lr_final is None else dataclasses.replace(
-                opt, lr=tc.lr_at(state.step))                      # the decayed lr, this step
-            new_params, new_opt_state, norm = step_opt.step(state.params, grads,
-                                                            state.opt_state)
-            grad_norm = to_float(norm)
+            with np.errstate(**NONFINITE_OK):
+                loss, grads, _ = loss_and_grads(state.params, be.asarray(x, dtype=cfg.dtype),
+                                                be.asarray(targets) if task.loss == "xent"
+                                                else be.asarray(targets, dtype=cfg.dtype),
+                                                cfg, mask=be.asarray(mask, dtype=cfg.dtype))
+                loss_f = to_float(loss)
+                step_opt = opt if tc.lr_final is None else dataclasses.replace(
+                    opt, lr=tc.lr_at(state.step))                  # the decayed lr, this step
+                new_params, new_opt_state, norm = step_opt.step(state.params, grads,
+                                                                state.opt_state)
+                grad_norm = to_float(norm)
             if not (math.isfinite(loss_f) and math.isfinite(grad_norm)):
                 stopped = "nan"
                 what = "loss" if not math.isfinite(loss_f) else "gradient norm"

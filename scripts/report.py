@@ -20,6 +20,12 @@ Blocks and their files:
 - README.md ``main-job``: ``experiments/results/main_job/results.json`` and ``measured.json``,
   made by ``bash experiments/main_job.sh`` (``python -m minisab compare --seeds 0 1 2 --runs-dir
   experiments/results --name main_job --overwrite``, timed);
+- README.md ``train-default``: ``experiments/results/train_commands/default.json`` (``python
+  experiments/measure_train.py``: ``python -m minisab train`` with no options, timed, with the
+  machine and kernel); ``real-data``: the rows of the digits, fashion and text results files
+  that the README's commands train, and those commands run again
+  (``experiments/results/train_commands/``); ``test-time``: ``.ci/measured.json``, the last
+  full run of ``.ci/run``;
 - README.md ``main-job-time`` and benchmarks/README.md ``bench-load``:
   ``benchmarks/results/bench_load.json`` (``python benchmarks/bench_load.py``);
 - benchmarks/README.md ``bench-threads``: ``benchmarks/results/bench_threads.json``
@@ -83,7 +89,12 @@ def main_job() -> str:
             f"{m['date']} with the default settings, {m['wall_s']:.0f} s for the {len(rows)} "
             f"runs, load average {m['load_average_start']:.1f} at the start and "
             f"{m['load_average_end']:.1f} at the end (other work on the machine lengthens the "
-            "training times; it does not change the accuracies)."]
+            "training times; it does not change the accuracies). "
+            + (f"Machine: {m['machine']['processor']}, {_kernel(m['machine'])}, NumPy "
+               f"{m['machine']['numpy']}, Python {m['machine']['python']}."
+               if "machine" in m else
+               "These files predate the record of the machine and its BLAS kernel; the "
+               "section above says which kernel their bits come from.")]
     return "\n".join(out) + "\n"
 
 
@@ -282,7 +293,109 @@ def split_speed() -> str:
     return "\n".join(lines) + "\n"
 
 
-RENDERERS = {"main-job": main_job, "split-speed": split_speed, "main-job-time": main_job_time, "bench-load": bench_load,
+TRAIN_DEFAULT = "experiments/results/train_commands/default.json"
+CI_TIME = ".ci/measured.json"
+# The README's real-data commands: (command, results file, the row it trains: task, method,
+# its measurement today under experiments/results/train_commands/, None: not measured).
+REAL_DATA = [
+    ("python -m minisab train --config experiments/configs/digits.toml",
+     "experiments/results/digits/results.json", "digits", "sab", "digits_sab"),
+    ("python -m minisab train --config experiments/configs/digits.toml --task pdigits "
+     "--attention none --method bptt", "experiments/results/digits/results.json", "pdigits",
+     "bptt", "pdigits_bptt"),
+    ("python -m minisab train --config experiments/configs/fashion.toml --download",
+     "experiments/results/fashion/results.json", "fashion", "sab", None),
+    ("python -m minisab train --config experiments/configs/text.toml --attention none "
+     "--method tbptt", "experiments/results/text/results.json", None, "tbptt", "text_tbptt"),
+]
+TRAIN_COMMANDS = "experiments/results/train_commands"
+REAL_WORDS = {"sab": "SAB", "bptt": "LSTM, full BPTT", "tbptt": "LSTM, truncated BPTT"}
+
+
+BLAS_NAMES = {"openblas": "OpenBLAS", "mkl": "MKL", "blis": "BLIS"}
+
+
+def _kernel(m: dict) -> str:
+    """"OpenBLAS 0.3.31 (Haswell kernel)" from a results file's machine record."""
+    pool = next(p for p in m["blas"] if p.get("user_api") == "blas")
+    name = BLAS_NAMES.get(pool["internal_api"], pool["internal_api"])
+    return f"{name} {pool['version']}" + (f" ({pool['architecture']} kernel)"
+                                          if pool.get("architecture") else "")
+
+
+def train_default() -> str:
+    """What ``python -m minisab train`` with no options reaches, how long it took, and the
+    machine and kernel that made the main job's bits (experiments/measure_train.py)."""
+    d = _load(TRAIN_DEFAULT)
+    m, ref = d["machine"], d["reference"]
+    pool = next(p for p in m["blas"] if p.get("user_api") == "blas")
+    same = ("the same bits as the main job's SAB at seed 0 (held-out loss "
+            f"{table_number(d['loss'])} in both)" if ref["same_bits"] else
+            f"other bits than the main job's SAB at seed 0 ({table_number(ref['loss'])})")
+    return (f"Measured on {d['date']} (`{TRAIN_DEFAULT}`, made by `python "
+            "experiments/measure_train.py default --ref "
+            "experiments/results/main_job/results.json::sab`): it ends at a held-out recall "
+            f"accuracy of **{d['final']:.3f}** after {d['step']} steps, {same}, in "
+            f"**{d['wall_s']:.0f} s** "
+            f"on a {m['cores']}-core {m['processor']} busy with other work (load average "
+            f"{d['load_average_start']:.1f} at the start, run at the lowest priority). Machine: "
+            f"{_kernel(m)}, {m['threads']} BLAS thread, NumPy {m['numpy']}, Python "
+            f"{m['python']}. The main job's files below predate the machine record; these bits "
+            f"say they were made on the {pool['architecture']} kernel: to get the same bits on "
+            "another x86-64 processor, run with that kernel "
+            f"(`OPENBLAS_CORETYPE={pool['architecture']} python -m minisab compare ...`) and "
+            f"the same NumPy.\n")
+
+
+def real_data() -> str:
+    """The README's real-data commands: what each reached in the results file whose settings
+    it trains (seed 0), and what it reached when run again (experiments/measure_train.py)."""
+    out = ["| command | trains | in the results file: seed 0 (all seeds: mean, range), "
+           "training time | run again: reached, training time |", "|---|---|---|---|"]
+    for cmd, rel, task, method, measured in REAL_DATA:
+        rows = [r for r in _load(rel)["runs"] if r.get("task") == task and r["method"] == method]
+        r0 = next(r for r in rows if r["seed"] == 0)
+        what = "bits per character" if r0["metric"] == "bpc" else "accuracy"
+        fmt = (lambda v: f"{v:.2f}") if r0["metric"] == "bpc" else (lambda v: f"{v:.3f}")
+        path = os.path.join(TRAIN_COMMANDS, f"{measured}.json") if measured else None
+        if path and os.path.exists(os.path.join(ROOT, path)):
+            m = _load(path)
+            bits = "the same bits" if m["reference"]["same_bits"] else "other bits"
+            again = (f"{fmt(m['final'])} after {m['step']:,} steps, {bits}; "
+                     f"{m['training_s']:.0f} s ({m['date']}, `{path}`)")
+        else:
+            again = "not run again (no Fashion-MNIST on the machine that ran the others)"
+        out.append(f"| `{cmd}` | {REAL_WORDS[method]} on {task or 'text'} | {what} "
+                   f"{fmt(r0['final'])} ({_mean_range([r['final'] for r in rows], fmt)} over "
+                   f"{len(rows)} seeds), {r0['wall_s']:.0f} s | {again} |")
+    out += ["", "Each command trains the settings of one row of a results file (its settings "
+            "file under `experiments/configs/`; `--seed 1` or `2` trains the other rows). Run "
+            "again with today's code (the last column; its file records the machine and BLAS "
+            "kernel), it ends at that row's bits where the column says so; where it says other "
+            "bits, the results file "
+            "was made before later changes to the order of the LSTM step's operations, which "
+            "change a float32 run's last bits as another BLAS kernel does. The last column's "
+            "runs were made by `python experiments/measure_train.py`, at the lowest priority "
+            "beside other work, so their times are long; the results files' times are of two "
+            "runs side by side on a 2-core machine."]
+    return "\n".join(out) + "\n"
+
+
+def test_time() -> str:
+    """How long the test suite takes: the last full run of .ci/run."""
+    d = _load(CI_TIME)
+    minutes, seconds = divmod(round(d["wall_s"]), 60)
+    where = ", ".join(f"{k} {d[k]}" for k in ("date", "machine", "load") if d.get(k)) or (
+        "its date, machine and load were not recorded")
+    return (f"The last full run of `{d['command']}` ({d['what']}) took **{minutes} min "
+            f"{seconds} s** (`{CI_TIME}`; {where}). On a machine busy with other work it takes "
+            "several times as long; `-m \"not install and not notebooks\"` leaves out the "
+            "wheel install and the notebook runs.\n")
+
+
+RENDERERS = {"main-job": main_job, "split-speed": split_speed,
+             "train-default": train_default, "real-data": real_data,
+             "test-time": test_time, "main-job-time": main_job_time, "bench-load": bench_load,
              "bench-threads": bench_threads, "speed-results": speed_results,
              "openblas-auto": openblas_auto, "ops": ops, "lstm-parts": lstm_parts}
 FILES = ["README.md", "benchmarks/README.md"]
@@ -327,12 +440,22 @@ def targets() -> list:
     return [(rel, regenerate) for rel in FILES] + tutorial_times().targets()
 
 
+def _targets_and_problems():
+    """``targets()``, or the READMEs' alone and the reason when the tutorials' results file
+    cannot give stated times (e.g. it is not a median of 3 runs): the rest is still written."""
+    try:
+        return targets(), None
+    except ValueError as e:
+        return [(rel, regenerate) for rel in FILES], str(e)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--check", action="store_true", help="only compare; exit 1 if stale")
     args = p.parse_args(argv)
     stale = 0
-    for rel, remake in targets():
+    todo, problem = _targets_and_problems()
+    for rel, remake in todo:
         path = os.path.join(ROOT, rel)
         with open(path, encoding="utf-8", newline="") as f:
             old = f.read()
@@ -348,7 +471,9 @@ def main(argv=None) -> int:
             atomic_write_text(path, new)
             print(f"updated {rel}")
     docs = docs_generator().main(["--check"] if args.check else [])     # docs/*.md
-    return 1 if (stale or docs) else 0
+    if problem:
+        print(f"the tutorials' compute times were not restated: {problem}", file=sys.stderr)
+    return 1 if (stale or docs or problem) else 0
 
 
 if __name__ == "__main__":

@@ -64,6 +64,8 @@ def test_digits_script(tmp_path):
     assert all(r["task"] == "pdigits" and r["metric"] == "accuracy" and r["chance"] == 0.1
                for r in rows)
     assert (out / "learning_curves.png").exists() and "pdigits" in (out / "table.md").read_text()
+    doc = json.loads((out / "results.json").read_text())
+    assert doc["machine"]["blas"] and doc["settings"]["config"].endswith("digits.toml")
 
 
 def test_text_script_on_a_user_file(tmp_path):

@@ -18,7 +18,8 @@ import zipfile
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CORE = {"numpy", "matplotlib", "tqdm", "threadpoolctl", "joblib"}
+CORE = {"numpy", "matplotlib", "tqdm", "threadpoolctl", "joblib", "pooch", "platformdirs",
+        "tomli"}
 TINY = ["--T", "3", "--n-digits", "2", "--n-symbols", "3", "--hidden-size", "5",
         "--k-trunc", "2", "--steps", "4", "--eval-every", "2", "--eval-batch", "4",
         "--batch", "2"]

@@ -73,7 +73,7 @@ def _truncate(path: Path):
     (["train", *TINY, "--name", "t", "--resume", "--steps", "2"], None,
      "invalid steps=2 (--steps): the checkpoint in"),
     (["train", *TINY, "--name", "t", "--resume", "--lr", "0.5"], None,
-     "resume with changed training options (lr: 0.001 in the run, 0.5 now)"),
+     "resume with changed training options (lr: 0.01 in the run, 0.5 now)"),
     (["train", *TINY, "--name", "t", "--resume", "--allow-changes", "--optimizer", "sgd"], None,
      "does not fit this run: its optimiser state holds the slots ['m', 'v'], optimizer='sgd' "
      "keeps ['v']"),
