@@ -60,10 +60,7 @@ sys.path.insert(0, str(ROOT))        # autodoc imports the checkout's minisab, i
 project = "minisab"
 author = "the minisab authors"
 copyright = "2026, the minisab authors"
-try:
-    from minisab import __version__ as release      # importing minisab has no side effects
-except Exception:                                   # pragma: no cover - reported by autodoc
-    release = "0.1.0"
+from minisab import __version__ as release          # the one place; no side effects
 version = release
 
 extensions = [
