@@ -24,8 +24,8 @@ try:
     import minisab  # noqa: E402,F401  (installed, e.g. `pip install -e .`)
 except ImportError:     # run from a plain checkout
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from minisab.backend import get_backend, to_host  # noqa: E402
-from minisab.provenance import blas_words, machine  # noqa: E402
+from minisab.backend import get_backend, to_host  # noqa: E402,F401  (C.get_backend, C.to_host)
+from minisab.train.provenance import blas_words, machine  # noqa: E402
 from minisab.threads import set_threads as _set_minisab_threads  # noqa: E402
 
 

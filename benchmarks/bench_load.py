@@ -114,9 +114,9 @@ def main(argv=None) -> int:
         execute_notebook(args.execute_notebook)
         return 0
     sys.path.insert(0, ROOT)
-    from minisab.checkpoint import atomic_write_text
-    from minisab.parallel import default_jobs
-    from minisab.provenance import machine
+    from minisab.train.checkpoint import atomic_write_text
+    from minisab.train.parallel import default_jobs
+    from minisab.train.provenance import machine
     from minisab.threads import DEFAULT_THREADS
     runs = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -26,8 +26,7 @@ from bench_steps import MODELS, step_fn  # noqa: E402
 from minisab.config import Config  # noqa: E402
 from minisab.params import init_params  # noqa: E402
 from minisab.fast import loss_and_grads  # noqa: E402
-from minisab.sab import loss_and_grads  # noqa: E402
-from minisab.provenance import machine  # noqa: E402
+from minisab.train.provenance import machine  # noqa: E402
 from minisab.threads import use_threads  # noqa: E402
 
 
@@ -74,7 +73,7 @@ def main(argv=None) -> int:
                                                "median_ms": round(1e3 * float(np.median(t)), 3)}
                                       for n, t in times.items()}})
     print("# " + C.load_line())
-    from minisab.checkpoint import atomic_write_text
+    from minisab.train.checkpoint import atomic_write_text
     doc = {"date": datetime.date.today().isoformat(), "threads": args.threads,
            "repeats": args.repeats, "load": [round(load0, 2), round(os.getloadavg()[0], 2)],
            "machine": machine(),

@@ -15,7 +15,7 @@ run's wall time, their median, the bound the median gives (``tutorial_times.py``
 any — to ``benchmarks/results/bench_tutorials.md`` (``bench_tutorials_smoke.md`` with
 ``--smoke``, or ``--out``), and, with ``--readme``, into the block of ``tutorials/README.md``
 between the markers below, so the syllabus shows the measured table and nobody types it. Its
-first line records the machine (processor, BLAS and kernel, versions: minisab.provenance).
+first line records the machine (processor, BLAS and kernel, versions: minisab.train.provenance).
 
 The stated times are not typed either: ``python scripts/report.py`` makes them from the median
 column of ``bench_tutorials.md`` (``tutorial_times.py``), so after a run at the default sizes it
@@ -39,7 +39,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from minisab.checkpoint import atomic_write_text  # noqa: E402
+from minisab.train.checkpoint import atomic_write_text  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import tutorial_times  # noqa: E402  (the stated times: made from this script's table)
@@ -181,7 +181,7 @@ def main(argv=None) -> int:
     rows = [(path.name, stated.get(path.name, "—"), runs[path.name], errors[path.name])
             for path in notebooks]
 
-    from minisab.provenance import describe, machine
+    from minisab.train.provenance import describe, machine
     mode = ("smoke mode (`MINISAB_SMOKE=1`: tiny sizes; these times say nothing about the "
             "stated ones)" if args.smoke else "default sizes")
     loads = ("" if load_before is None else

@@ -244,7 +244,7 @@ def adding_first() -> str:
 # ------------------------------------------------------------------ make_sab_learn.md
 def state_growth() -> str:
     """max|h| along the traced run (experiments/results/diagnosis/sab_T50_lr1e-2_split.json,
-    written by python -m minisab.diagnose, command in docs/make_sab_learn.md)."""
+    written by python -m minisab diagnose, command in docs/make_sab_learn.md)."""
     d = _json("diagnosis/sab_T50_lr1e-2_split.json")
     tr = d["rows"][-1]["trace"]
     steps, h, loss = tr["step"], tr["h_max"], tr["loss"]
@@ -350,10 +350,10 @@ def _mu_all() -> dict:
 
 
 def _main_job_sab() -> tuple[str, bool]:
-    """The main job's SAB (minisab.runs.sab_method()): its sparsifier and whether it has mental
+    """The main job's SAB (minisab.train.runs.sab_method()): its sparsifier and whether it has mental
     updates, read from the library so that the docs follow it."""
     from minisab.config import Config
-    from minisab.runs import sab_method
+    from minisab.train.runs import sab_method
     m = sab_method()
     return m.get("sparsifier", Config.sparsifier), not m.get("detach_scores", False)
 
@@ -392,7 +392,7 @@ def _main_job_text(st: dict) -> str:
     best = max(main["solved"], *(w["solved"] for w, _ in st.values()),
                *(wo["solved"] for _, wo in st.values()))
     how = "with" if mu_main else "without"
-    text = (f"**The main job's SAB** (`python -m minisab compare`, `minisab.runs.sab_method()`) "
+    text = (f"**The main job's SAB** (`python -m minisab compare`, `minisab.train.runs.sab_method()`) "
             f"is the `{sp_main}` sparsifier {how} mental updates: it solved {main['solved']} of "
             f"{n} runs here")
     if main["solved"] == best:
@@ -476,7 +476,7 @@ def main(argv=None) -> int:
         if new != old:
             stale.append(page.relative_to(ROOT).as_posix())
             if not argv:
-                from minisab.checkpoint import atomic_write_text    # never a half-written page
+                from minisab.train.checkpoint import atomic_write_text    # never a half-written page
                 atomic_write_text(page, new)
     verb = "differ from their results files" if argv else "rewritten"
     print(f"{len(stale)} page(s) {verb}: {', '.join(stale) or '-'}")

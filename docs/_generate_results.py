@@ -124,14 +124,14 @@ def adding_others() -> str:
 
 
 def backward_work_table() -> str:
-    """Edges of one backward at T = 100, counted by minisab.flow.backward_work (computed here,
+    """Edges of one backward at T = 100, counted by minisab.credit.flow.backward_work (computed here,
     at every generation, on an untrained model: H = 64, A = 32, seed 0, batch 4)."""
     import numpy as np
 
     from minisab import Config, init_params
-    from minisab.flow import backward_work
+    from minisab.credit.flow import backward_work
     from minisab.sab import forward
-    from minisab.tasks import make_task
+    from minisab.train.tasks import make_task
     T, H, A, k_top, k_att, k_trunc, seed, batch = 100, 64, 32, 5, 2, 5, 0, 4
     task = make_task("copy", T=T, n_digits=3, n_symbols=8)
     x, y, mask = task.sample(np.random.default_rng(seed), batch)
@@ -148,7 +148,7 @@ def backward_work_table() -> str:
         rows.append(f"| {name} | {_n(w['recurrent'])} | {_n(w['memory'])} | "
                     f"{_n(w['threshold'])} | {_n(w['edges'])} |")
     intro = (f"What one backward pass of the whole loss crosses, counted by "
-             f"`minisab.flow.backward_work` on the copy task at `T = {T}` ({x.shape[1]} steps; "
+             f"`minisab.credit.flow.backward_work` on the copy task at `T = {T}` ({x.shape[1]} steps; "
              f"`k_att = {k_att}`, `k_top = {k_top}`, `k_trunc = {k_trunc}`; an untrained model "
              f"with `H = {H}`, `A = {A}`, seed {seed}, {batch} sequences, so the selections are "
              f"arbitrary but their number is not; `docs/_generate.py` counts them again whenever "
@@ -197,7 +197,7 @@ def transfer_verdict() -> str:
 
 
 # ------------------------------------------------------------------ make_sab_learn.md
-SPLIT = "diagnosis/sab_T50_lr1e-2_split.json"       # python -m minisab.diagnose ... --split-paths
+SPLIT = "diagnosis/sab_T50_lr1e-2_split.json"       # python -m minisab diagnose ... --split-paths
 
 
 def symptom() -> str:

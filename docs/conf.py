@@ -29,7 +29,7 @@ The published site is built with every tutorial executed, at full size::
 Offline: MathJax comes from PyPI (``sphinx-mathjax-offline``, in the ``docs`` and ``dev`` extras)
 and is copied into ``_static/mathjax``, so no page loads anything from a CDN.
 ``_static/minisab.css`` makes long display equations and wide tables scroll inside the content
-column. The two pictures of the method are drawn by ``minisab.diagrams`` into ``_generated/`` at
+column. The two pictures of the method are drawn by ``minisab.plots.diagrams`` into ``_generated/`` at
 every build; a notebook's title is shown without TeX (``plain_title``). ``tests/test_site.py``
 checks all of this in headless Chromium. The numbers marked ``<!-- generated: ... -->`` in the
 pages are written by ``docs/_generate.py`` from the results files.
@@ -96,7 +96,7 @@ nb_execution_timeout = int(os.environ.get("MINISAB_DOCS_TIMEOUT", "900"))
 nb_execution_raise_on_error = True          # a tutorial that fails fails the build
 nb_execution_show_tb = True
 # The site is offline (no widget JavaScript from a CDN), so a widget would render as nothing:
-# drop the widget view, and outputs that carry both (minisab.explorer) show their static PNG.
+# drop the widget view, and outputs that carry both (minisab.plots.explorer) show their static PNG.
 nb_mime_priority_overrides = [("*", "application/vnd.jupyter.widget-view+json", None)]
 nb_merge_streams = True
 
@@ -139,11 +139,20 @@ TUTORIALS_DST = DOCS / "_tutorials"
 
 
 def package_modules() -> list[str]:
-    """The submodules of minisab (found on disk, not imported), in layer order, then the rest."""
-    found = {m.name for m in pkgutil.iter_modules([str(ROOT / "minisab")])
+    """minisab's modules (found on disk, not imported), dotted below ``minisab``: the top-level
+    modules and the folders in the layer order of docs/design.md, each folder followed by its
+    own modules (``train``, ``train.loop``, ...), then anything the table does not place."""
+    pkg = ROOT / "minisab"
+    found = {m.name: m.ispkg for m in pkgutil.iter_modules([str(pkg)])
              if not m.name.startswith("_")}
-    order = list(layer_table())           # file order of the table = layer order
-    return [m for m in order if m in found] + sorted(found - set(order))
+    order = [m for m in layer_table() if m in found]          # file order = layer order
+    out = []
+    for name in order + sorted(set(found) - set(order)):
+        out.append(name)
+        if found[name]:
+            out += [f"{name}.{m.name}" for m in pkgutil.iter_modules([str(pkg / name)])
+                    if not m.name.startswith("_")]
+    return out
 
 
 def api_markdown() -> str:
@@ -229,14 +238,14 @@ def plain_notebook_title(path: Path) -> None:
                 return
 
 
-# The pictures of the method (one SAB step, the credit paths) are drawn by minisab.diagrams at
+# The pictures of the method (one SAB step, the credit paths) are drawn by minisab.plots.diagrams at
 # every build, into docs/_generated/ (ignored by git): they cannot fall behind the code, and no
 # PNG is committed. The pages show them as ``_generated/<name>.png``.
 GENERATED = DOCS / "_generated"
 
 
 def draw_figures(app) -> None:
-    from minisab.diagrams import save_all
+    from minisab.plots.diagrams import save_all
     save_all(GENERATED)
 
 

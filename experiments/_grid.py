@@ -13,7 +13,7 @@ a run folder made with other settings is an error unless ``fresh``, so no comput
 away silently. Results files are written atomically by the parent process alone.
 
 Parallelism: ``parallel_map`` runs the points in ``jobs`` worker processes (joblib, through
-``minisab.parallel.run_all``) with minisab's BLAS thread count (``minisab/threads.py``: one by
+``minisab.train.parallel.run_all``) with minisab's BLAS thread count (``minisab/threads.py``: one by
 default), or on a Dask cluster when ``MINISAB_SCHEDULER`` holds a scheduler's address
 (docs/parallel.md).
 """
@@ -26,14 +26,14 @@ import time
 
 import numpy as np  # noqa: E402
 
-from minisab.checkpoint import atomic_write, atomic_write_text, load_checkpoint  # noqa: E402
+from minisab.train.checkpoint import atomic_write, atomic_write_text, load_checkpoint  # noqa: E402
 from minisab.config import Config  # noqa: E402
-from minisab.runs import write_config  # noqa: E402
-from minisab.tasks import make_task  # noqa: E402
+from minisab.train.runs import write_config  # noqa: E402
+from minisab.train.tasks import make_task  # noqa: E402
 from minisab.train import CHECKPOINT, TrainConfig, read_metrics, train  # noqa: E402
 
 LEVELS = (0.5, 0.9, 0.99)
-# The experiments' settings files (minisab/settings.py): each script's defaults come from one.
+# The experiments' settings files (minisab/train/settings.py): each script's defaults come from one.
 CONFIGS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "configs")
 
 
@@ -100,7 +100,7 @@ def parallel_map(fn, items, jobs: int, on_result, scheduler=None, threads=None):
     in this process), or on the Dask scheduler ``scheduler`` (default: ``$MINISAB_SCHEDULER``).
     Results arrive in completion order. On Ctrl-C the parent stops the workers; every run keeps
     its last checkpoint (written atomically)."""
-    from minisab.parallel import run_all
+    from minisab.train.parallel import run_all
     scheduler = scheduler or os.environ.get("MINISAB_SCHEDULER") or None
     for _, result in run_all(fn, items, jobs=max(1, jobs), scheduler=scheduler, threads=threads,
                              log=False):
@@ -128,8 +128,8 @@ class Results:
 
     def save(self) -> None:
         """Writes ``settings``, ``machine`` (the BLAS, its kernel, the versions that made the
-        rows; minisab/provenance.py) and the rows."""
-        from minisab.provenance import machine
+        rows; minisab/train/provenance.py) and the rows."""
+        from minisab.train.provenance import machine
         doc = {"settings": self.settings, "machine": machine(), "runs": self.rows}
         atomic_write_text(self.path, json.dumps(doc, indent=1) + "\n")
 

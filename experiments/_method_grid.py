@@ -103,8 +103,8 @@ def add_training_arguments(p, *, model, lr, eval_every, eval_batch, out, target_
 
 def parse_grid_args(p, argv, smoke_defaults: dict, config: str) -> argparse.Namespace:
     """``p``'s arguments: the defaults from the settings file ``config`` (``--config`` another;
-    minisab/settings.py), with ``--smoke`` the tiny defaults; options given still win."""
-    from minisab.settings import script_defaults
+    minisab/train/settings.py), with ``--smoke`` the tiny defaults; options given still win."""
+    from minisab.train.settings import script_defaults
     script_defaults(p, argv, config, skip=("task",))     # the script's [grid] names its tasks
     if "--smoke" in (sys.argv[1:] if argv is None else argv):
         p.set_defaults(**smoke_defaults)
@@ -130,7 +130,7 @@ def step_mib(point) -> float:
     """Peak memory (MiB) of one training step of ``point`` (tracemalloc, runs.py)."""
     from minisab.config import Config
     from minisab.params import init_params
-    from minisab.runs import peak_step_memory
+    from minisab.train.runs import peak_step_memory
     task = task_from_spec(point["task"])
     cfg = Config(input_size=task.input_size, output_size=task.output_size, **point["model"])
     params = init_params(cfg, seed=0)
@@ -173,7 +173,7 @@ def table(rows, grid: Grid) -> str:
 
 def write_outputs(out: str, res: Results, grid: Grid) -> None:
     """``results.json``, ``table.md`` and, once a run has trained, ``learning_curves.png``."""
-    from minisab.checkpoint import atomic_write_text
+    from minisab.train.checkpoint import atomic_write_text
     res.save()
     atomic_write_text(os.path.join(out, "table.md"), table(res.rows, grid))
     trained = [r for r in res.rows if "skipped" not in r]

@@ -1,6 +1,6 @@
 """The adding task for the reproduction report: full BPTT, truncated BPTT, dense attention, SAB.
 
-Trains every (method, seed) on the adding task (``minisab.tasks.adding_batch``: a value and a
+Trains every (method, seed) on the adding task (``minisab.train.tasks.adding_batch``: a value and a
 marker per step, one marker in each half, target the sum of the two marked values at the last
 step, mean squared error; predicting the mean gives 1/6 ≈ 0.167) with minisab's training loop
 and writes, under ``--out`` (default ``experiments/results/adding``):
@@ -27,13 +27,13 @@ import time
 import numpy as np
 
 from make_sab_learn import COLORS, METHODS, add_parallel_args  # noqa: E402
-from minisab.checkpoint import atomic_write, atomic_write_text, load_checkpoint  # noqa: E402
+from minisab.train.checkpoint import atomic_write, atomic_write_text, load_checkpoint  # noqa: E402
 from minisab.config import Config  # noqa: E402
-from minisab.parallel import run_all  # noqa: E402
-from minisab.runs import write_config  # noqa: E402
-from minisab.provenance import machine  # noqa: E402
-from minisab.settings import script_defaults  # noqa: E402
-from minisab.tasks import make_task  # noqa: E402
+from minisab.train.parallel import run_all  # noqa: E402
+from minisab.train.runs import write_config  # noqa: E402
+from minisab.train.provenance import machine  # noqa: E402
+from minisab.train.settings import script_defaults  # noqa: E402
+from minisab.train.tasks import make_task  # noqa: E402
 from minisab.train import CHECKPOINT, TrainConfig, read_metrics, train  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))

@@ -24,10 +24,10 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 
 from minisab.backend import get_backend, host_rng, to_host  # noqa: E402
-from minisab.checkpoint import atomic_write_text  # noqa: E402
-from minisab.runs import load_run  # noqa: E402
+from minisab.train.checkpoint import atomic_write_text  # noqa: E402
+from minisab.train.runs import load_run  # noqa: E402
 from minisab.fast import forward  # noqa: E402
-from minisab.tasks import make_task  # noqa: E402
+from minisab.train.tasks import make_task  # noqa: E402
 
 
 def measure(run_dir, T, seed, n_digits, n_symbols) -> dict:

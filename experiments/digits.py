@@ -1,6 +1,6 @@
 """Pixel-by-pixel digits: SAB against truncated and full BPTT on real images.
 
-The task (minisab/datasets.py): an 8×8 UCI digit read one pixel a step (T = 64), its class
+The task (minisab/train/datasets.py): an 8×8 UCI digit read one pixel a step (T = 64), its class
 predicted at the last step only, so the one loss must reach the first pixels; ``--tasks
 pdigits`` reads the pixels in a fixed random order, ``fashion`` reads Fashion-MNIST at
 ``--image-size`` (T = 196 or 49) from ``--data-dir``. Trains every (task, method, seed) with
@@ -18,7 +18,7 @@ trains it), ``sab-mental``, ``tbptt``, ``bptt``, ``softmax`` (where one step fit
 
 Settings: ``experiments/configs/digits.toml`` (the digits and permuted digits) and
 ``fashion.toml`` (``--config experiments/configs/fashion.toml``): every option's default comes
-from the file (minisab/settings.py), and ``python -m minisab train --config FILE`` trains the
+from the file (minisab/train/settings.py), and ``python -m minisab train --config FILE`` trains the
 file's SAB run alone. Options given on the command line win over the file.
 
 Resumable, with runs side by side in ``--jobs`` worker processes (``_method_grid.py``). The

@@ -14,8 +14,8 @@ end=$(date +%s.%N)
 load_end=$(cut -d' ' -f1 /proc/loadavg)
 python - "$start" "$end" "$load_start" "$load_end" "${cmd[*]}" <<'PY'
 import datetime, json, sys
-from minisab.checkpoint import atomic_write_text
-from minisab.provenance import machine
+from minisab.train.checkpoint import atomic_write_text
+from minisab.train.provenance import machine
 start, end, l0, l1, cmd = sys.argv[1:]
 doc = {"command": cmd.replace(" --no-progress", ""),
        "settings": "default: no thread variables in the environment, --jobs 2 (the cores), "

@@ -4,7 +4,7 @@ size of ``python -m minisab compare`` (preset ``cpu``: copy task, 3 digits, T = 
 
 The grid of docs/make_sab_learn.md asks "are mental updates important?" at T = 50 and 100; this
 script asks the same at the main job's own size, where the README's table is made, so that the
-choice of the one SAB (``minisab.runs.sab_method()``) rests on both. Writes, under ``--out``
+choice of the one SAB (``minisab.train.runs.sab_method()``) rests on both. Writes, under ``--out``
 (default ``experiments/results/main_job_sab``), ``results.json`` (one row per run: setting,
 seed, final recall accuracy) and ``table.md``. About two minutes on 2 cores::
 
@@ -18,12 +18,12 @@ import os
 import sys
 import tempfile
 
-from minisab.checkpoint import atomic_write_text
-from minisab.parallel import default_jobs, run_all
-from minisab.provenance import machine
-from minisab.runs import PRESETS, config_for
-from minisab.settings import script_defaults
-from minisab.tasks import make_task
+from minisab.train.checkpoint import atomic_write_text
+from minisab.train.parallel import default_jobs, run_all
+from minisab.train.provenance import machine
+from minisab.train.runs import PRESETS, config_for
+from minisab.train.settings import script_defaults
+from minisab.train.tasks import make_task
 from minisab.train import TrainConfig, train
 
 SETTINGS = {   # name -> the SAB's method fields (runs.METHODS style)

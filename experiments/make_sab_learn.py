@@ -6,7 +6,7 @@ on the copy task and writes, under ``--out`` (default ``experiments/results/make
 - ``T<T>/<method>/seed<s>/``  the run folder (config.json, metrics.jsonl, checkpoint.npz);
 - ``results.json``            one row per run: final and best recall accuracy, wall time, the
                               step and time at which 90% was first reached, loss spikes, NaN
-                              stop, and the end-of-run diagnosis (``minisab.diagnose``: max|h|,
+                              stop, and the end-of-run diagnosis (``minisab.credit.probe``: max|h|,
                               max logit, min Σã) at T and at 2T;
 - ``learning_curves.png``     accuracy and held-out loss against step, one panel per T;
 - ``table.md``                the table of ``results.json`` (mean over seeds per method).
@@ -55,14 +55,14 @@ import time
 import numpy as np
 
 from minisab.backend import get_backend, host_rng
-from minisab.checkpoint import atomic_write, atomic_write_text, load_checkpoint
+from minisab.train.checkpoint import atomic_write, atomic_write_text, load_checkpoint
 from minisab.config import Config
-from minisab.diagnose import diagnose, summarize
-from minisab.parallel import default_jobs, run_all
-from minisab.runs import write_config
-from minisab.provenance import machine
-from minisab.settings import script_defaults
-from minisab.tasks import make_task
+from minisab.credit.probe import diagnose, summarize
+from minisab.train.parallel import default_jobs, run_all
+from minisab.train.runs import write_config
+from minisab.train.provenance import machine
+from minisab.train.settings import script_defaults
+from minisab.train.tasks import make_task
 from minisab.train import CHECKPOINT, TrainConfig, evaluate, read_metrics, train
 
 METHODS = {
@@ -145,7 +145,7 @@ def parse_args(argv=None):
 
 
 def add_parallel_args(p) -> None:
-    """--jobs, --threads, --scheduler (minisab.parallel, minisab.threads)."""
+    """--jobs, --threads, --scheduler (minisab.train.parallel, minisab.threads)."""
     p.add_argument("--jobs", type=int, default=default_jobs(),
                    help="grid points trained side by side in worker processes (default: the "
                         "number of cores); results do not depend on it")
@@ -184,7 +184,7 @@ def _spikes(row) -> int:
 
 
 def end_diagnosis(params, cfg, task, seed) -> dict:
-    """max|h|, max logit, min Σã at T and at 2T on 64 held-out sequences (minisab.diagnose)."""
+    """max|h|, max logit, min Σã at T and at 2T on 64 held-out sequences (minisab.credit.probe)."""
     be = get_backend(None)
     out = {}
     for name, tk in (("T", task), ("2T", task.at_length(2 * task.T))):
@@ -223,7 +223,7 @@ def run_one(args, T, steps, label, seed) -> dict:
         res = train(cfg, task, tc, run_dir, progress=False, log=lambda m: print(m, file=sys.stderr))
         res["elapsed"] = time.perf_counter() - t0
         done = res
-    from minisab.runs import load_run
+    from minisab.train.runs import load_run
     _, _, params = load_run(run_dir)
     recs = done["records"]
     accs = [r["accuracy"] for r in recs]

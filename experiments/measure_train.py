@@ -5,7 +5,7 @@ folder, so nothing here is touched), times it, and writes
 ``experiments/results/train_commands/NAME.json``: the command, the date, the wall time, the
 1-minute load average before and after, the niceness, the held-out metric and loss it ends at,
 its training time, its model, task and training, the machine that made it
-(``minisab.provenance``), and, with ``--ref FILE:TASK:METHOD``, the seed-0 row of a results file
+(``minisab.train.provenance``), and, with ``--ref FILE:TASK:METHOD``, the seed-0 row of a results file
 it trains the settings of, and whether it ended at the same bits. ``--from-run DIR`` records a
 run folder made before by the same command instead of training again (no wall time then).
 ``python scripts/report.py`` writes the README's blocks from these files::
@@ -64,8 +64,8 @@ def main(argv=None) -> int:
     args = p.parse_args(argv[:cut])
     args.options = argv[cut + 1:]
     sys.path.insert(0, ROOT)
-    from minisab.checkpoint import atomic_write_text
-    from minisab.provenance import machine
+    from minisab.train.checkpoint import atomic_write_text
+    from minisab.train.provenance import machine
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         [ROOT] + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else []))}
     with tempfile.TemporaryDirectory() as tmp:

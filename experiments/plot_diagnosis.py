@@ -1,4 +1,4 @@
-"""Figure of a ``python -m minisab.diagnose --json`` trace: what happens at a loss spike.
+"""Figure of a ``python -m minisab diagnose --json`` trace: what happens at a loss spike.
 
 Four panels against the training step: training loss, gradient norm before clipping (split
 into the part that came through the scores into the states and the rest, for a trace made with
@@ -19,7 +19,7 @@ import sys
 
 import numpy as np
 
-from minisab.checkpoint import atomic_write
+from minisab.train.checkpoint import atomic_write
 from minisab.plots import new_figure, style_axes
 
 PANELS = [("loss", "training loss", True), ("grad_norm", "gradient norm (before clipping)", True),

@@ -6,12 +6,12 @@
 # The grids run --jobs runs side by side (default: one per core), one BLAS thread each
 # (minisab/threads.py). On a Dask cluster whose workers share this file system:
 #   MINISAB_SCHEDULER=tcp://host:8786 bash experiments/reproduce.sh      (docs/parallel.md)
-# Each grid's settings are in experiments/configs/<its results folder>.toml (minisab/settings.py).
+# Each grid's settings are in experiments/configs/<its results folder>.toml (minisab/train/settings.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # 1. Why docs/model.md's SAB spikes: one training run traced, the gradient split by path.
-python -m minisab.diagnose --T 50 --n-digits 3 --hidden-size 64 --attn-size 32 --k-top 5 \
+python -m minisab diagnose --T 50 --n-digits 3 --hidden-size 64 --attn-size 32 --k-top 5 \
     --k-att 2 --k-trunc 5 --dtype float32 --lr 0.01 --steps 1700 --every 250 --split-paths \
     --json experiments/results/diagnosis/sab_T50_lr1e-2_split.json \
     > experiments/results/diagnosis/sab_T50_lr1e-2_split.txt || true   # exit 1 = a NaN stop

@@ -1,6 +1,6 @@
 """Character-level language modelling on real text: SAB against truncated and full BPTT.
 
-The task (minisab/tasks.py, ``--task text``): predict every next character of a window of
+The task (minisab/train/tasks.py, ``--task text``): predict every next character of a window of
 ``T`` characters; the corpus is the standard library's ``pydoc_data.topics`` (English technical
 prose, present on every Python), or any UTF-8 file given with ``--text-file``; the last 10% of
 the text is the held-out split. The metric is bits per character on held-out windows, as the
@@ -37,7 +37,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from minisab.settings import script_defaults  # noqa: E402
+from minisab.train.settings import script_defaults  # noqa: E402
 from _grid import CONFIGS, Results, curves_figure, log, parallel_map, save_figure, train_point  # noqa: E402
 from _method_grid import COLORS, METHODS  # noqa: E402
 
@@ -116,7 +116,7 @@ def table(rows) -> str:
 
 
 def write_outputs(args, res: Results) -> None:
-    from minisab.checkpoint import atomic_write_text
+    from minisab.train.checkpoint import atomic_write_text
     res.save()
     atomic_write_text(os.path.join(args.out, "table.md"), table(res.rows))
     if res.rows:                        # one panel: every row under the same label

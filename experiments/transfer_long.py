@@ -48,7 +48,7 @@ def parse_args(argv=None):
     p.add_argument("--out", default=os.path.join(HERE, "results", "transfer_long"))
     p.add_argument("--plot-only", action="store_true")
     p.add_argument("--smoke", action="store_true", help="tiny lengths and batches")
-    from minisab.settings import script_defaults
+    from minisab.train.settings import script_defaults
     script_defaults(p, argv, os.path.join(HERE, "configs", "transfer_long.toml"))
     if "--smoke" in (sys.argv[1:] if argv is None else argv):
         p.set_defaults(lengths=[8, 12], eval_batch=8, chunk=4)
@@ -74,8 +74,8 @@ def evaluate_one(item) -> dict:
     import tracemalloc
 
     from minisab.backend import host_rng
-    from minisab.checkpoint import load_checkpoint
-    from minisab.runs import load_run
+    from minisab.train.checkpoint import load_checkpoint
+    from minisab.train.runs import load_run
     from minisab.train import evaluate
     method, seed, run_dir, T, eval_batch, chunk = item
     cfg, task, params = load_run(run_dir)
@@ -142,13 +142,13 @@ def main(argv=None) -> int:
                   ("method", "seed", "T"))
 
     def write():
-        from minisab.checkpoint import atomic_write_text
+        from minisab.train.checkpoint import atomic_write_text
         res.save()
         atomic_write_text(os.path.join(args.out, "table.md"), table(res.rows))
         plot(res.rows, os.path.join(args.out, "transfer.png"))
 
     if not args.plot_only:
-        from minisab.checkpoint import load_checkpoint
+        from minisab.train.checkpoint import load_checkpoint
         todo = []
         for method, seed, d in models(args.runs):
             meta = load_checkpoint(os.path.join(d, "checkpoint.npz"))["meta"]

@@ -6,7 +6,7 @@
   the credit instruments, the experiments and the benchmarks run).
 
 A forward cache records its engine (``cache["engine"]``), so that an instrument given a cache
-(``minisab.flow``) runs the backward that belongs to it.
+(``minisab.credit.flow``) runs the backward that belongs to it.
 """
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 This is the reference: the model as docs/model.md and docs/derivations.md write it, on (B, ·)
 rows, one step at a time. ``minisab/fast/`` computes the same numbers rearranged for speed, and
-training runs that; tests/test_fast.py proves the two equal.
+training runs that; tests/fast/test_fast.py proves the two equal.
 
 ``forward`` runs the LSTM step (``lstm.py``), and with attention the scorer, the sparsifier and
 the memory read (``attention.py``, ``sparsifiers.py``), writing a state to memory every k_att

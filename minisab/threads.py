@@ -4,7 +4,7 @@ minisab's matrices are small (the main job multiplies 32×64 by 64×256); at the
 BLAS thread costs more than it saves, and on a busy machine its spinning threads wait for a core
 and make a run many times slower (``benchmarks/bench_threads.py`` measures it). So
 minisab runs its work with ``DEFAULT_THREADS = 1`` thread and takes the parallelism from
-independent runs instead (``minisab.parallel``).
+independent runs instead (``minisab.train.parallel``).
 
 The thread count is chosen, first match wins, by
 

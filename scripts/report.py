@@ -53,7 +53,7 @@ MAIN_JOB_MEASURED = "experiments/results/main_job/measured.json"    # date, load
 BENCH_LOAD = "benchmarks/results/bench_load.json"
 BENCH_THREADS = "benchmarks/results/bench_threads.json"
 sys.path.insert(0, ROOT)            # minisab from this checkout, installed or not
-from minisab.reports import table_number  # noqa: E402  (the comparison table's number format)
+from minisab.plots.reports import table_number  # noqa: E402  (the comparison table's number format)
 
 BLOCK = re.compile(r"(<!-- results:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /results:(?P=name) -->)",
                    re.S)
@@ -467,7 +467,7 @@ def main(argv=None) -> int:
             sys.stdout.writelines(difflib.unified_diff(old.splitlines(True), new.splitlines(True),
                                                        rel, rel + " (regenerated)"))
         else:
-            from minisab.checkpoint import atomic_write_text
+            from minisab.train.checkpoint import atomic_write_text
             atomic_write_text(path, new)
             print(f"updated {rel}")
     docs = docs_generator().main(["--check"] if args.check else [])     # docs/*.md

@@ -6,7 +6,7 @@ import pytest
 
 import minisab.fast.engine
 import minisab.sab
-from minisab.cli import main
+from minisab.cli.commands import main
 
 
 @pytest.mark.parametrize("args", [

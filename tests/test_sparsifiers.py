@@ -295,9 +295,9 @@ def test_forward_cache_is_linear_in_T(backend, sparsifier):
 
 @pytest.mark.parametrize("sparsifier", ["topk_softmax", "topk_sparsemax"])
 def test_probe_replays_the_bounded_sparsifiers(backend, sparsifier):
-    """minisab.probe replays the memory reads with the configured sparsifier: its per-path
+    """minisab.credit.probe replays the memory reads with the configured sparsifier: its per-path
     adjoints add up to the driver's, and Σã (docs/model.md's sparsifier only) is reported as NaN."""
-    from minisab.probe import diagnose, summarize
+    from minisab.credit.probe import diagnose, summarize
     cfg = Config(**SMALL, attention="topk", method="sab", k_trunc=1, sparsifier=sparsifier)
     params, x, targets, mask = make_problem(backend, cfg, 2, 12, seed=2)
     d = diagnose(params, cfg, x, targets, mask)

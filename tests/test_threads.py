@@ -3,7 +3,7 @@ import pytest
 from threadpoolctl import threadpool_info
 
 import minisab
-from minisab.cli import main
+from minisab.cli.commands import main
 from minisab.threads import (DEFAULT_THREADS, ENV, ThreadsError, reset_threads, resolve_threads,
                              set_threads, use_threads, with_threads)
 

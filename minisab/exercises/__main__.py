@@ -67,8 +67,8 @@ def _notebooks(path: Path, out: Path):
 
 
 def _grade(args) -> int:
-    from ..checkpoint import atomic_write_text
-    from .grade import GradeError, Report, grade_notebook
+    from ..train.checkpoint import atomic_write_text
+    from .grade import GradeError, grade_notebook
     from .gradetable import apply_points, format_table, read_settings, to_csv, to_json
     settings = read_settings(args.settings) if args.settings else {}
     timeout = args.timeout or settings.get("timeout", 600)

@@ -6,7 +6,7 @@ from ``answers/tNN.npz``. What a usual mistake would give is stored beside it, u
 ``.../mistake/<name>/...``, so that a checker recognises the mistake without carrying the code of
 the mistake (which would be the answer with one line changed). The files are written by
 ``tutorials/solutions/make_answers.py`` from minisab's own functions and the course's reference
-solutions (kept out of the package and of the student release); ``tests/test_exercises.py``
+solutions (kept out of the package and of the student release); ``tests/exercises/test_exercises.py``
 checks that they are up to date.
 
 Keys are paths: ``"2.2/0/dH"`` is problem 0 of exercise 2.2, array ``dH``;

@@ -163,7 +163,7 @@ def grade_notebook(path, out_dir, timeout: int = 600, smoke: bool = False) -> Re
                        for ex in exercises]
     report.rows += written_rows(nb, tut)
     out = Path(out_dir) / Path(path).name
-    from ..checkpoint import atomic_write_text
+    from ..train.checkpoint import atomic_write_text
     atomic_write_text(out, nbformat.writes(nb))
     report.executed = str(out)
     return report

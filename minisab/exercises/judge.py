@@ -58,7 +58,7 @@ def _values(ex, meta, folder):
     import cloudpickle
     with open(os.path.join(folder, f"{ex.label}.pkl"), "rb") as f:
         blob = f.read()
-    guard = _guard.Guard(ex.allowed, ex.modules + ("minisab.config", "minisab.tasks"))
+    guard = _guard.Guard(ex.allowed, ex.modules + ("minisab.config", "minisab.train.tasks"))
     with guard:
         values = cloudpickle.loads(blob)
     if guard.violations:

@@ -3,7 +3,7 @@ a prediction of BPTT's replay, following the credit by hand, SAB's memory-gradie
 (one step of the reverse walk at a time), and "SAB in one screen" (``t04_screen``).
 
 4.3, 4.4 and 4.5 check both SABs: the course's (``detach_scores=True``, no mental updates, what
-``minisab.runs.sab_method()`` trains) and docs/model.md's variant with mental updates
+``minisab.train.runs.sab_method()`` trains) and docs/model.md's variant with mental updates
 (``detach_scores=False``); the student's function is told which by an argument."""
 from __future__ import annotations
 

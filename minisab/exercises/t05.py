@@ -95,7 +95,7 @@ def check_open_tbptt(base_cfg, my_cfg, task, my_replay):
     recall step to the step its digit was read (no cut between them); ``my_replay`` is its
     per-loss backward replay at the task's length (``flow.backward_work``). The explanation is
     graded with the rubric of the solutions."""
-    from ..flow import backward_work
+    from ..credit.flow import backward_work
     from ..sab import forward
     from ..params import init_params
     if my_cfg is None or my_replay is None:

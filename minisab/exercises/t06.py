@@ -2,7 +2,6 @@
 against softmax), the bound of the state, and the open exercise (one change that bounds it)."""
 from __future__ import annotations
 
-import numpy as np
 
 from ..config import Config
 from ._answers import load

@@ -2,7 +2,6 @@
 exercise (one knob changed, its cost measured)."""
 from __future__ import annotations
 
-import numpy as np
 
 from ._answers import load
 from ._verdict import call, exercise

@@ -1,11 +1,11 @@
 """The fast engine: the numbers of ``minisab.sab``, rearranged for speed. A student need not read it.
 
 ``minisab.sab`` is the model as docs/model.md and docs/derivations.md write it, on (B, ·) rows.
-This package computes the same loss, gradients and adjoints (tests/test_fast.py proves it on
+This package computes the same loss, gradients and adjoints (tests/fast/test_fast.py proves it on
 every option, to 1e-12 in float64) with every step's vectors stored as columns, the four gates
 stacked, results written into preallocated arrays and a few activations recomputed instead of
-kept. Training (``minisab.train``), ``compare``, ``eval``, the credit instruments
-(``minisab.flow``), the experiments and the benchmarks run it; docs/costs.md gives the price of
+kept. Training (``minisab.train.loop``), ``compare``, ``eval``, the credit instruments
+(``minisab.credit.flow``), the experiments and the benchmarks run it; docs/costs.md gives the price of
 reading the reference instead.
 
 - ``engine.py``       the sequence forward and backward driver on columns

@@ -1,7 +1,7 @@
 """The fast engine's sequence forward and backward: the numbers of ``minisab.sab``, rearranged.
 
 ``forward`` and ``backward`` here take and return what ``minisab.sab``'s do, and agree with them
-to rounding (tests/test_fast.py); the cache holds the same keys for its readers (``hs``,
+to rounding (tests/fast/test_fast.py); the cache holds the same keys for its readers (``hs``,
 ``h_hats``, ``ss``, ``lstm``, ``attn``, ``mem``, ``record``, ``cfg``, ``x``) and, besides, the
 column arrays below. What is rearranged, and why (benchmarks/README.md measures it):
 
@@ -25,10 +25,9 @@ from ..attention import (key_backward, key_forward, kept_rows, read_backward, re
 from ..backend import (concat, empty, gather_rows, namespace, permute, scatter_add_rows, swap01,
                        zeros)
 from ..config import Config
-from ..losses import LOSSES
 from ..memory import Memory
 from ..params import check_inputs, check_params, check_t_start
-from ..sab import loss_forward, memory_value, record_attention
+from ..sab import memory_value, record_attention
 from ..sparsifiers import sparsify_backward, sparsify_forward
 from .lstm_cols import (cell_candidate, gates_backward, gates_forward, split_gates, stack_weights,
                         stacked_grads, stacked_input)

@@ -16,7 +16,7 @@ from minisab.params import init_params
 
 
 def tutorial5():
-    from minisab.tasks import make_task
+    from minisab.train.tasks import make_task
     rng = np.random.default_rng(51)
     scores = []
     for T, n, V in t05.BLANK_CASES:
@@ -99,7 +99,7 @@ def tutorial6():
 
 
 def tutorial7():
-    from minisab.flow import backward_work
+    from minisab.credit.flow import backward_work
     work = []
     for T, k_top, k_att in t07.WORK_CASES:
         cfg = Config(input_size=2, hidden_size=3, output_size=2, attn_size=2, k_top=k_top,

@@ -23,7 +23,7 @@ import answers_walk  # noqa: E402  (beside this file)
 import student_answers as sa  # noqa: E402
 
 from minisab import Config, backward, forward, loss_and_grads  # noqa: E402
-from minisab.checkpoint import atomic_write  # noqa: E402
+from minisab.train.checkpoint import atomic_write  # noqa: E402
 from minisab.exercises import t01, t02, t03, t04, t04_screen, t05, t06, t07, t08  # noqa: E402
 from minisab.exercises._answers import ANSWERS_DIR  # noqa: E402
 
@@ -63,7 +63,7 @@ def tutorial1():
 
 
 def tutorial2():
-    from minisab.flow import credit_matrix, credit_reach
+    from minisab.credit.flow import credit_matrix, credit_reach
     out = {}
     for label in ("2.2", "2.3"):
         for k, (pr, args) in enumerate(t02.problems_loop(label)):
@@ -134,7 +134,7 @@ def tutorial3():
 
 
 def tutorial4():
-    from minisab.flow import backward_work, credit_matrix, selections
+    from minisab.credit.flow import backward_work, credit_matrix, selections
     from minisab.params import init_params
     out, inputs = {}, {}
     per_loss = []

@@ -97,7 +97,7 @@ def sentence(tutorial: str, result: dict) -> str:
 def write_sentences(results: dict) -> None:
     import nbformat
 
-    from minisab.checkpoint import atomic_write_text
+    from minisab.train.checkpoint import atomic_write_text
     for tutorial, name in NOTEBOOKS.items():
         path = ROOT / "tutorials" / name
         nb = nbformat.read(str(path), as_version=4)
@@ -113,7 +113,7 @@ def main(argv=None) -> int:
     ap.add_argument("--busy", type=int, default=2, help="busy processes beside the run")
     ap.add_argument("--write", action="store_true", help="only rewrite the sentences")
     args = ap.parse_args(argv)
-    from minisab.checkpoint import atomic_write_text
+    from minisab.train.checkpoint import atomic_write_text
     if not args.write:
         results = {t: measure(t, args.busy) for t in NOTEBOOKS}
         atomic_write_text(RESULTS, json.dumps(results, indent=1) + "\n")

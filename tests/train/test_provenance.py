@@ -1,0 +1,50 @@
+"""What made a number is recorded (minisab/train/provenance.py): the processor, the BLAS library, its
+version, kernel and threads (threadpoolctl), NumPy's and Python's versions; in a run folder's
+config.json and summary.md and in the experiment scripts' results files."""
+import json
+import platform
+
+import numpy as np
+from threadpoolctl import threadpool_info
+
+from minisab.train.provenance import blas_words, describe, machine, processor
+from minisab.threads import use_threads
+
+
+def test_machine_records_the_blas_its_kernel_and_the_versions(monkeypatch):
+    m = machine()
+    assert m["numpy"] == np.__version__ and m["python"] == platform.python_version()
+    assert m["processor"] == processor() and m["cores"] >= 1
+    assert m["blas"], "NumPy's BLAS was not reported"
+    blas = [p for p in threadpool_info() if p["user_api"] == "blas"]
+    assert [p["internal_api"] for p in m["blas"] if p["user_api"] == "blas"] == \
+        [p["internal_api"] for p in blas]
+    for p in m["blas"]:
+        assert {"internal_api", "version", "architecture", "num_threads"} <= set(p)
+    json.dumps(m)                                           # goes into JSON files as it is
+    with use_threads(1):
+        assert machine()["threads"] == 1
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
+    assert machine()["env"]["OPENBLAS_CORETYPE"] == "Haswell"
+    assert "forced by OPENBLAS_CORETYPE=Haswell" in describe(machine())
+
+
+def test_the_words_name_library_version_and_kernel():
+    m = {"processor": "P", "machine": "x86_64", "cores": 2, "python": "3.11", "numpy": "2.0",
+         "threads": 1, "env": {},
+         "blas": [{"user_api": "blas", "internal_api": "openblas", "version": "0.3.27",
+                   "architecture": "SkylakeX", "num_threads": 1}]}
+    assert blas_words(m) == "OpenBLAS 0.3.27, SkylakeX kernel"
+    assert describe(m) == ("P (x86_64, 2 cores), OpenBLAS 0.3.27, SkylakeX kernel, 1 BLAS "
+                           "thread(s) per run, NumPy 2.0, Python 3.11")
+
+
+def test_a_run_folder_records_its_machine(tmp_path, capsys):
+    from minisab.cli.commands import main
+    assert main(["train", "--T", "3", "--n-digits", "2", "--hidden-size", "4", "--attn-size",
+                 "2", "--steps", "2", "--eval-every", "2", "--eval-batch", "4", "--batch", "2",
+                 "--no-progress", "--runs-dir", str(tmp_path)]) == 0
+    capsys.readouterr()
+    config = json.loads((tmp_path / "copy-sab" / "config.json").read_text())
+    assert config["machine"]["numpy"] == np.__version__ and config["machine"]["blas"]
+    assert "- machine: " in (tmp_path / "copy-sab" / "summary.md").read_text()
