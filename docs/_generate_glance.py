@@ -160,7 +160,7 @@ def adding_verdict() -> str:
                      f"{interval_text(sab.values(), vals[m].values(), fmt)})")
     dense = seed_support(sab, {"softmax": vals["softmax"]}, higher=False, tie=0.0, matches=False)
     lower = sum(not row["softmax"] for row in dense.values())
-    return (f"**Verdict, seed by seed:** claim 3 {parts[0]}; it {parts[1]}. \"Matches\" "
+    return (f"claim 3 {parts[0]}; it {parts[1]}. \"Matches\" "
             f"allows {TIE_MSE} of MSE. Dense attention ends lower than SAB on {lower} of "
             f"{len(dense)} seeds.")
 
