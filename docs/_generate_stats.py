@@ -12,16 +12,18 @@ seeds:
   With two or three seeds a bootstrap interval is narrower than the truth: it is a lower bound
   on the uncertainty, and the seed count beside it says how much to trust it.
 - ``fisher_exact``: Fisher's exact test on two solved counts (k1 of n1 against k2 of n2),
-  two-sided, written out here (``math.comb``) so that the docs need nothing beyond the standard
-  library; ``tests/test_report.py`` compares it with SciPy where SciPy is installed.
+  two-sided: ``minisab.wording``'s, which the tutorials print with too
+  (``tests/test_verdicts.py`` compares it with SciPy where SciPy is installed).
 
-Standard library only (``random.Random.random``, whose sequence Python keeps stable for a
-given integer seed).
+Standard library and minisab only (``random.Random.random``, whose sequence Python keeps stable
+for a given integer seed).
 """
 from __future__ import annotations
 
 import math
 import random
+
+from minisab.wording import fisher_exact  # noqa: F401  (re-exported for the docs)
 
 LEVEL = 0.95            # the intervals' coverage
 N_BOOT = 10_000         # bootstrap resamples
@@ -42,28 +44,12 @@ def bootstrap_interval(xs, ys, *, level=LEVEL, n_boot=N_BOOT, seed=BOOT_SEED):
         return sum(v[int(rng.random() * n)] for _ in range(n)) / n
     diffs = sorted(resampled_mean(xs) - resampled_mean(ys) for _ in range(n_boot))
     tail = (1 - level) / 2
-    lo = diffs[int(math.floor(tail * (n_boot - 1)))]
-    return lo, diffs[int(math.ceil((1 - tail) * (n_boot - 1)))]
+    lo = diffs[math.floor(tail * (n_boot - 1))]
+    return lo, diffs[math.ceil((1 - tail) * (n_boot - 1))]
 
 
 def excludes_zero(interval) -> bool:
     return interval is not None and (interval[0] > 0 or interval[1] < 0)
-
-
-def fisher_exact(k1: int, n1: int, k2: int, n2: int) -> float:
-    """Two-sided p-value of Fisher's exact test on the table [[k1, n1 - k1], [k2, n2 - k2]]:
-    the probability, given both margins, of a table at most as likely as the one observed."""
-    for name, k, n in (("k1", k1, n1), ("k2", k2, n2)):
-        if not 0 <= k <= n:
-            raise ValueError(f"{name}={k} must lie between 0 and its n={n}")
-    total, solved = n1 + n2, k1 + k2
-    denom = math.comb(total, solved)
-
-    def prob(x):
-        return math.comb(n1, x) * math.comb(n2, solved - x) / denom
-    observed = prob(k1)
-    lo, hi = max(0, solved - n2), min(n1, solved)
-    return min(1.0, sum(p for x in range(lo, hi + 1) if (p := prob(x)) <= observed * (1 + 1e-7)))
 
 
 def support(sab: float, other: float, *, higher: bool, tie: float, matches: bool) -> bool:

@@ -160,3 +160,16 @@ def test_the_committed_glance_rows_name_the_failing_seeds():
         row = next(l for l in text.splitlines() if l.startswith(f"| {what} |"))
         verdict_cell = row.rstrip(" |").rsplit("|", 1)[1]
         assert re.search(r"holds on \d+ of \d+ seeds", verdict_cell), row
+
+
+# ------------------------------------------------------------------ minisab.wording
+def test_wording_words_follow_the_numbers():
+    from minisab import wording
+    assert [wording.share(x) for x in (1.0, 0.9, 0.76, 0.5, 0.2, 0.05)] == [
+        "all or nearly all", "all or nearly all", "most", "about half", "some", "little or none"]
+    assert wording.weight_phrase(0.76, "their") == "most of their weight (0.76)"
+    assert wording.versus(0.54, 0.73, "lstm tbptt") == "below lstm tbptt (0.540 against 0.730)"
+    assert wording.relation(0.735, 0.73) == "level with"
+    assert wording.relation(0.002, 0.01, tie=0.001) == "below"      # numbers, not merits
+    assert wording.steps_versus(700, 1200, "x") == "sooner than x (step 700 against 1,200)"
+    assert wording.sooner(5, 5) == "at the same step"
