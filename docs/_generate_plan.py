@@ -44,7 +44,8 @@ def _rows(exp: dict) -> list[dict]:
     path = RESULTS / exp["results"]
     if not path.exists():
         return []
-    return json.loads(path.read_text(encoding="utf-8"))["runs"]
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    return doc["runs"] if "runs" in doc else doc["rows"]       # the diagnosis keeps "rows"
 
 
 def finished(row: dict, exp: dict) -> bool:
@@ -149,6 +150,8 @@ def plan_status() -> str:
         wall = sum(_wall(r) for r in done)
         groups = _groups(exp, st["pending"])
         pend = "; ".join(_describe(g) for g in groups) or "none"
+        if len(groups) > 4:                 # too many to list: the command continues them all
+            pend = f"{len(st['pending'])} runs (the command below continues them)"
         lines.append(f"| `{name}`: {exp['what']} | {len(st['planned'])} | {len(done)} | "
                      f"{_hours(wall) if done else '—'} | {pend} |")
         placeholders = any("{" + f + "}" in exp["command"] for f in exp["key"])
