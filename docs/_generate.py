@@ -320,8 +320,10 @@ from _generate_results import RESULT_BLOCKS  # noqa: E402
 from _generate_mu import MU_BLOCKS  # noqa: E402
 from _generate_glance import GLANCE_BLOCKS  # noqa: E402
 from _generate_plan import PLAN_BLOCKS  # noqa: E402
+from _generate_diagnosis import DIAGNOSIS_BLOCKS  # noqa: E402
 
-for _more in (RESULT_BLOCKS, REAL_BLOCKS, MU_BLOCKS, GLANCE_BLOCKS, PLAN_BLOCKS):
+for _more in (RESULT_BLOCKS, REAL_BLOCKS, MU_BLOCKS, GLANCE_BLOCKS, PLAN_BLOCKS,
+              DIAGNOSIS_BLOCKS):
     assert not set(_more) & set(BLOCKS), "a block name is defined twice"
     BLOCKS.update(_more)
 

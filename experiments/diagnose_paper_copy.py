@@ -125,6 +125,8 @@ def retrain(run_dir, out_dir, seed, every, batch, have, add) -> None:
             res = train(cfg, task, TrainConfig(**{**d["train"], "steps": stop}), out_dir,
                         resume=os.path.exists(os.path.join(out_dir, "checkpoint.npz")),
                         progress=False, log=lambda msg: None)
+            if res["stopped"] == "interrupted":     # Ctrl-C or SIGTERM: the checkpoint is kept
+                raise KeyboardInterrupt
             params = res["params"]
         else:
             from minisab.params import init_params
