@@ -293,132 +293,12 @@ def not_fixed_table() -> str:
         f"{max(ep['acc']):.2f} in {ep['step'][-1]:,.0f} steps, near chance (a large ε turns "
         f"near-ties into \"read nothing\") | `sab_eps1e-2_T50_lr1e-2.txt` |",
         f"| `memory_write=\"h_hat\"` (bounded memories) | model option | the state stays "
-        f"bounded (`max|h|` at most {max(hh['h_max']):.2f}), but at learning rate 2e-3 recall "
+        # "\\|": a bar inside a table cell splits the cell even within backticks (GFM, MyST)
+        f"bounded (`max\\|h\\|` at most {max(hh['h_max']):.2f}), but at learning rate 2e-3 recall "
         f"stays near chance (at most {max(hh['acc']):.2f} in {hh['step'][-1]:,.0f} steps) | "
         f"`earlier_sabhhat_T50_lr2e-3.txt` |",
         "",
     ])
-
-
-
-# ------------------------------------------------------------------ mental updates
-MU_FILE = "mental_updates/results.json"        # experiments/make_sab_learn.py --out mental_updates
-MU_SOLVED = 0.98                               # "solved": final recall accuracy >= this
-MU_SPARSIFIERS = {                             # Config.sparsifier -> (with, without) method labels
-    "threshold": ("sab", "sab-detach"),
-    "softmax": ("sab-softmax", "sab-detach-softmax"),
-    "sparsemax": ("sab-sparsemax", "sab-detach-sparsemax"),
-}
-
-
-def _mu_stats(method: str) -> dict:
-    """One method of the mental-updates grid over every T and seed."""
-    rows = sorted(_runs(MU_FILE, method=method), key=lambda r: (r["T"], r["seed"]))
-    by_T = {}
-    for r in rows:
-        by_T.setdefault(r["T"], []).append(r)
-    steps = [r["step_90"] for r in rows if r.get("step_90") is not None]
-    return {"n": len(rows), "solved": sum(r["final_acc"] >= MU_SOLVED for r in rows),
-            "by_T": by_T, "spikes": sum(_spikes(r) for r in rows),
-            "nan": sum(r.get("stopped") == "nan" for r in rows), "steps_90": steps}
-
-
-def _mu_verdict(w: dict, wo: dict) -> str:
-    """The answer to "are mental updates important?" for one sparsifier, from solved counts."""
-    if max(w["solved"], wo["solved"]) * 2 <= w["n"]:
-        return "neither setting trains reliably; mental updates do not rescue it"
-    if w["solved"] > wo["solved"]:
-        return "yes: mental updates help"
-    if w["solved"] < wo["solved"]:
-        return "no: mental updates hurt"
-    return "no difference at this scale"
-
-
-def _mu_cell(st: dict) -> str:
-    finals = "; ".join(f"`T = {T}`: " + ", ".join(f"{r['final_acc']:.2f}" for r in rs)
-                       for T, rs in sorted(st["by_T"].items()))
-    s90 = st["steps_90"]
-    span = (f"{min(s90):,}" if min(s90) == max(s90) else f"{min(s90):,}–{max(s90):,}") \
-        if s90 else ""
-    reach = (f"90% reached by {len(s90)} of {st['n']}, after {span} steps" if s90
-             else "90% never reached")
-    return f"**{st['solved']} of {st['n']}** ({finals}); {reach}"
-
-
-def _mu_all() -> dict:
-    return {sp: (_mu_stats(w), _mu_stats(wo)) for sp, (w, wo) in MU_SPARSIFIERS.items()}
-
-
-def _main_job_sab() -> tuple[str, bool]:
-    """The main job's SAB (minisab.train.runs.sab_method()): its sparsifier and whether it has mental
-    updates, read from the library so that the docs follow it."""
-    from minisab.config import Config
-    from minisab.train.runs import sab_method
-    m = sab_method()
-    return m.get("sparsifier", Config.sparsifier), not m.get("detach_scores", False)
-
-
-def mental_updates_verdict() -> str:
-    """reproduction.md: the paper's "are mental updates important?", per sparsifier, from the
-    grid of experiments/make_sab_learn.py (docs/make_sab_learn.md has the command)."""
-    st = _mu_all()
-    g = _json(MU_FILE)["settings"]
-    Ts = " and ".join(str(T) for T in g["T"])
-    n = next(iter(st.values()))[0]["n"]
-    rows = ["| sparsifier | with mental updates: solved | without: solved | answer |",
-            "|---|---|---|---|"]
-    for sp, (w, wo) in st.items():
-        rows.append(f"| `{sp}` | {_mu_cell(w)} | {_mu_cell(wo)} | {_mu_verdict(w, wo)} |")
-    spikes_nan = "; ".join(f"`{sp}` {w['spikes']} / {wo['spikes']}" for sp, (w, wo) in st.items())
-    nans = sum(w["nan"] + wo["nan"] for w, wo in st.values())
-    intro = (f"Copy task, {g['n_digits']} digits of {g['n_symbols']} symbols, `T` = {Ts}, "
-             f"{len(g['seeds'])} seeds each ({n} runs per cell), {g['steps'][0]:,} steps, "
-             f"`k_top = {g['k_top']}`, `k_att = {g['k_att']}`, `k_trunc = {g['k_trunc']}`, "
-             f"top-k softmax at `τ = {g['temperature']:g}`. \"Solved\": final recall accuracy "
-             f"≥ {MU_SOLVED} (the final accuracies per run, in the order of the seeds); then "
-             f"how many runs ever reached 90% held-out recall, and at which steps (evaluations "
-             f"every {g['eval_every']} steps).")
-    return ("\n" + intro + "\n\n" + "\n".join(rows) + "\n\n" + _main_job_text(st)
-            + f" Loss spikes with / without mental updates: {spikes_nan}; NaN stops: "
-              f"{_words(nans)}.\n")
-
-
-def _main_job_text(st: dict) -> str:
-    """Which SAB the main job uses, why, and what to pick for the paper's mental updates."""
-    sp_main, mu_main = _main_job_sab()
-    main = st[sp_main][0 if mu_main else 1]
-    n = main["n"]
-    best_w = max(st, key=lambda sp: st[sp][0]["solved"])
-    best = max(main["solved"], *(w["solved"] for w, _ in st.values()),
-               *(wo["solved"] for _, wo in st.values()))
-    how = "with" if mu_main else "without"
-    text = (f"**The main job's SAB** (`python -m minisab compare`, `minisab.train.runs.sab_method()`) "
-            f"is the `{sp_main}` sparsifier {how} mental updates: it solved {main['solved']} of "
-            f"{n} runs here")
-    if main["solved"] == best:
-        text += ", the most of any SAB setting"
-    else:
-        text += f" (the best setting solved {best} of {n})"
-    bw = st[best_w][0]
-    text += (f". **For the paper's mental updates, pick `sparsifier=\"{best_w}\"`** "
-             f"(`Config(sparsifier=\"{best_w}\", detach_scores=False)`; `python -m minisab "
-             f"train --sparsifier {best_w} --no-detach-scores`): the setting with mental updates "
-             "that solved the "
-             f"most runs ({bw['solved']} of {n})")
-    gap = main["solved"] - bw["solved"]
-    if gap == 1:
-        text += (f", one run fewer than the main job's: with {len(st[best_w][0]['by_T'])} "
-                 f"lengths of {len(next(iter(bw['by_T'].values())))} seeds that is no "
-                 f"significant difference, but not \"at least as reliable\" either, so the main "
-                 f"job keeps its SAB")
-    elif gap > 1:
-        text += f", {gap} runs fewer than the main job's, so the main job keeps its SAB"
-    return text + "."
-
-
-def main_job_sab() -> str:
-    """make_sab_learn.md: the same statement, with the comparison it rests on."""
-    return " " + _main_job_text(_mu_all()) + " "
 
 
 BLOCKS = {
@@ -429,8 +309,6 @@ BLOCKS = {
     "adding-first": adding_first,
     "state-growth": state_growth,
     "not-fixed-table": not_fixed_table,
-    "mental-updates-verdict": mental_updates_verdict,
-    "main-job-sab": main_job_sab,
 }
 
 # The result sentences of reproduction.md, make_sab_learn.md and costs.md,
@@ -439,15 +317,18 @@ BLOCKS = {
 sys.path.insert(0, str(DOCS))
 from _generate_real import REAL_BLOCKS  # noqa: E402
 from _generate_results import RESULT_BLOCKS  # noqa: E402
+from _generate_mu import MU_BLOCKS  # noqa: E402
+from _generate_glance import GLANCE_BLOCKS  # noqa: E402
+from _generate_plan import PLAN_BLOCKS  # noqa: E402
+from _generate_diagnosis import DIAGNOSIS_BLOCKS  # noqa: E402
 
-assert not set(RESULT_BLOCKS) & set(BLOCKS), "a block name is defined twice"
-assert not set(REAL_BLOCKS) & (set(BLOCKS) | set(RESULT_BLOCKS)), "a block name is defined twice"
-BLOCKS.update(RESULT_BLOCKS)
-BLOCKS.update(REAL_BLOCKS)
 from _generate_engines import ENGINE_BLOCKS  # noqa: E402
 
-assert not set(ENGINE_BLOCKS) & set(BLOCKS), "a block name is defined twice"
-BLOCKS.update(ENGINE_BLOCKS)
+for _more in (RESULT_BLOCKS, REAL_BLOCKS, MU_BLOCKS, GLANCE_BLOCKS, PLAN_BLOCKS,
+              DIAGNOSIS_BLOCKS, ENGINE_BLOCKS):
+    assert not set(_more) & set(BLOCKS), "a block name is defined twice"
+    BLOCKS.update(_more)
+
 
 
 def render(text: str) -> str:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import statistics
 
-from _generate_results import RESULTS, _claim, _json, _n, _rng
+from _generate_plan import finished_rows, status
+from _generate_results import _claim, _json, _n, _rng
 
 DIGITS = "digits/results.json"            # python experiments/digits.py --tasks digits pdigits
 FASHION = "fashion/results.json"          # python experiments/digits.py --tasks fashion ...
@@ -176,11 +177,32 @@ def text_verdict() -> str:
 
 
 # ------------------------------------------------------------- the paper's copy task (10 digits)
+def _against(sab: dict, other: dict, name: str) -> str:
+    """SAB against one other method seed by seed: 'ends above full BPTT on seed 0, below it on
+    seed 1 (0.343 against 0.373)' ({seed: final} each; seeds that both ran)."""
+    seeds = [s for s in sorted(sab) if s in other]
+    rel: dict[str, list] = {}
+    for s in seeds:
+        rel.setdefault(_compare(sab[s], other[s], True, TIE_ACC), []).append(s)
+    if len(rel) == 1:
+        (r, ss), = rel.items()
+        where = f"on every seed ({len(ss)} of {len(ss)})" if len(ss) > 1 else f"on seed {ss[0]}"
+        return f"{_word(r, True)} {name} {where}"
+    parts = []
+    for i, (r, ss) in enumerate(sorted(rel.items(), key=lambda kv: kv[1][0])):
+        vs = ", ".join(f"{sab[s]:.3f} against {other[s]:.3f}" for s in ss)
+        word = _word(r, True) if i == 0 else _word(r, True).replace("ends ", "")
+        parts.append(f"{word} {name if i == 0 else 'it'} on seed{'s' * (len(ss) > 1)} "
+                     f"{_and([str(s) for s in ss])} ({vs})")
+    return ", ".join(parts)
+
+
 def paper_copy_verdict() -> str:
-    """The 10-digit copy task at T = 100 and 200 (paper_copy/), one row per run."""
+    """The 10-digit copy task at T = 100, 200 and 300 (paper_copy/), one row per finished run,
+    compared seed by seed; the planned runs not finished yet are counted (experiments/plan.json)."""
     doc = _json(PAPER_COPY)
     st = doc["settings"]
-    rows = _rows(doc)
+    rows = [r for r in finished_rows("paper_copy") if "skipped" not in r]
     rows.sort(key=lambda r: (r["T"], ORDER.index(r["method"]), r["seed"]))
 
     def hit(r, lv):
@@ -197,33 +219,33 @@ def paper_copy_verdict() -> str:
                    f"{r['best']:.3f} | {hit(r, 0.5)} / {hit(r, 0.9)} / {hit(r, 0.99)} | "
                    f"{r['wall_s'] / 60:.0f} min |")
     for T in sorted({r["T"] for r in rows}):
-        final = {m: statistics.mean(r["final"] for r in rows if (r["T"], r["method"]) == (T, m))
-                 for m in ORDER if any((r["T"], r["method"]) == (T, m) for r in rows)}
-        if "sab" not in final:
+        final = {m: {r["seed"]: r["final"] for r in rows if (r["T"], r["method"]) == (T, m)}
+                 for m in ORDER}
+        sab = final["sab"]
+        if not sab:
             continue
-        sab = [r for r in rows if (r["T"], r["method"]) == (T, "sab")]
-        head = f"At `T = {T}` SAB ends at {final['sab']:.3f}"
-        if len(sab) > 1:
-            head += (f", the mean of {len(sab)} seeds ("
-                     + _and([f"{r['final']:.3f}" for r in sab]) + ")")
+        head = (f"At `T = {T}` SAB ends at " + _and([f"{v:.3f}" for v in sab.values()])
+                + f" (seed{'s' * (len(sab) > 1)} {_and([str(s) for s in sab])})")
         for lv in (0.99, 0.9, 0.5):                 # the highest level every seed reached
-            reached = [r[f"step_{lv}"] for r in sab if r[f"step_{lv}"] is not None]
+            reached = [r[f"step_{lv}"] for r in rows if (r["T"], r["method"]) == (T, "sab")
+                       and r[f"step_{lv}"] is not None]
             if len(reached) == len(sab):
-                head = (f"At `T = {T}` SAB reached {lv:.0%} recall after {_rng(reached)} steps "
-                        f"(final {final['sab']:.3f})")
+                head += (f", {lv:.0%} recall reached " + ("on every seed " if len(sab) > 1 else "")
+                         + f"after {_rng(reached)} steps")
                 break
-        words = [(_word(_compare(final['sab'], final[m], True, TIE_ACC), True),
-                  f"{SHORT[m]} ({final[m]:.3f})") for m in ("tbptt", "bptt", "softmax")
-                 if m in final]
-        out += ["", head + ("; it " + _grouped(words) if words else "") + "."]
+        words = [_against(sab, final[m], SHORT[m]) for m in ("tbptt", "bptt", "softmax")
+                 if set(final[m]) & set(sab)]
+        out += ["", head + ("; it " + "; it ".join(words) if words else "") + "."]
+    done, todo = len(status("paper_copy")["done"]), len(status("paper_copy")["pending"])
     counts = [sum(1 for r in rows if (r["T"], r["method"]) == tm)
               for tm in {(r["T"], r["method"]) for r in rows}]
     lo, hi = min(counts), max(counts)
-    words = {1: "one", 2: "two", 3: "three"}
+    words = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}
     n = (f"{words.get(lo, lo)} seed{'s' * (lo > 1)}" if lo == hi
          else f"{words.get(lo, lo)} to {words.get(hi, hi)} seeds")
-    out += ["", f"These rows are {n} per method and length: they show what SAB can do at the "
-            "paper's size on this machine, not how often."]
+    out += ["", f"These rows are {n} per method and length, {done} finished runs of the "
+            f"{done + todo} planned (`experiments/plan.json`); the {todo} pending runs are listed "
+            "under \"Still to run\" and are in no number above."]
     return "\n" + "\n".join(out) + "\n"
 
 
@@ -249,104 +271,7 @@ def transfer_long_verdict() -> str:
     return "\n" + "\n".join(out) + "\n"
 
 
-# ------------------------------------------------------------- every verdict in one table
-COPY = "make_sab_learn/results.json"      # python experiments/make_sab_learn.py
-ADDING = "adding/results.json"            # python experiments/adding.py
-TRANSFER = "transfer/results.json"        # python experiments/make_sab_learn.py (transfer grid)
-TIE_MSE = 0.002
-
-
-SAME = {"sab": "sab", "tbptt": "tbptt", "bptt": "bptt", "softmax": "softmax"}
-
-
-def _glance_rows():
-    """(experiment, claim, seeds, {method: mean}, higher_is_better, tie, format) per row."""
-    out = []
-
-    def add(what, claim, rows, value, names, higher=True, tie=TIE_ACC, fmt=_acc):
-        means = {}
-        for ours, theirs in names.items():
-            vals = [value(r) for r in rows if r["method"] == theirs]
-            if vals:
-                means[ours] = statistics.mean(vals)
-        seeds = len({r["seed"] for r in rows if r["method"] == names["sab"]})
-        out.append((what, claim, seeds, means, higher, tie, fmt))
-    copy_names = {"sab": "sab-detach", "tbptt": "tbptt", "bptt": "bptt", "softmax": "softmax"}
-    runs = _json(COPY)["runs"]
-    for T in sorted({r["T"] for r in runs}):
-        add(f"copy, 3 digits, `T = {T}`", 3, [r for r in runs if r["T"] == T],
-            lambda r: r["final_acc"], copy_names)
-    add("adding, `T = 100` (MSE)", 3, _json(ADDING)["runs"], lambda r: r["final_mse"],
-        copy_names, higher=False, tie=TIE_MSE, fmt="{:.4f}".format)
-    for T in sorted({r["T"] for r in _json(PAPER_COPY)["runs"]}):
-        add(f"copy, 10 digits, `T = {T}`", 3,
-            [r for r in _json(PAPER_COPY)["runs"] if r["T"] == T and "skipped" not in r],
-            lambda r: r["final"], SAME)
-    for path, tasks in ((DIGITS, ("digits", "pdigits")), (FASHION, ("fashion",))):
-        if not (RESULTS / path).exists():
-            continue
-        doc = _json(path)
-        for task in tasks:
-            rows = [r for r in doc["runs"] if r.get("task") == task and "skipped" not in r]
-            if rows:
-                label = {"digits": "digits, pixel by pixel", "pdigits": "permuted digits",
-                         "fashion": "Fashion-MNIST, pixel by pixel"}[task]
-                add(f"{label}, `T = {_T(task, doc)}`", 3, rows,
-                    lambda r: r["final"], SAME)
-    if (RESULTS / TEXT).exists():
-        doc = _json(TEXT)
-        add(f"text, `T = {doc['settings']['T']}` (bits per character)", 3, doc["runs"],
-            lambda r: r["final"], SAME, higher=False,
-            tie=TIE_BPC)
-    tr = _json(TRANSFER)
-    longest = max(int(T) for r in tr["runs"] for T in r["transfer"])
-    add(f"transfer, trained at `T = 20`, tested at `T = {longest}`", 4, tr["runs"],
-        lambda r: r["transfer"][str(longest)], copy_names)
-    tl = _json(TRANSFER_LONG)
-    longest = max(r["T"] for r in tl["runs"])
-    add(f"transfer, trained at `T = 100`, tested at `T = {longest:,}`", 4,
-        [r for r in tl["runs"] if r["T"] == longest], lambda r: r["accuracy"],
-        SAME)
-    return out
-
-
-def _T(task, doc) -> int:
-    return 64 if task in ("digits", "pdigits") else doc["settings"]["image_size"] ** 2
-
-
-def _verdict(claim, means, higher, tie) -> str:
-    rel = {m: _compare(means["sab"], means[m], higher, tie) for m in means if m != "sab"}
-    if claim == 3:                          # against BPTT and truncated BPTT
-        if rel.get("tbptt") == "below":
-            return "does not hold"
-        if rel.get("bptt") == "below":
-            return "holds against truncated BPTT only"
-        return "holds"
-    others = [m for m in ("bptt", "softmax") if m in rel]     # claim 4: LSTM and dense
-    if all(rel[m] == "above" for m in others):
-        return "holds"
-    return "does not hold" if all(rel[m] == "below" for m in others) else "mixed"
-
-
-def claims_glance() -> str:
-    """One row per experiment: each method's mean over seeds and the verdict on the claim."""
-    out = ["| experiment | claim | seeds | SAB | truncated BPTT | full BPTT | dense attention "
-           "| verdict |", "|---|---|---|---|---|---|---|---|"]
-    for what, claim, seeds, means, higher, tie, fmt in _glance_rows():
-        if "sab" not in means:              # SAB still training there
-            continue
-        cells = [fmt(means[m]) if m in means else "—" for m in ("sab", "tbptt", "bptt", "softmax")]
-        out.append(f"| {what} | {claim} | {seeds} | " + " | ".join(cells)
-                   + f" | {_verdict(claim, means, higher, tie)} |")
-    return ("\nMean final metric over seeds (accuracy unless the row says otherwise; for MSE and "
-            "bits per character lower is better). Claim 3 holds where SAB matches or beats both "
-            "BPTT variants, claim 4 where SAB beats full BPTT and dense attention at the longest "
-            f"length; \"matches\" means within {TIE_ACC} in accuracy, {TIE_BPC} in bits per "
-            f"character, {TIE_MSE} in MSE.\n\n" + "\n".join(out) + "\n")
-
-
 REAL_BLOCKS = {
-    "claims-glance": claims_glance,
     "digits-verdict": digits_verdict,
     "fashion-verdict": fashion_verdict,
     "text-verdict": text_verdict,

@@ -29,8 +29,9 @@ SECTIONS = {
                              "Real data: images read pixel by pixel (claim 3 on real images)",
                              "UCI digits", "Fashion-MNIST",
                              "Real text: character-level language modelling",
-                             "The paper's copy task: 10 digits at T = 100 and 200, and transfer "
+                             "The paper's copy task: 10 digits at T = 100 to 300, and transfer "
                              "to T = 5,000",
+                             "Why SAB fails where it fails: seed 1 at T = 100",
                              "Still to run"],
     "docs/make_sab_learn.md": ["Making SAB learn: why it spikes, and the fix", "The symptom, reproduced", "The diagnosis",
                                "What does not fix it",

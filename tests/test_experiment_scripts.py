@@ -89,3 +89,22 @@ def test_text_script_on_a_user_file(tmp_path):
     again = _rows(out)
     assert [r["stopped"] for r in again] == ["done (earlier)"] * 2
     assert [r["curve"] for r in again] == [r["curve"] for r in rows]
+
+
+def test_diagnose_paper_copy_measures_and_retrains_the_same_run(tmp_path, capsys):
+    dg = _script("diagnose_paper_copy")
+    out = tmp_path / "dg"
+    argv = ["--smoke", "--seeds", "1", "--every", "2", "--out", str(out)]
+    assert dg.main(argv) == 0
+    rows = json.loads((out / "results.json").read_text())["rows"]
+    final = [r for r in rows if r["source"] == "final"]
+    trained = sorted((r for r in rows if r["source"] == "train"), key=lambda r: r["step"])
+    assert [r["step"] for r in trained] == [0, 2, 4] and len(final) == 1
+    assert len(final[0]["digit_acc"]) == 2 and 0 <= final[0]["digit_phase_weight"] <= 1
+    # retrained from its config, the run is the same run: its last measurement is the final one
+    assert trained[-1]["grad_norm"] == pytest.approx(final[0]["grad_norm"], rel=1e-6)
+    assert (out / "diagnosis.png").stat().st_size > 0 and "| 1 | final |" in (
+        out / "table.md").read_text()
+    capsys.readouterr()
+    assert dg.main(argv) == 0                          # resumed: no step is measured again
+    assert "train step" not in capsys.readouterr().err

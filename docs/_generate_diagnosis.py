@@ -1,0 +1,75 @@
+"""reproduction.md, "Why SAB fails where it fails": the instruments on the failing seed.
+
+Read from ``experiments/results/diagnosis/paper_copy_T100/results.json`` (``python
+experiments/diagnose_paper_copy.py``; the plan's ``diagnosis_paper_copy``). The sentences put
+each quantity in words with ``minisab.train.wording`` (the number beside the word), so that a rerun
+cannot leave a word standing that its number contradicts; the measurements over training are
+summarised only once a seed's trace is complete, and counted as pending before.
+"""
+from __future__ import annotations
+
+import statistics
+
+from _generate_plan import finished_rows, pending
+from _generate_results import _json
+from minisab.train.wording import weight_phrase
+
+NAME = "diagnosis_paper_copy"
+FILE = "diagnosis/paper_copy_T100/results.json"
+
+
+def _final(seed):
+    return next((r for r in finished_rows(NAME, source="final", seed=seed)), None)
+
+
+def _row(r) -> str:
+    good = sum(a >= 0.9 for a in r["digit_acc"])
+    return (f"| {r['seed']} | {r['recall_acc']:.3f} | {good} of {len(r['digit_acc'])} | "
+            f"{r['digit_phase_weight']:.2f} | {r['recent_weight']:.2f} | {r['null_weight']:.2f} | "
+            f"{statistics.mean(r['digit_kept']):.2f} | {statistics.mean(r['digit_credit']):.2g} | "
+            f"{r['grad_norm']:.3g} (`{r['top_param']}`) | {r['sum_tilde_min']:.2g} |")
+
+
+def _trace(seed) -> str:
+    rows = sorted(finished_rows(NAME, source="train", seed=seed), key=lambda r: r["step"])
+    left = pending(NAME, source="train", seed=seed)
+    if left or not rows:
+        return (f"seed {seed}: {len(rows)} of {len(rows) + len(left)} measurements over "
+                "training finished (pending)")
+    peak = max(rows, key=lambda r: r["digit_phase_weight"])
+    return (f"seed {seed}: the recall steps' weight on the digit-phase memories is largest at "
+            f"step {peak['step']:,} ({weight_phrase(peak['digit_phase_weight'], 'their')}) and "
+            f"ends at {weight_phrase(rows[-1]['digit_phase_weight'], 'their')}; recall "
+            f"accuracy {rows[-1]['recall_acc']:.3f} at step {rows[-1]['step']:,}")
+
+
+def paper_copy_diagnosis() -> str:
+    """The final models of the failing and a solving seed, side by side; then the traces."""
+    seeds = sorted({r["seed"] for r in finished_rows(NAME, source="final")})
+    rows = [_final(s) for s in seeds]
+    if not rows:
+        return "\nNo measurement finished yet (\"Still to run\").\n"
+    head = ("| seed | recall | digits recalled (≥ 0.9) | weight on digit-phase memories | on the "
+            "recent ones | on the null memory | digit's first memory kept | credit to the digit "
+            "step (relative) | gradient norm (largest part) | min Σã |")
+    st = _json(FILE)["settings"]
+    out = ["", f"At the end of training (the final models of `paper_copy.py`, {st['batch']} "
+           "held-out sequences; weights are those of the recall steps, averaged over the 10 recall "
+           "positions; the credit is that of recall step i's loss at the step that read digit "
+           "i, relative to the largest credit of its row):", "", head, "|" + "---|" * 10]
+    out += [_row(r) for r in rows]
+    failed = [r for r in rows if r["recall_acc"] < 0.9]
+    solved = [r for r in rows if r["recall_acc"] >= 0.9]
+    words = []
+    for r in failed + solved:
+        words.append(f"seed {r['seed']}'s recall steps (recall {r['recall_acc']:.3f}) put "
+                     f"{weight_phrase(r['digit_phase_weight'], 'their')} on the memories written "
+                     f"while the digits were read and {weight_phrase(r['recent_weight'], 'their')} "
+                     f"on the most recent memories")
+    out += ["", "In words: " + "; ".join(words) + ".", "",
+            "Over training (the same runs retrained from their configs, measured every "
+            f"{st['every'] or 1000:,} steps): " + "; ".join(_trace(s) for s in seeds) + "."]
+    return "\n".join(out) + "\n"
+
+
+DIAGNOSIS_BLOCKS = {"paper-copy-diagnosis": paper_copy_diagnosis}

@@ -1,0 +1,175 @@
+"""The verdicts of the reproduction report read the runs seed by seed, with an uncertainty, and
+list the runs still pending (docs/_generate_stats.py, _generate_glance.py, _generate_plan.py,
+_generate_mu.py): made-up runs where the means and the seeds disagree, the exact test against
+known values, and a plan whose runs are finished, partial or missing."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+
+
+def _load(name):
+    # docs/_generate.py puts docs/ on sys.path, so its sibling modules import by name
+    spec = importlib.util.spec_from_file_location("minisab_docs_generate", DOCS / "_generate.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return importlib.import_module(name)
+
+
+stats = _load("_generate_stats")
+glance = _load("_generate_glance")
+plan = _load("_generate_plan")
+mu = _load("_generate_mu")
+
+
+# ------------------------------------------------------------------ seed by seed, not the mean
+def test_a_mean_that_favours_sab_over_a_seed_that_does_not():
+    """One very good SAB seed outweighs a failed one in the mean; the verdict says so."""
+    vals = {"sab": {0: 1.000, 1: 0.343}, "tbptt": {0: 0.179, 1: 0.118},
+            "bptt": {0: 0.280, 1: 0.373}}
+    assert sum(vals["sab"].values()) / 2 > sum(vals["bptt"].values()) / 2      # the means agree
+    text = glance.glance_verdict(3, vals, higher=True, tie=0.01)
+    assert text.startswith("holds on 1 of 2 seeds"), text
+    assert "against truncated BPTT on 2 of 2" in text and "against full BPTT on 1 of 2" in text
+    # the difference of the means has an interval that includes zero: no "differs"
+    assert "differs" not in stats.interval_text(vals["sab"].values(), vals["bptt"].values(),
+                                                "{:.3f}".format)
+
+
+def test_a_mean_against_sab_over_seeds_that_support_it():
+    """The other way round: SAB wins on two of three seeds, yet its mean is lower."""
+    vals = {"sab": {0: 0.50, 1: 0.51, 2: 0.52}, "tbptt": {0: 0.1, 1: 0.1, 2: 0.1},
+            "bptt": {0: 0.40, 1: 0.41, 2: 0.99}}
+    assert sum(vals["sab"].values()) < sum(vals["bptt"].values())
+    assert glance.glance_verdict(3, vals, higher=True, tie=0.01).startswith(
+        "holds on 2 of 3 seeds")
+
+
+def test_holds_only_where_every_seed_supports_it():
+    every = {"sab": {0: 0.9, 1: 0.95, 2: 0.99}, "bptt": {0: 0.2, 1: 0.1, 2: 0.3},
+             "softmax": {0: 0.5, 1: 0.6}}
+    assert glance.glance_verdict(4, every, higher=True, tie=0.01) == \
+        "holds on every seed (3 of 3)"          # seed 2 has no dense run: compared with BPTT
+    none = {"sab": {0: 0.1, 1: 0.1}, "bptt": {0: 0.5, 1: 0.6}, "softmax": {0: 0.9, 1: 0.9}}
+    assert glance.glance_verdict(4, none, higher=True, tie=0.01).startswith(
+        "does not hold on any seed (0 of 2)")
+    # claim 3 accepts a match within the tie; claim 4 asks SAB to beat the others
+    tie = {"sab": {0: 0.500}, "tbptt": {0: 0.505}, "bptt": {0: 0.505}, "softmax": {0: 0.505}}
+    assert glance.glance_verdict(3, tie, higher=True, tie=0.01) == "holds (one seed)"
+    assert glance.glance_verdict(4, tie, higher=True, tie=0.01).startswith("does not hold")
+    # lower is better (MSE): the comparison turns round
+    mse = {"sab": {0: 0.002, 1: 0.010}, "tbptt": {0: 0.02, 1: 0.02}, "bptt": {0: 0.001, 1: 0.3}}
+    assert glance.glance_verdict(3, mse, higher=False, tie=0.0005).startswith(
+        "holds on 1 of 2 seeds")
+
+
+def test_bootstrap_interval_is_seeded_and_differs_only_where_it_excludes_zero():
+    a, b = [0.9, 1.0, 0.95], [0.1, 0.2, 0.15]
+    ci = stats.bootstrap_interval(a, b)
+    assert ci == stats.bootstrap_interval(a, b)                   # the same at every generation
+    assert 0.7 <= ci[0] <= 0.8 <= ci[1] <= 0.9      # the observed difference, 0.8, inside
+    assert stats.interval_text(a, b, "{:.2f}".format).endswith(", differs")
+    mixed = stats.bootstrap_interval([1.0, 0.3], [0.3, 0.4])
+    assert mixed[0] < 0 < mixed[1] and not stats.excludes_zero(mixed)
+    assert stats.bootstrap_interval([1.0], [0.3, 0.4]) is None        # one run: no spread
+    assert "one run: no interval" in stats.interval_text([1.0], [0.3, 0.4], "{:.2f}".format)
+
+
+def test_fisher_exact_known_values():
+    # 5 of 6 against 3 of 6: the softmax row of the first, three-seed grid
+    assert stats.fisher_exact(5, 6, 3, 6) == pytest.approx(0.5454545, abs=1e-6)
+    assert stats.fisher_exact(6, 6, 0, 6) == pytest.approx(0.0021645, abs=1e-6)
+    assert stats.fisher_exact(3, 6, 3, 6) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="k1=7 must lie between 0 and its n=6"):
+        stats.fisher_exact(7, 6, 0, 6)
+
+
+def test_fisher_exact_agrees_with_scipy():
+    scipy_stats = pytest.importorskip("scipy.stats")
+    for k1, n1, k2, n2 in [(5, 6, 3, 6), (12, 12, 5, 12), (0, 12, 4, 12), (7, 10, 2, 9),
+                           (1, 3, 3, 3), (9, 12, 9, 12)]:
+        ref = scipy_stats.fisher_exact([[k1, n1 - k1], [k2, n2 - k2]]).pvalue
+        assert stats.fisher_exact(k1, n1, k2, n2) == pytest.approx(ref, rel=1e-9)
+
+
+def test_mental_updates_answer_uses_the_test():
+    def cell(solved, n, planned=None):
+        return {"solved": solved, "n": n, "planned": n if planned is None else planned}
+    assert mu.answer(cell(5, 6), cell(3, 6)).startswith("no significant difference")
+    assert mu.answer(cell(12, 12), cell(3, 12)).startswith("yes: mental updates help")
+    assert mu.answer(cell(1, 12), cell(11, 12)).startswith("no: mental updates hurt")
+    assert mu.answer(cell(3, 12), cell(4, 12)).startswith("neither setting trains reliably")
+    assert mu.answer(cell(5, 6, 12), cell(3, 6, 12)) == "pending: 6 and 6 of 12 runs finished"
+
+
+# ------------------------------------------------------------------ the plan of runs
+@pytest.fixture
+def tiny_plan(tmp_path, monkeypatch):
+    """A plan of four runs against a results file with one finished, one partial row."""
+    results = tmp_path / "results"
+    (results / "demo").mkdir(parents=True)
+    doc = {"experiments": [{
+        "name": "demo", "what": "a demo grid", "results": "demo/results.json",
+        "key": ["T", "method", "seed"], "steps": 100,
+        "command": "python demo.py --T {T} --methods {method} --seeds {seed}",
+        "runs": [{"T": [10], "method": ["sab", "bptt"], "seed": [0, 1]}]}]}
+    (tmp_path / "plan.json").write_text(json.dumps(doc), encoding="utf-8")
+    rows = [{"T": 10, "method": "sab", "seed": 0, "steps": 100, "wall_s": 60.0, "final": 0.9},
+            {"T": 10, "method": "sab", "seed": 1, "steps": 40, "wall_s": 20.0, "final": 0.2},
+            {"T": 10, "method": "bptt", "seed": 7, "steps": 100, "wall_s": 5.0, "final": 0.1}]
+    (results / "demo" / "results.json").write_text(json.dumps({"runs": rows}), encoding="utf-8")
+    monkeypatch.setattr(plan, "PLAN", tmp_path / "plan.json")
+    monkeypatch.setattr(plan, "RESULTS", results)
+    return plan
+
+
+def test_a_partial_run_is_pending_never_final(tiny_plan):
+    st = tiny_plan.status("demo")
+    assert list(st["done"]) == [(10, "sab", 0)]
+    assert st["pending"] == [(10, "sab", 1), (10, "bptt", 0), (10, "bptt", 1)]
+    assert [r["seed"] for r in tiny_plan.finished_rows("demo", method="sab")] == [0]
+    assert tiny_plan.pending("demo", method="bptt") == [(10, "bptt", 0), (10, "bptt", 1)]
+    text = tiny_plan.plan_status()
+    row = next(l for l in text.splitlines() if l.startswith("| `demo`"))
+    assert "| 4 | 1 | 1 min |" in row                   # planned, finished, their wall time
+    assert "T = 10: `sab` seed 1; T = 10: `bptt` seeds 0, 1" in row
+    assert "python demo.py --T 10 --methods sab --seeds 1" in text
+    assert "python demo.py --T 10 --methods bptt --seeds 0 1" in text
+
+
+def test_the_committed_plan_expands_and_names_known_fields():
+    for name, exp in plan.plan().items():
+        keys = plan.planned_keys(exp)
+        assert keys and len(keys) == len(set(keys)), name
+        for f in re.findall(r"\{(\w+)\}", exp["command"]):
+            assert f in exp["key"], (name, f)
+
+
+def test_the_committed_glance_rows_name_the_failing_seeds():
+    """The rows of the 10-digit copy task at T = 100 and the adding task at T = 100 have a seed
+    on which full BPTT ends ahead of SAB (seed 1 and seed 0): neither may say "every seed"."""
+    text = glance.claims_glance()
+    for what in ("copy, 10 digits, `T = 100`", "adding, `T = 100` (MSE)"):
+        row = next(l for l in text.splitlines() if l.startswith(f"| {what} |"))
+        verdict_cell = row.rstrip(" |").rsplit("|", 1)[1]
+        assert re.search(r"holds on \d+ of \d+ seeds", verdict_cell), row
+
+
+# ------------------------------------------------------------------ minisab.train.wording
+def test_wording_words_follow_the_numbers():
+    from minisab.train import wording
+    assert [wording.share(x) for x in (1.0, 0.9, 0.76, 0.5, 0.2, 0.05)] == [
+        "all or nearly all", "all or nearly all", "most", "about half", "some", "little or none"]
+    assert wording.weight_phrase(0.76, "their") == "most of their weight (0.76)"
+    assert wording.versus(0.54, 0.73, "lstm tbptt") == "below lstm tbptt (0.540 against 0.730)"
+    assert wording.relation(0.735, 0.73) == "level with"
+    assert wording.relation(0.002, 0.01, tie=0.001) == "below"      # numbers, not merits
+    assert wording.steps_versus(700, 1200, "x") == "sooner than x (step 700 against 1,200)"
+    assert wording.sooner(5, 5) == "at the same step"
