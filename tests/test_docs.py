@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import importlib.util
 import json
 import os
@@ -34,6 +35,7 @@ def load_conf():
     return conf
 
 
+@functools.lru_cache(maxsize=1)
 def modules() -> dict[str, ast.Module]:
     """Top-level modules of minisab by name (``sab``), and each folder's modules dotted
     (``train.loop``)."""

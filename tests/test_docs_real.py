@@ -60,16 +60,3 @@ def test_accuracy_words_and_grouping(gen, monkeypatch):
     text = gen.fashion_verdict()
     assert "`T = 196`" in text and "| 500 |" in text
     assert "SAB (0.800) ends above truncated BPTT (0.700) and full BPTT (0.750)" in text
-
-
-@pytest.mark.parametrize("claim, means, higher, verdict", [
-    (3, {"sab": 0.95, "tbptt": 0.80, "bptt": 0.945}, True, "holds"),            # a match
-    (3, {"sab": 0.90, "tbptt": 0.80, "bptt": 0.95}, True, "holds against truncated BPTT only"),
-    (3, {"sab": 0.70, "tbptt": 0.80, "bptt": 0.95}, True, "does not hold"),
-    (3, {"sab": 1.2, "tbptt": 1.5, "bptt": 1.3}, False, "holds"),               # bits per char
-    (4, {"sab": 1.0, "bptt": 0.2, "softmax": 0.9}, True, "holds"),
-    (4, {"sab": 0.5, "bptt": 0.2, "softmax": 0.9}, True, "mixed"),
-    (4, {"sab": 0.1, "bptt": 0.2, "softmax": 0.9}, True, "does not hold"),
-])
-def test_the_verdict_of_each_claim(gen, claim, means, higher, verdict):
-    assert gen._verdict(claim, means, higher, 0.01) == verdict

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow          # over ten seconds: left out of the quick lane
+
 EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
 
 

@@ -27,6 +27,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow          # over ten seconds: left out of the quick lane
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 REQUIRED = os.environ.get("MINISAB_DOCS_REQUIRED", "").strip() not in ("", "0")

@@ -87,6 +87,7 @@ def test_bad_text_file_exits_2(tmp_path, capsys, content, words):
     assert code == 2 and words in err and "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_train_writes_the_run_folder_then_eval_and_resume(tmp_path, capsys):
     base = ["train", *TINY, "--runs-dir", str(tmp_path), "--name", "r", "--eval-every", "3"]
     code, out, err = run(base + ["--steps", "6"], capsys)
@@ -133,6 +134,7 @@ def test_nan_exits_1_with_advice(tmp_path, capsys):
     assert (tmp_path / "adding-bptt" / "checkpoint.npz").exists()
 
 
+@pytest.mark.slow
 def test_compare_tiny(tmp_path, capsys):
     code, out, err = run(["compare", "--T", "3", "--n-digits", "2", "--n-symbols", "3",
                           "--hidden-size", "5", "--k-trunc", "2", "--steps", "3",

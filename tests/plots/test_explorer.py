@@ -11,6 +11,8 @@ from minisab import Config, init_params
 from minisab.plots.explorer import CreditExplorer
 from minisab.credit.flow import credit_matrix
 
+pytestmark = pytest.mark.slow          # over ten seconds: left out of the quick lane
+
 
 @pytest.fixture
 def explorer():

@@ -110,6 +110,7 @@ def test_a_file_that_does_not_match_its_md5_is_refused_and_not_kept(places, serv
     assert not (cache / NAMES[1]).exists() and not download.has_fashion(cache)
 
 
+@pytest.mark.slow
 def test_train_downloads_when_asked_or_when_the_user_agrees(places, server, tmp_path, capsys,
                                                             monkeypatch):
     cache, _ = places

@@ -57,6 +57,8 @@ if __name__ == "__main__":
 from minisab.train.checkpoint import CheckpointError, load_checkpoint, save_checkpoint  # noqa: E402
 from minisab.cli.commands import main  # noqa: E402
 
+pytestmark = pytest.mark.slow          # over ten seconds: left out of the quick lane
+
 RESULTS = ROOT / "docs" / "reliability_results.json"
 PAGE = ROOT / "docs" / "reliability.md"
 BEGIN, END = "<!-- reliability-table: made by tests/train/test_faults.py --write -->", \

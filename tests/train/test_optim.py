@@ -52,6 +52,7 @@ def test_adam_first_step_is_lr_sign(backend, rng):
         assert np.allclose(to_host(p1[k]), host_p[k] - 0.01 * np.sign(host_g[k]))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, clip", [("adam", None), ("adam", 0.5), ("sgd", 0.5)])
 def test_matches_torch(name, clip):
     torch = pytest.importorskip("torch")

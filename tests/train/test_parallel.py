@@ -12,6 +12,8 @@ from minisab.config import ConfigError
 from minisab.train.parallel import check_jobs, default_jobs, run_all
 from minisab.cli.compare import run_compare
 
+pytestmark = pytest.mark.slow          # over ten seconds: left out of the quick lane
+
 TINY = {"task": {"T": 3, "n_digits": 2, "n_symbols": 3},
         "model": {"hidden_size": 5, "k_trunc": 2, "k_top": 2},
         "train": {"steps": 4, "eval_every": 2, "eval_batch": 4, "batch": 2}}

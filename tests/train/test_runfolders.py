@@ -18,6 +18,8 @@ import pytest
 from minisab.cli.commands import main
 from minisab.train.runlock import LOCK, RunFolderBusy, hold_run_folder, holder
 
+pytestmark = pytest.mark.slow          # over ten seconds: left out of the quick lane
+
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ["--T", "3", "--n-digits", "2", "--n-symbols", "3", "--hidden-size", "5",
         "--attn-size", "3", "--k-top", "2", "--k-att", "2", "--k-trunc", "2", "--batch", "2",

@@ -8,6 +8,8 @@ from minisab.cli.commands import main
 from minisab.config import Config
 from minisab.plots.reports import model_name
 
+pytestmark = pytest.mark.slow          # over ten seconds: left out of the quick lane
+
 TINY = ["--T", "3", "--n-digits", "2", "--n-symbols", "3", "--hidden-size", "5",
         "--k-top", "2", "--k-att", "2", "--k-trunc", "2", "--batch", "2",
         "--eval-batch", "4", "--no-progress", "--steps", "2", "--eval-every", "2"]
