@@ -65,7 +65,8 @@ def main(argv=None):
     print(f"{'dtype':<8} {'part':<24} {'min (ms)':>9} {'median (ms)':>12} {'faults':>7}")
     for dtype in a.dtypes.split(","):
         cfg, params, x, targets = problem(a.B, a.T, a.I, a.H, a.C, dtype)
-        alone = lambda: loss_and_grads(params, x, targets, cfg)     # noqa: E731
+        alone = lambda params=params, x=x, targets=targets, cfg=cfg: loss_and_grads(  # noqa: E731
+            params, x, targets, cfg)
         alone()
         r0 = resource.getrusage(resource.RUSAGE_SELF)
         for _ in range(a.repeats):

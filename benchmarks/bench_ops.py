@@ -95,7 +95,7 @@ def main(argv=None):
         ref = np.tanh(q.astype(np.float64)[:, None, :] + K.astype(np.float64)) @ w.astype(np.float64)
         forms = scorer_forms(q, K, w)
         reps = 20
-        t = C.interleaved({k: (lambda f=f: [f() for _ in range(reps)]) for k, f in forms.items()},
+        t = C.interleaved({k: (lambda f=f, reps=reps: [f() for _ in range(reps)]) for k, f in forms.items()},
                           a.repeats)
         for name, f in forms.items():
             err = float(np.max(np.abs(f().astype(np.float64) - ref)))
@@ -106,7 +106,7 @@ def main(argv=None):
         ref = 1.0 / (1.0 + np.exp(-z0.astype(np.float64)))
         forms = gate_forms(z0)
         reps = 200
-        t = C.interleaved({k: (lambda f=f: [f() for _ in range(reps)]) for k, f in forms.items()},
+        t = C.interleaved({k: (lambda f=f, reps=reps: [f() for _ in range(reps)]) for k, f in forms.items()},
                           a.repeats)
         for name, f in forms.items():
             err = float(np.max(np.abs(f().astype(np.float64) - ref)))

@@ -170,7 +170,7 @@ def sparsifier_example() -> str:
             return f"| {name} | " + " | ".join(values) + " |"
 
         at = {j: c for c, j in enumerate(kept)}
-        cell = lambda arr, j: _fmt(float(arr[at[j]])) if j in at else "—"  # noqa: E731
+        cell = lambda arr, j, at=at: _fmt(float(arr[at[j]])) if j in at else "—"  # noqa: E731
         tau = int(act[0, k_top]) if big else None
         lines = [
             f"**$k_\\text{{top}} = {k_top}$** ("

@@ -27,7 +27,7 @@ import argparse
 import os
 import sys
 from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
 
 from _grid import (LEVELS, Results, curves_figure, fmt_hit, log, parallel_map, save_figure,
                    task_from_spec, train_point)

@@ -21,7 +21,6 @@ import os
 import sys
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
-import numpy as np  # noqa: E402
 
 from minisab.backend import get_backend, host_rng, to_host  # noqa: E402
 from minisab.train.checkpoint import atomic_write_text  # noqa: E402

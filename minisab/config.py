@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Optional
 
 ATTENTIONS = (None, "topk", "softmax")
 SCORERS = ("mlp", "release")
@@ -33,14 +32,14 @@ class Config:
     hidden_size: int = 128          # H: LSTM state size; memories have this size too
     output_size: int = 10           # C: classes (xent) or regression outputs (mse)
     # --- attention (docs/model.md §2, steps 2-5) ---
-    attention: Optional[str] = "topk"  # None: plain LSTM; "topk": SAB's sparse attention; "softmax": dense
+    attention: str | None = "topk"  # None: plain LSTM; "topk": SAB's sparse attention; "softmax": dense
     scorer: str = "mlp"             # "mlp": w_s·tanh(ĥW_q + mW_m); "release": w_s·tanh([ĥ; m]) as released
-    attn_size: Optional[int] = 64   # A: hidden size of the mlp scorer (unused by "release")
-    k_top: Optional[int] = 5        # memories kept by the topk sparsifier
-    k_att: Optional[int] = 2        # a memory is written every k_att steps
+    attn_size: int | None = 64   # A: hidden size of the mlp scorer (unused by "release")
+    k_top: int | None = 5        # memories kept by the topk sparsifier
+    k_att: int | None = 2        # a memory is written every k_att steps
     # --- credit assignment (docs/model.md §4) ---
     method: str = "sab"             # "bptt": exact; "tbptt"/"sab": cut the recurrent edge every k_trunc steps
-    k_trunc: Optional[int] = 5      # chunk length of the cuts; None = no cut
+    k_trunc: int | None = 5      # chunk length of the cuts; None = no cut
     detach_scores: bool = False     # True: no "mental updates", scorer inputs are constants (docs/model.md §4)
     # --- loss and numbers ---
     loss: str = "xent"              # "xent": masked cross-entropy; "mse": masked mean squared error
@@ -123,14 +122,14 @@ class Config:
         return (self.method != "bptt" and self.k_trunc is not None
                 and t >= 1 and t % self.k_trunc == 0)
 
-    def replace(self, **changes) -> "Config":
+    def replace(self, **changes) -> Config:
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Config":
+    def from_dict(cls, d: dict) -> Config:
         """Build from a dict (a checkpoint or a golden vector); unknown keys are an error."""
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(d) - names)

@@ -1,7 +1,8 @@
 """The output layer (docs/model.md §2.6) and the losses (§3), as forward/backward pairs."""
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from typing import NamedTuple
+from collections.abc import Callable
 
 from .backend import arange, astype, concat, namespace, to_float
 

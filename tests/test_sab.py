@@ -98,7 +98,7 @@ def test_sab_k_trunc_1_leaves_only_output_and_memory_credit(backend):
     dh_out = to_host(dy) @ to_host(params["W_y"])[:cfg.hidden_size].T     # from y_t alone
     dh = to_host(dh)
     touched = np.zeros((B, T), dtype=bool)             # touched[b, t]: h_t read by a later step
-    for t_read, (_, act, _, _) in enumerate(cache["attn"]):
+    for _, act, _, _ in cache["attn"]:
         for b, row in enumerate(to_host(act)):
             for j in row:
                 if j >= 1:

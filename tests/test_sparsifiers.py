@@ -261,7 +261,7 @@ def test_sab_backward_touches_only_kept_memories(backend, sparsifier):
     dh_out = to_host(dy) @ to_host(params["W_y"])[:cfg.hidden_size].T
     dh = to_host(dh)
     touched = np.zeros((B, T), dtype=bool)
-    for t_read, (_, act, alpha, _) in enumerate(cache["attn"]):
+    for t_read, (_, act, _, _) in enumerate(cache["attn"]):
         m_act = act.shape[1]
         assert m_act == min(t_read + 1, 2) + (sparsifier == "threshold" and t_read + 1 > 2)
         for b, row in enumerate(to_host(act)):

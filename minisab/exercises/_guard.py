@@ -47,7 +47,7 @@ def _codes(obj) -> set:
     fn = getattr(obj, "__func__", obj)
     code = getattr(fn, "__code__", None)
     if code is None and not isinstance(obj, type):
-        code = getattr(getattr(type(obj), "__call__", None), "__code__", None)
+        code = getattr(getattr(type(obj), "__call__", None), "__code__", None)  # noqa: B004
     return {code} if isinstance(code, types.CodeType) else set()
 
 

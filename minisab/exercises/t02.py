@@ -86,7 +86,7 @@ def _check_loop(fn, label):
     cases = problems_loop(label)
     outs = [call(fn, *args) for _, args in cases]
     key = load("t02")
-    for k, ((pr, args), out) in enumerate(zip(cases, outs)):
+    for k, ((pr, _args), out) in enumerate(zip(cases, outs)):
         assert isinstance(out, tuple) and len(out) == 2, "return the pair (dH, dZ)"
         seed, T, kt = LOOP_CASES[label][k]
         where = f"T={T}" + ("" if kt is None else f", k_trunc={kt}")

@@ -68,7 +68,7 @@ def problems_reached():
     sequence of a small SAB model, with where each comes from: ``(case, b, t, detach)``."""
     data = load("t04_inputs")
     out = []
-    for c, (k_top, k_att, k_trunc) in enumerate(REACH_CASES):
+    for c, (_k_top, k_att, k_trunc) in enumerate(REACH_CASES):
         kept_all, thr_all = data[f"4.3/{c}/kept"], data[f"4.3/{c}/threshold"]   # (B, T, n)
         for detach in (True, False):
             for b in range(kept_all.shape[0]):
@@ -86,7 +86,7 @@ def check_states_reached(states_reached):
     cases = problems_reached()
     outs = [call(states_reached, *args) for _, args in cases]
     key = load("t04")
-    for ((c, b, t, detach), args), got in zip(cases, outs):
+    for ((c, b, t, detach), _args), got in zip(cases, outs):
         assert got is not None, "return a list of states"
         try:
             got = {int(s) for s in got}

@@ -33,7 +33,8 @@ import math
 import os
 import sys
 import time
-from typing import Callable, NamedTuple, Optional
+from typing import NamedTuple
+from collections.abc import Callable
 
 import numpy as np
 
@@ -83,7 +84,7 @@ def evaluate(params, cfg: Config, task: Task, batch, backend=None, chunk: int = 
     return {"loss": total / weight, task.metric_name: metric / x.shape[0]}
 
 
-def reached(task: Task, value: float, target: Optional[float]) -> bool:
+def reached(task: Task, value: float, target: float | None) -> bool:
     if target is None:
         return False
     return value >= target if task.higher_is_better else value <= target
@@ -91,7 +92,7 @@ def reached(task: Task, value: float, target: Optional[float]) -> bool:
 
 @with_threads
 def train(cfg: Config, task: Task, tc: TrainConfig, run_dir, backend=None, resume: bool = False,
-          progress: bool = True, callback: Optional[Callable] = None, log=None,
+          progress: bool = True, callback: Callable | None = None, log=None,
           allow_changes: bool = False) -> dict:
     """Train ``cfg`` on ``task`` under ``tc``, writing into ``run_dir``.
 
@@ -291,7 +292,7 @@ class _State(NamedTuple):
     rng_state: dict          # numpy Generator bit_generator.state after the step's batch
     loss_sum: float          # training loss summed since the last evaluation
     loss_n: int
-    grad_norm: Optional[float]  # of the step's update (None before the first step)
+    grad_norm: float | None  # of the step's update (None before the first step)
 
 
 def _saved_step(path):

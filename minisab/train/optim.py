@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Optional
 
 from ..backend import namespace
 
@@ -30,7 +29,7 @@ def global_norm(grads: dict):
     return xp.sqrt(sum(xp.sum(g * g) for g in grads.values()))
 
 
-def clip_by_global_norm(grads: dict, max_norm: Optional[float]):
+def clip_by_global_norm(grads: dict, max_norm: float | None):
     """Scale every gradient by min(1, max_norm / (‖g‖ + 1e-6)), as PyTorch's clip_grad_norm_.
 
     Returns ``(clipped, norm before clipping)``.
@@ -57,7 +56,7 @@ class Optimizer:
     beta1: float = 0.9
     beta2: float = 0.999
     eps: float = 1e-8
-    clip: Optional[float] = 1.0
+    clip: float | None = 1.0
 
     def __post_init__(self):
         if self.name not in OPTIMIZERS:

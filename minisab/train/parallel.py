@@ -30,7 +30,7 @@ import signal
 import sys
 import threading
 import time
-from typing import Callable, Iterable, Iterator, Optional
+from collections.abc import Callable, Iterable, Iterator
 
 from ..config import ConfigError
 from ..threads import resolve_threads, use_threads
@@ -129,8 +129,8 @@ def _send_by_value_if_needed(fn) -> None:
     cloudpickle.register_pickle_by_value(sys.modules[name])
 
 
-def run_all(fn: Callable, items: Iterable, jobs: Optional[int] = None, scheduler=None,
-            threads=None, describe: Callable = str, log: Optional[Callable] = None
+def run_all(fn: Callable, items: Iterable, jobs: int | None = None, scheduler=None,
+            threads=None, describe: Callable = str, log: Callable | None = None
             ) -> Iterator[tuple]:
     """Yield ``(item, fn(item))`` for every item, in the order the runs finish.
 

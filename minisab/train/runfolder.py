@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from typing import Optional
 
 from .checkpoint import TMP_PREFIX
 from ..config import ConfigError
@@ -57,7 +56,7 @@ def _label_dirs(top) -> list:
     return [os.path.join(top, n) for n in _entries(top) if is_run(os.path.join(top, n))]
 
 
-def folder_kind(path) -> Optional[str]:
+def folder_kind(path) -> str | None:
     """None (missing, or nothing but a lock or temporary files), "train", "compare" or
     "other" (files minisab did not write)."""
     if not _entries(path):
@@ -70,7 +69,7 @@ def folder_kind(path) -> Optional[str]:
     return "other"
 
 
-def comparison_seeds(top) -> Optional[list]:
+def comparison_seeds(top) -> list | None:
     """The seeds of the comparison in ``top``: from ``results.json``, else from its folders
     (``seed<s>``, or the ``train`` section of one run's ``config.json``); None if unknown."""
     try:
@@ -101,7 +100,7 @@ def free_name(runs_dir, name: str) -> str:
     return f"{name}-{i}"
 
 
-def check_folder(runs_dir, name: str, kind: str, overwrite: bool, seeds=None) -> Optional[str]:
+def check_folder(runs_dir, name: str, kind: str, overwrite: bool, seeds=None) -> str | None:
     """Refuse (``ConfigError``) to write a ``kind`` run ("train" or "compare", with ``seeds``)
     into ``runs_dir/name`` when that folder holds another kind of run, a comparison of other
     seeds (both unless ``overwrite``), or files minisab did not write. Returns the folder's

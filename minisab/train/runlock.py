@@ -24,7 +24,6 @@ import os
 import socket
 import sys
 import time
-from typing import Optional
 
 from .runrecord import TrainError
 
@@ -38,7 +37,7 @@ class RunFolderBusy(TrainError):
     """Another process is writing the run folder."""
 
 
-def describe_holder(info: Optional[dict]) -> str:
+def describe_holder(info: dict | None) -> str:
     if not info:
         return "another process (it has not written its name yet)"
     where = "" if info.get("host") == socket.gethostname() else f" on {info.get('host')}"
@@ -46,7 +45,7 @@ def describe_holder(info: Optional[dict]) -> str:
             f"{info.get('started', '?')})")
 
 
-def _read_info(path) -> Optional[dict]:
+def _read_info(path) -> dict | None:
     for _ in range(3):                  # the holder may be writing its name right now
         try:
             with open(path, encoding="utf-8") as f:
@@ -80,7 +79,7 @@ else:
             return False
 
 
-def holder(folder) -> Optional[dict]:
+def holder(folder) -> dict | None:
     """Who holds ``folder`` (a dict: pid, host, command, started), or None when no other
     process does. Changes nothing: the lock is tried on the existing lock file, if any."""
     path = os.path.join(folder, LOCK)
@@ -101,7 +100,7 @@ def holder(folder) -> Optional[dict]:
 class Hold:
     """A held run folder; ``commit()`` marks the start of writing (see the module's doc)."""
 
-    def __init__(self, folder, fd, old: Optional[bytes], made: list):
+    def __init__(self, folder, fd, old: bytes | None, made: list):
         self.folder, self.fd, self.old, self.made = folder, fd, old, made
         self.committed = False
         prev = None

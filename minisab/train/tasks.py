@@ -32,7 +32,7 @@ import functools
 import math
 import os
 from dataclasses import dataclass, replace
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -259,7 +259,7 @@ class Task:
         """Steps of one sequence: ``T + 2 * n_digits`` for copy, ``T`` otherwise."""
         return self.T + 2 * self.options["n_digits"] if self.name == "copy" else self.T
 
-    def at_length(self, T: int) -> "Task":
+    def at_length(self, T: int) -> Task:
         """The same task at another sequence length (transfer)."""
         _need_int(T, "T", 2 if self.name == "adding" else 1)
         if self.name in IMAGE_TASKS and T != self.T:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
-from typing import Optional
 
 from .optim import Optimizer
 from .runrecord import TrainError
@@ -19,13 +18,13 @@ class TrainConfig:
     optimizer: str = "adam"              # "adam" or "sgd"
     lr: float = 1e-3
     momentum: float = 0.9                # sgd only
-    clip: Optional[float] = 1.0          # global-norm clipping inside the update; None: off
+    clip: float | None = 1.0          # global-norm clipping inside the update; None: off
     seed: int = 0
     forget_bias: float = 0.0             # added to the forget-gate bias at initialisation
     eval_every: int = 100                # evaluate and checkpoint every this many steps
     eval_batch: int = 256                # held-out sequences per evaluation
-    target: Optional[float] = None       # stop early once the metric reaches it
-    lr_final: Optional[float] = None     # cosine decay of the lr to this value at the last
+    target: float | None = None       # stop early once the metric reaches it
+    lr_final: float | None = None     # cosine decay of the lr to this value at the last
                                          # step (None: constant lr; see lr_at)
 
     def __post_init__(self):

@@ -1,6 +1,5 @@
 """The command line: help, refused input (exit 2, no traceback), run folders, eval, compare."""
 import json
-import os
 
 import numpy as np
 import pytest

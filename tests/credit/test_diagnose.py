@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from minisab import Config, forward, init_params, loss_and_grads, to_host
+from minisab import Config, init_params, loss_and_grads, to_host
 from minisab.train.checkpoint import load_checkpoint
 from minisab.cli.diagnose import main, train_and_diagnose
 from minisab.credit.probe import diagnose, summarize

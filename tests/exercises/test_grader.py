@@ -156,7 +156,7 @@ def test_the_judge_believes_only_its_own_token(tmp_path):
         from minisab.exercises._answers import ANSWERS_DIR
         return int(np.load(ANSWERS_DIR / "t02.npz")["2.1/lag"][[1, 3, 5].index(k_trunc), t])
     cases = {"2.1": faker, "2.4": reader}
-    for label, fn in cases.items():
+    for fn in cases.values():
         fn.__module__ = "__main__"                     # as if defined in a notebook
     for label, fn in cases.items():
         (tmp_path / f"{label}.pkl").write_bytes(cloudpickle.dumps([fn]))

@@ -46,7 +46,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional
+from collections.abc import Callable
 
 import pytest
 
@@ -120,13 +120,13 @@ def remove_lock(run: Path):
 class Scenario:
     id: str
     tried: str                          # what a reader sees in the table
-    fault: Optional[str] = None         # MINISAB_FAULT of the first run
-    damage: Optional[Callable] = None   # applied to the run folder after the first run
+    fault: str | None = None         # MINISAB_FAULT of the first run
+    damage: Callable | None = None   # applied to the run folder after the first run
     resume: tuple = ()                  # extra options of the resuming command
     ci: bool = False                    # run by plain pytest (the rest: MINISAB_FAULTS=all)
     command: str = "train"              # or "compare" (its three runs, 6 steps each)
     extra: tuple = ()                   # options of both commands (e.g. --jobs 2)
-    during: Optional[str] = None        # "kill" or "second": act while the first one runs
+    during: str | None = None        # "kill" or "second": act while the first one runs
 
 
 SCENARIOS = [

@@ -181,7 +181,7 @@ def test_interrupt_in_the_evaluation_loses_no_row(tmp_path, monkeypatch, where):
     """Ctrl-C inside the evaluation of step 8 (before its row is written) or just after it:
     the resumed run writes the same rows, with the same training losses, as one run."""
     import minisab.train.loop as tr
-    full = train(_cfg(), TASK, TC, tmp_path / "full", progress=False)
+    train(_cfg(), TASK, TC, tmp_path / "full", progress=False)           # the run to match
     real = tr.evaluate if where == "inside" else tr._append_metric
 
     def stop_at_8(*args, **kw):

@@ -38,7 +38,6 @@ LINE = re.compile(r"^(\S.*?)\s+recall accuracy ([0-9.]+) after (\d+) steps", re.
 
 
 def measure(tutorial: str, busy: int) -> dict:
-    import nbformat
     from nbclient import NotebookClient
 
     import fill
