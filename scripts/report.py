@@ -387,10 +387,13 @@ def test_time() -> str:
     minutes, seconds = divmod(round(d["wall_s"]), 60)
     where = ", ".join(f"{k} {d[k]}" for k in ("date", "machine", "load") if d.get(k)) or (
         "its date, machine and load were not recorded")
+    quick = d.get("quick_lane")
+    quick_text = (f" The quick lane below took **{round(quick['wall_s'])} s** ({quick['where']})."
+                  if quick else "")
     return (f"The last full run of `{d['command']}` ({d['what']}) took **{minutes} min "
             f"{seconds} s** (`{CI_TIME}`; {where}). On a machine busy with other work it takes "
             "several times as long; `-m \"not install and not notebooks\"` leaves out the "
-            "wheel install and the notebook runs.\n")
+            f"wheel install and the notebook runs.{quick_text}\n")
 
 
 RENDERERS = {"main-job": main_job, "split-speed": split_speed,
