@@ -6,7 +6,7 @@ import pytest
 
 pytest.importorskip("matplotlib")
 
-from minisab import diagrams  # noqa: E402
+from minisab.plots import diagrams  # noqa: E402
 from minisab.attention import topk_forward  # noqa: E402
 
 
