@@ -25,23 +25,15 @@ import time
 import _common as C  # noqa: I001  (threads, timing and load for every script)
 import numpy as np
 
-from bench_steps import MODELS
+from bench_steps import MODELS, problem
 from minisab import fast, sab
-from minisab.config import Config
-from minisab.params import init_params
 
 BUSY = "while True: pass"
 
 
-def problem(model, T_blank, k_att, B=32, H=64, A=32, n_digits=3, n_symbols=8, seed=0):
-    T = T_blank + 2 * n_digits
-    I = C_out = n_symbols + 2                      # one-hot: symbols, blank, marker
-    cfg = Config(input_size=I, hidden_size=H, output_size=C_out, attn_size=A, k_top=5,
-                 k_att=k_att, k_trunc=5, dtype="float32", **MODELS[model])
-    params = init_params(cfg, seed=seed)
-    rng = np.random.default_rng(seed)
-    x = np.eye(I, dtype=np.float32)[rng.integers(0, I, size=(B, T))]
-    targets = rng.integers(0, C_out, size=(B, T))
+def engines(model, T_blank, k_att) -> dict:
+    """One training step of each engine on the same problem (bench_steps.problem)."""
+    params, x, targets, cfg = problem(model, T_blank, k_att)
     return {name: (lambda run=run: run.loss_and_grads(params, x, targets, cfg))
             for name, run in (("reference", sab), ("fast", fast))}
 
@@ -66,7 +58,7 @@ def main(argv=None) -> int:
               f"{'fast med (ms)':>14} {'ratio med':>9}")
         for T_blank, k_att in ((20, 1), (100, 2)):
             for model in MODELS:
-                wall = C.interleaved(problem(model, T_blank, k_att), args.repeats)
+                wall = C.interleaved(engines(model, T_blank, k_att), args.repeats)
                 ref, fst = (float(np.median(wall[k])) for k in ("reference", "fast"))
                 ratios = [a / b for a, b in zip(wall["reference"], wall["fast"])]
                 rows.append({"model": model, "T_blank": T_blank, "k_att": k_att,

@@ -30,7 +30,8 @@ MODELS = {"lstm bptt": {"attention": None, "method": "bptt"},
           "sab": {"attention": "topk", "method": "sab", "detach_scores": True}}
 
 
-def step_fn(model, T_blank, k_att, B=32, H=64, A=32, n_digits=3, n_symbols=8, seed=0):
+def problem(model, T_blank, k_att, B=32, H=64, A=32, n_digits=3, n_symbols=8, seed=0):
+    """``(params, x, targets, cfg)`` of one model at the students' sizes (copy task, float32)."""
     T = T_blank + 2 * n_digits
     I = C_out = n_symbols + 2                      # one-hot: symbols, blank, marker
     cfg = Config(input_size=I, hidden_size=H, output_size=C_out, attn_size=A, k_top=5,
@@ -39,6 +40,11 @@ def step_fn(model, T_blank, k_att, B=32, H=64, A=32, n_digits=3, n_symbols=8, se
     rng = np.random.default_rng(seed)
     x = np.eye(I, dtype=np.float32)[rng.integers(0, I, size=(B, T))]
     targets = rng.integers(0, C_out, size=(B, T))
+    return params, x, targets, cfg
+
+
+def step_fn(model, T_blank, k_att, **sizes):
+    params, x, targets, cfg = problem(model, T_blank, k_att, **sizes)
     return lambda: loss_and_grads(params, x, targets, cfg)
 
 
