@@ -21,3 +21,15 @@ def assert_close_fd(analytic, f, arr, h=1e-6, rtol=1e-6, atol=1e-8):
 def weighted_sum(xp, out, W):
     """A scalar f = Σ W ⊙ out, so ∂f/∂out = W: the way every unit test probes a backward pass."""
     return xp.sum(out * W)
+
+
+def run_cli(argv, capsys):
+    """``python -m minisab ARGV`` in this process: (exit status, stdout, stderr), whether
+    ``main`` returns or exits."""
+    from minisab.cli.commands import main
+    try:
+        code = main(argv)
+    except SystemExit as e:
+        code = e.code
+    out, err = capsys.readouterr()
+    return code, out, err

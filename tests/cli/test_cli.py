@@ -4,21 +4,14 @@ import json
 import numpy as np
 import pytest
 
-from minisab.cli.commands import main
+from helpers import run_cli  # noqa: E402
 
 TINY = ["--T", "3", "--n-digits", "2", "--n-symbols", "3", "--hidden-size", "5",
         "--attn-size", "3", "--k-top", "2", "--k-att", "2", "--k-trunc", "2", "--batch", "2",
         "--eval-batch", "4", "--no-progress"]
 
 
-def run(argv, capsys):
-    """main(argv) -> (exit status, stdout, stderr), whether it returns or exits."""
-    try:
-        code = main(argv)
-    except SystemExit as e:
-        code = e.code
-    out, err = capsys.readouterr()
-    return code, out, err
+run = run_cli                  # tests/helpers.py
 
 
 @pytest.mark.parametrize("command", ["train", "eval", "compare", "gradcheck"])

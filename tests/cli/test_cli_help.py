@@ -9,21 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from minisab.cli.commands import build_parser, main
+from minisab.cli.commands import build_parser
 from minisab.cli.options import config_from_args, detach_scores
 from minisab.train.runs import PRESETS, sab_method
+from helpers import run_cli  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMANDS = ["gradcheck", "train", "eval", "compare", "download"]
 
 
-def run(argv, capsys):
-    try:
-        code = main(argv)
-    except SystemExit as e:
-        code = e.code
-    out, err = capsys.readouterr()
-    return code, out, err
+run = run_cli                  # tests/helpers.py
 
 
 def _options(parser, command):

@@ -17,6 +17,7 @@ import pytest
 
 from minisab.cli.commands import main
 from minisab.train.runlock import LOCK, RunFolderBusy, hold_run_folder, holder
+from helpers import run_cli  # noqa: E402
 
 pytestmark = pytest.mark.slow          # over ten seconds: left out of the quick lane
 
@@ -29,14 +30,7 @@ COMPARE = ["--T", "3", "--n-digits", "2", "--n-symbols", "3", "--hidden-size", "
            "--batch", "2", "--no-progress", "--jobs", "1"]
 
 
-def run(argv, capsys):
-    """main(argv) -> (exit status, stdout, stderr), whether it returns or exits."""
-    try:
-        code = main(argv)
-    except SystemExit as e:
-        code = e.code
-    out, err = capsys.readouterr()
-    return code, out, err
+run = run_cli                  # tests/helpers.py
 
 
 def hashes(folder: Path) -> dict:
