@@ -30,7 +30,8 @@ from its checkpoint. Writes ``results.json``, ``table.md`` and ``diagnosis.png``
     nice -n 19 python experiments/diagnose_paper_copy.py --runs ... --seeds 1 0 --every 1000
 
 The final models take seconds; ``--every 1000`` retrains 20,000 steps per seed (about 20 min of
-one core each). ``--smoke`` runs a tiny paper_copy grid first and diagnoses it.
+one core each); ``--until 6000`` stops the retraining there, where the selection has formed.
+``--smoke`` runs a tiny paper_copy grid first and diagnoses it.
 """
 from __future__ import annotations
 
@@ -64,6 +65,9 @@ def parse_args(argv=None):
     p.add_argument("--seeds", type=int, nargs="+", default=[1, 0])
     p.add_argument("--every", type=int, default=0,
                    help="also retrain each seed and measure every this many steps (0: no)")
+    p.add_argument("--until", type=int, default=0,
+                   help="with --every: measure over training up to this step only (0: the whole "
+                        "run); the selection forms in the first few thousand steps")
     p.add_argument("--batch", type=int, default=64, help="held-out sequences measured")
     p.add_argument("--out", default=os.path.join(HERE, "results", "diagnosis", "paper_copy_T100"))
     p.add_argument("--smoke", action="store_true", help="a tiny paper_copy grid, then this")
@@ -112,12 +116,14 @@ def _load(path):
     return {"rows": []}
 
 
-def retrain(run_dir, out_dir, seed, every, batch, have, add) -> None:
-    """Train the run of ``run_dir`` again in ``out_dir``, measuring every ``every`` steps."""
+def retrain(run_dir, out_dir, seed, every, batch, have, add, until=0) -> None:
+    """Train the run of ``run_dir`` again in ``out_dir``, measuring every ``every`` steps (up to
+    step ``until`` where it is given)."""
     d = read_config(run_dir)
     cfg, task, _ = load_run(run_dir)
     tc = TrainConfig(**d["train"])
-    stops = list(range(0, tc.steps, every)) + [tc.steps]
+    last = min(until, tc.steps) if until else tc.steps
+    stops = list(range(0, last, every)) + [last]
     for stop in stops:
         if ("train", seed, stop) in have:
             continue
@@ -208,7 +214,7 @@ def main(argv=None) -> int:
             run_dir = os.path.join(args.runs, f"T{args.T}", args.method, f"seed{seed}")
             have = {(r["source"], r["seed"], r["step"]) for r in doc["rows"]}
             retrain(run_dir, os.path.join(args.out, "runs", f"seed{seed}"), seed, args.every,
-                    args.batch, have, add)
+                    args.batch, have, add, until=args.until)
         figure(doc["rows"], os.path.join(args.out, "diagnosis.png"))
     print(table(doc["rows"]))
     return 0

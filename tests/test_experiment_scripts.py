@@ -110,3 +110,12 @@ def test_diagnose_paper_copy_measures_and_retrains_the_same_run(tmp_path, capsys
     capsys.readouterr()
     assert dg.main(argv) == 0                          # resumed: no step is measured again
     assert "train step" not in capsys.readouterr().err
+
+
+def test_diagnose_paper_copy_until_stops_the_retraining_early(tmp_path):
+    dg = _script("diagnose_paper_copy")
+    out = tmp_path / "dg"
+    assert dg.main(["--smoke", "--seeds", "0", "--every", "1", "--until", "2",
+                    "--out", str(out)]) == 0
+    rows = json.loads((out / "results.json").read_text())["rows"]
+    assert sorted(r["step"] for r in rows if r["source"] == "train") == [0, 1, 2]
