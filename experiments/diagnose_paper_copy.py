@@ -193,7 +193,9 @@ def main(argv=None) -> int:
     os.makedirs(args.out, exist_ok=True)
     path = os.path.join(args.out, "results.json")
     doc = _load(path)
-    doc["settings"] = {k: v for k, v in vars(args).items() if k != "smoke"}
+    root = os.path.dirname(HERE)          # paths in the results file relative to the clone
+    doc["settings"] = {k: (os.path.relpath(v, root) if k in ("runs", "out") else v)
+                       for k, v in vars(args).items() if k != "smoke"}
 
     def add(row):
         doc["rows"] = [r for r in doc["rows"] if (r["source"], r["seed"], r["step"])

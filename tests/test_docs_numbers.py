@@ -31,7 +31,7 @@ SECTIONS = {
                              "Real text: character-level language modelling",
                              "The paper's copy task: 10 digits at T = 100 to 300, and transfer "
                              "to T = 5,000",
-                             "Why SAB fails where it fails: seed 1 at T = 100",
+                             "Why SAB fails where it fails: the stalled seeds at T = 100",
                              "Still to run"],
     "docs/make_sab_learn.md": ["Making SAB learn: why it spikes, and the fix", "The symptom, reproduced", "The diagnosis",
                                "What does not fix it",
