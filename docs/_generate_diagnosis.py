@@ -76,6 +76,7 @@ def paper_copy_diagnosis() -> str:
 
 SOLVED = 0.9           # final recall at which a paper-copy run counts as solved
 FIX = "paper_copy_ktop10"
+FIX_DIAGNOSIS = "diagnosis_paper_copy_ktop10"
 
 
 def paper_copy_fix() -> str:
@@ -92,12 +93,18 @@ def paper_copy_fix() -> str:
            "seeds with `k_top = 5`, every other setting as above; a run counts as solved at "
            f"final recall ≥ {SOLVED}:", "",
            "| seed | `k_top = 5`: final recall | `k_top = 10`: final recall | `k_top = 10`: 90% "
-           "recall at step | `k_top = 10`: training time |", "|---|---|---|---|---|"]
+           "recall at step | recall steps' weight on digit-phase memories, `k_top = 5` / `10` "
+           "(final models) | `k_top = 10`: training time |", "|---|---|---|---|---|---|"]
+
+    def phase(name, seed):
+        r = next(iter(finished_rows(name, source="final", seed=seed)), None)
+        return "pending" if r is None else f"{r['digit_phase_weight']:.2f}"
     for s in seeds:
         r = fix[s]
         b = f"{base[s]['final']:.3f}" if s in base else "pending"
         hit = "—" if r["step_0.9"] is None else _n(r["step_0.9"])
-        out.append(f"| {s} | {b} | {r['final']:.3f} | {hit} | {r['wall_s'] / 60:.0f} min |")
+        out.append(f"| {s} | {b} | {r['final']:.3f} | {hit} | {phase(NAME, s)} / "
+                   f"{phase(FIX_DIAGNOSIS, s)} | {r['wall_s'] / 60:.0f} min |")
     both = [s for s in seeds if s in base]
     k10 = sum(fix[s]["final"] >= SOLVED for s in both)
     k5 = sum(base[s]["final"] >= SOLVED for s in both)
@@ -114,8 +121,9 @@ def paper_copy_fix() -> str:
     if lost:
         text += f"; it fails where `k_top = 5` solved ({', '.join(map(str, lost))})"
     if left:
-        text += (f". {len(left)} of the {len(left) + len(seeds)} planned `k_top = 10` runs are "
-                 "pending, so no setting is recommended from these runs yet")
+        text += (f". {len(left)} of the {len(left) + len(seeds)} planned `k_top = 10` runs "
+                 f"{'is' if len(left) == 1 else 'are'} pending, so no setting is recommended "
+                 "from these runs yet")
     elif k10 == n and k5 < n:
         text += (". `k_top = 10` solved every seed: at the paper's size this report recommends "
                  "`k_top = 10`" + (" (a difference of solved counts within chance on this many "

@@ -173,3 +173,49 @@ def test_wording_words_follow_the_numbers():
     assert wording.relation(0.002, 0.01, tie=0.001) == "below"      # numbers, not merits
     assert wording.steps_versus(700, 1200, "x") == "sooner than x (step 700 against 1,200)"
     assert wording.sooner(5, 5) == "at the same step"
+
+
+# ------------------------------------------------------------------ the change the diagnosis tries
+def _fix_plan(tmp_path, monkeypatch, base, fix, planned=(0, 1, 2)):
+    """paper_copy (k_top = 5) and paper_copy_ktop10 plans over ``planned`` seeds, with made-up
+    finished runs ({seed: final recall})."""
+    results = tmp_path / "results"
+    exps = []
+    for name, finals in (("paper_copy", base), ("paper_copy_ktop10", fix)):
+        (results / name).mkdir(parents=True)
+        exps.append({"name": name, "what": name, "results": f"{name}/results.json",
+                     "key": ["T", "method", "seed"], "steps": 100, "command": "x",
+                     "runs": [{"T": [100], "method": ["sab"], "seed": list(planned)}]})
+        rows = [{"T": 100, "method": "sab", "seed": s, "steps": 100, "wall_s": 600.0,
+                 "final": v, "step_0.9": 50 if v >= 0.9 else None} for s, v in finals.items()]
+        (results / name / "results.json").write_text(json.dumps({"runs": rows}), "utf-8")
+    for name in ("diagnosis_paper_copy", "diagnosis_paper_copy_ktop10"):
+        exps.append({"name": name, "what": name, "results": f"{name}.json", "steps": None,
+                     "key": ["source", "seed", "step"], "command": "x",
+                     "runs": [{"source": ["final"], "seed": list(planned), "step": [100]}]})
+    (tmp_path / "plan.json").write_text(json.dumps({"experiments": exps}), encoding="utf-8")
+    monkeypatch.setattr(plan, "PLAN", tmp_path / "plan.json")
+    monkeypatch.setattr(plan, "RESULTS", results)
+    return importlib.import_module("_generate_diagnosis")
+
+
+def test_the_fix_is_recommended_only_when_every_planned_seed_solved(tmp_path, monkeypatch):
+    diag = _fix_plan(tmp_path, monkeypatch, {0: 1.0, 1: 0.34, 2: 0.40}, {1: 1.0, 2: 0.99})
+    text = diag.paper_copy_fix()
+    assert "| 1 | 0.340 | 1.000 | 50 | pending / pending | 10 min |" in text
+    assert "solves the seeds that failed with `k_top = 5` (1, 2)" in text
+    assert "1 of the 3 planned `k_top = 10` runs is pending, so no setting is recommended" in text
+    diag = _fix_plan(tmp_path / "b", monkeypatch, {0: 1.0, 1: 0.34, 2: 0.40},
+                     {0: 1.0, 1: 1.0, 2: 0.99})
+    text = diag.paper_copy_fix()
+    assert "`k_top = 10` solves 3 of 3 and `k_top = 5` solves 1 of 3" in text
+    assert "this report recommends `k_top = 10`" in text and "within chance" in text
+
+
+def test_the_fix_that_fails_a_seed_is_not_recommended(tmp_path, monkeypatch):
+    diag = _fix_plan(tmp_path, monkeypatch, {0: 1.0, 1: 0.34}, {0: 0.5, 1: 1.0}, planned=(0, 1))
+    text = diag.paper_copy_fix()
+    assert "it fails where `k_top = 5` solved (0)" in text
+    assert "does not make SAB reliable here" in text and "recommends" not in text
+    assert "No `k_top = 10` run has finished" in _fix_plan(
+        tmp_path / "c", monkeypatch, {0: 1.0}, {}, planned=(0,)).paper_copy_fix()
