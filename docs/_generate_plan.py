@@ -138,6 +138,19 @@ def _wall(row: dict) -> float:
     return float(row.get("wall_s", row.get("seconds", 0.0)) or 0.0)
 
 
+def continue_commands(name: str) -> list[str]:
+    """The commands that continue experiment ``name``'s pending runs (none when all finished),
+    in the plan's order: one per group of runs where the command names its runs, else the one
+    command (which skips what it finished)."""
+    exp = plan()[name]
+    groups = _groups(exp, status(name)["pending"])
+    if not groups:
+        return []
+    placeholders = any("{" + f + "}" in exp["command"] for f in exp["key"])
+    cmds = [_command(exp, g) for g in groups] if placeholders else [exp["command"]]
+    return list(dict.fromkeys(cmds))
+
+
 def plan_status() -> str:
     """reproduction.md, "Still to run": every experiment of the plan, its finished and pending
     runs, the wall time spent, and the commands that continue it."""
@@ -154,10 +167,7 @@ def plan_status() -> str:
             pend = f"{len(st['pending'])} runs (the command below continues them)"
         lines.append(f"| `{name}`: {exp['what']} | {len(st['planned'])} | {len(done)} | "
                      f"{_hours(wall) if done else '—'} | {pend} |")
-        placeholders = any("{" + f + "}" in exp["command"] for f in exp["key"])
-        if groups:
-            cmds = [_command(exp, g) for g in groups] if placeholders else [exp["command"]]
-            commands += [c for c in dict.fromkeys(cmds)]
+        commands += continue_commands(name)
     out = ("\nThe plan of runs is `experiments/plan.json`; this table compares it with the "
            "results files (a run counts as finished once its row reached the planned steps; "
            "the files cannot tell a running run from one not started, so both are "

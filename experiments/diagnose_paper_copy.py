@@ -47,7 +47,7 @@ from minisab.backend import get_backend, host_rng, to_host
 from minisab.train.checkpoint import atomic_write, atomic_write_text
 from minisab.credit.flow import credit_matrix, selections
 from minisab.credit.probe import diagnose, summarize
-from minisab.train.runs import load_run, read_config
+from minisab.train.runs import load_run, read_config, run_finished
 from minisab.sab import forward
 from minisab.train import TrainConfig, train
 
@@ -205,14 +205,20 @@ def main(argv=None) -> int:
         print(f"seed {row['seed']} {row['source']} step {row['step']}: recall "
               f"{row['recall_acc']:.3f}, weight on the digit's memory "
               f"{np.mean(row['digit_weight']):.2f}", file=sys.stderr, flush=True)
+    ready = []
     for seed in args.seeds:
         run_dir = os.path.join(args.runs, f"T{args.T}", args.method, f"seed{seed}")
+        if not run_finished(run_dir):       # measured by a later call, once it has finished
+            print(f"seed {seed}: {run_dir} has not finished training; skipped",
+                  file=sys.stderr, flush=True)
+            continue
+        ready.append(seed)
         cfg, task, params = load_run(run_dir)
         step = read_config(run_dir)["train"]["steps"]
         add({"source": "final", "seed": seed, "step": step,
              **measure(params, cfg, task, seed, args.batch)})
     if args.every:
-        for seed in args.seeds:
+        for seed in ready:
             run_dir = os.path.join(args.runs, f"T{args.T}", args.method, f"seed{seed}")
             have = {(r["source"], r["seed"], r["step"]) for r in doc["rows"]}
             retrain(run_dir, os.path.join(args.out, "runs", f"seed{seed}"), seed, args.every,

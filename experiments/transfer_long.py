@@ -55,7 +55,9 @@ def parse_args(argv=None):
 
 
 def models(runs_dir) -> list:
-    """``(method, seed, run_dir)`` of every finished run under ``runs_dir``."""
+    """``(method, seed, run_dir)`` of every finished run under ``runs_dir`` (a run still
+    training is left for a later call: its model is not the run's)."""
+    from minisab.train.runs import run_finished
     out = []
     if not os.path.isdir(runs_dir):
         raise SystemExit(f"--runs {runs_dir!r} does not exist: train the models first "
@@ -63,7 +65,7 @@ def models(runs_dir) -> list:
     for method in sorted(os.listdir(runs_dir)):
         for sd in sorted(os.listdir(os.path.join(runs_dir, method))):
             d = os.path.join(runs_dir, method, sd)
-            if sd.startswith("seed") and os.path.exists(os.path.join(d, "checkpoint.npz")):
+            if sd.startswith("seed") and run_finished(d):
                 out.append((method, int(sd[4:]), d))
     return out
 

@@ -119,3 +119,19 @@ def test_diagnose_paper_copy_until_stops_the_retraining_early(tmp_path):
                     "--out", str(out)]) == 0
     rows = json.loads((out / "results.json").read_text())["rows"]
     assert sorted(r["step"] for r in rows if r["source"] == "train") == [0, 1, 2]
+
+
+def test_a_run_still_training_is_neither_transferred_nor_diagnosed(tmp_path):
+    pc, tl = _script("paper_copy"), _script("transfer_long")
+    out = tmp_path / "pc"
+    assert pc.main(["--smoke", "--out", str(out), "--methods", "sab", "--seeds", "0", "1",
+                    "--steps", "2", "--jobs", "1"]) == 0
+    runs = out / "runs" / "T6" / "sab"
+    from minisab.train.runs import run_finished
+    assert run_finished(runs / "seed0") and not run_finished(tmp_path / "nothing")
+    cfg = runs / "seed1" / "config.json"          # as if seed 1 were planned for more steps
+    d = json.loads(cfg.read_text())
+    d["train"]["steps"] = 3
+    cfg.write_text(json.dumps(d))
+    assert not run_finished(runs / "seed1")
+    assert [(m, s) for m, s, _ in tl.models(str(out / "runs" / "T6"))] == [("sab", 0)]

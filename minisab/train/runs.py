@@ -127,6 +127,18 @@ def load_run(run_dir, backend=None, text_file=None):
     return cfg, task, params
 
 
+def run_finished(run_dir) -> bool:
+    """Whether the run in ``run_dir`` has trained every step its config plans: its checkpoint
+    reached ``train.steps``. A run still training, or stopped part-way, is not finished, so an
+    evaluation of its model is not a result of the run (False also where there is no
+    checkpoint yet)."""
+    path = os.path.join(run_dir, CHECKPOINT)
+    if not os.path.exists(path):
+        return False
+    step = int(load_checkpoint(path)["meta"]["step"])
+    return step >= int(read_config(run_dir)["train"]["steps"])
+
+
 def peak_step_memory(params, cfg: Config, task: Task, batch: int, backend=None) -> float:
     """Peak memory (MiB) that one training step (forward + backward) allocates, by tracemalloc.
 

@@ -1,0 +1,101 @@
+"""Continue the plan of runs: the pending runs of ``experiments/plan.json``, one command at a time.
+
+The plan lists every run the reproduction report waits for; ``docs/_generate_plan.py`` compares
+it with the results files. This script prints, or runs, the commands that continue the pending
+runs, in the plan's order (the order of its experiments is the order of priority). Every
+experiment script is resumable, so a command cut short (Ctrl-C, SIGTERM, a reboot) is simply
+run again by the next call; nothing here keeps state of its own::
+
+    python experiments/run_plan.py                         # list what is pending
+    nice -n 19 python experiments/run_plan.py --run        # run it, one command at a time
+    nice -n 19 python experiments/run_plan.py --run --jobs 2 --only paper_copy mental_updates
+
+``--jobs N`` runs N commands side by side (each trains one run at a time with one BLAS thread,
+so N is the number of cores it takes). Afterwards ``python scripts/report.py`` restates the
+report from the results files.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "docs"))
+
+import _generate_plan  # noqa: E402  (docs/: the plan against the results files)
+
+
+def pending_commands(only=None) -> list[tuple[str, str]]:
+    """[(experiment, command)] for every experiment of the plan with pending runs."""
+    names = list(_generate_plan.plan())
+    unknown = sorted(set(only or ()) - set(names))
+    if unknown:
+        raise SystemExit(f"run_plan.py: error: --only {' '.join(unknown)}: not in "
+                         f"experiments/plan.json; accepted values: {', '.join(names)}")
+    return [(name, cmd) for name in names if not only or name in only
+            for cmd in _generate_plan.continue_commands(name)]
+
+
+def run(commands, jobs: int, log=print) -> int:
+    """Run ``commands`` with at most ``jobs`` at once; 0 if every one succeeded. SIGTERM and
+    Ctrl-C stop the running commands with SIGTERM (each keeps its checkpoints) and start no
+    other."""
+    todo, running, failed = list(commands), [], []
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+    old = signal.signal(signal.SIGTERM, stop)
+    try:
+        while todo or running:
+            while todo and len(running) < jobs:
+                name, cmd = todo.pop(0)
+                log(f"[{time.strftime('%H:%M:%S')}] start {name}: {cmd}")
+                running.append((name, cmd, subprocess.Popen(cmd, shell=True, cwd=ROOT)))
+            time.sleep(0.2)
+            for item in [r for r in running if r[2].poll() is not None]:
+                running.remove(item)
+                name, cmd, proc = item
+                log(f"[{time.strftime('%H:%M:%S')}] end {name} (exit {proc.returncode}): {cmd}")
+                if proc.returncode:
+                    failed.append(cmd)
+    except KeyboardInterrupt:
+        for _, _, proc in running:
+            proc.terminate()
+        for _, _, proc in running:
+            proc.wait()
+        log("stopped: run the same command again to continue")
+        return 130
+    finally:
+        signal.signal(signal.SIGTERM, old)
+    for cmd in failed:
+        log(f"failed: {cmd}")
+    return 1 if failed else 0
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--run", action="store_true", help="run the commands (default: list them)")
+    p.add_argument("--jobs", type=int, default=1, help="commands run side by side")
+    p.add_argument("--only", nargs="+", metavar="EXPERIMENT",
+                   help="these experiments of the plan only (their names in plan.json)")
+    args = p.parse_args(argv)
+    if args.jobs < 1:
+        p.error(f"argument --jobs: invalid value {args.jobs}: accepted values are 1 or more")
+    commands = pending_commands(args.only)
+    if not commands:
+        print("every planned run has finished")
+        return 0
+    if not args.run:
+        for name, cmd in commands:
+            print(f"{name}: {cmd}")
+        return 0
+    return run(commands, args.jobs)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

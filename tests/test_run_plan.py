@@ -1,0 +1,60 @@
+"""experiments/run_plan.py: the pending runs of the plan as commands, run side by side; a failed
+command is reported, an unknown experiment refused with the accepted names."""
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture()
+def rp(tmp_path, monkeypatch):
+    spec = importlib.util.spec_from_file_location("_run_plan", ROOT / "experiments" / "run_plan.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    results = tmp_path / "results" / "demo"
+    results.mkdir(parents=True)
+    plan = {"experiments": [
+        {"name": "demo", "what": "a demo", "results": "demo/results.json", "steps": 10,
+         "key": ["method", "seed"], "command": "train --methods {method} --seeds {seed}",
+         "runs": [{"method": ["sab", "bptt"], "seed": [0, 1]}]},
+        {"name": "grid", "what": "a grid", "results": "grid/results.json", "steps": 10,
+         "key": ["seed"], "command": "bash grid.sh", "runs": [{"seed": [0, 1, 2]}]}]}
+    (tmp_path / "plan.json").write_text(json.dumps(plan), encoding="utf-8")
+    rows = [{"method": "sab", "seed": 0, "steps": 10}, {"method": "sab", "seed": 1, "steps": 4},
+            {"method": "bptt", "seed": 0, "steps": 10}, {"method": "bptt", "seed": 1, "steps": 10}]
+    (results / "results.json").write_text(json.dumps({"runs": rows}), encoding="utf-8")
+    monkeypatch.setattr(mod._generate_plan, "PLAN", tmp_path / "plan.json")
+    monkeypatch.setattr(mod._generate_plan, "RESULTS", tmp_path / "results")
+    return mod
+
+
+def test_lists_the_pending_runs_in_the_plans_order(rp, capsys):
+    assert rp.pending_commands() == [("demo", "train --methods sab --seeds 1"),
+                                     ("grid", "bash grid.sh")]
+    assert rp.pending_commands(["grid"]) == [("grid", "bash grid.sh")]
+    assert rp.main([]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "demo: train --methods sab --seeds 1"
+
+
+def test_refuses_an_unknown_experiment_and_a_bad_jobs(rp, capsys):
+    with pytest.raises(SystemExit, match="accepted values: demo, grid"):
+        rp.pending_commands(["nope"])
+    with pytest.raises(SystemExit):
+        rp.main(["--jobs", "0"])
+    assert "--jobs: invalid value 0: accepted values are 1 or more" in capsys.readouterr().err
+
+
+def test_runs_side_by_side_and_reports_a_failure(rp, tmp_path):
+    py = sys.executable
+    ok = [(f"c{i}", f'{py} -c "open(r\'{tmp_path / f"c{i}"}\', \'w\').close()"')
+          for i in range(3)]
+    log = []
+    assert rp.run(ok, jobs=2, log=log.append) == 0
+    assert all((tmp_path / f"c{i}").exists() for i in range(3))
+    assert sum(line.split("] ")[1].startswith("end") for line in log) == 3
+    assert rp.run([("bad", f'{py} -c "raise SystemExit(3)"')] + ok[:1], 2, log.append) == 1
+    assert log[-1].startswith("failed: ") and "SystemExit(3)" in log[-1]
