@@ -31,16 +31,40 @@ def _row(r) -> str:
 
 
 def _trace(seed) -> str:
+    """One seed's measurements over training, as the sequence of numbers they are; a trace
+    still being measured says how far it has got, so that it is never read as complete."""
     rows = sorted(finished_rows(NAME, source="train", seed=seed), key=lambda r: r["step"])
     left = pending(NAME, source="train", seed=seed)
-    if left or not rows:
-        return (f"seed {seed}: {len(rows)} of {len(rows) + len(left)} measurements over "
-                "training finished (pending)")
-    peak = max(rows, key=lambda r: r["digit_phase_weight"])
-    return (f"seed {seed}: the recall steps' weight on the digit-phase memories is largest at "
-            f"step {peak['step']:,} ({weight_phrase(peak['digit_phase_weight'], 'their')}) and "
-            f"ends at {weight_phrase(rows[-1]['digit_phase_weight'], 'their')}; recall "
-            f"accuracy {rows[-1]['recall_acc']:.3f} at step {rows[-1]['step']:,}")
+    if not rows:
+        return f"seed {seed}: pending"
+    steps = f"steps {rows[0]['step']:,}–{rows[-1]['step']:,}" if len(rows) > 1 else \
+        f"step {rows[0]['step']:,}"
+    text = (f"seed {seed}, {steps}: weight on the digit-phase memories "
+            + ", ".join(f"{r['digit_phase_weight']:.2f}" for r in rows)
+            + "; digit's first memory kept "
+            + ", ".join(f"{statistics.mean(r['digit_kept']):.2f}" for r in rows)
+            + f"; recall {rows[-1]['recall_acc']:.3f} at step {rows[-1]['step']:,}")
+    if left:
+        text += f" ({len(left)} later measurement{'s' * (len(left) > 1)} pending)"
+    return text
+
+
+def _kept_words(seed) -> str:
+    """When a seed's recall steps keep the memory that first holds their digit, in words (a
+    complete trace only; '' while it is being measured)."""
+    rows = sorted(finished_rows(NAME, source="train", seed=seed), key=lambda r: r["step"])
+    if not rows or pending(NAME, source="train", seed=seed):
+        return ""
+    kept = [statistics.mean(r["digit_kept"]) for r in rows]
+    last = max((i for i, k in enumerate(kept) if k > 0.005), default=None)
+    who = f"seed {seed}'s recall steps"
+    if last is None:
+        return f"{who} keep their digit's first memory at no measured step"
+    if last < len(rows) - 1:
+        return (f"{who} keep their digit's first memory at first (at most {max(kept):.2f} of the "
+                f"time) and at no measured step from step {rows[last + 1]['step']:,} on")
+    return (f"{who} keep their digit's first memory {kept[-1]:.2f} of the time by step "
+            f"{rows[-1]['step']:,}")
 
 
 def paper_copy_diagnosis() -> str:
@@ -70,7 +94,11 @@ def paper_copy_diagnosis() -> str:
                         "(which reads nothing)" if r["null_weight"] >= 0.1 else ""))
     out += ["", "In words: " + "; ".join(words) + ".", "",
             "Over training (the same runs retrained from their configs, measured every "
-            f"{st['every'] or 1000:,} steps): " + "; ".join(_trace(s) for s in seeds) + "."]
+            f"{st['every'] or 1000:,} steps; the figure shows the same numbers):", ""]
+    out += [f"- {_trace(s)}." for s in seeds]
+    kept = [_kept_words(s) for s in seeds if _kept_words(s)]
+    if kept:
+        out += ["", "So, over the measured steps, " + "; ".join(kept) + "."]
     return "\n".join(out) + "\n"
 
 

@@ -219,3 +219,29 @@ def test_the_fix_that_fails_a_seed_is_not_recommended(tmp_path, monkeypatch):
     assert "does not make SAB reliable here" in text and "recommends" not in text
     assert "No `k_top = 10` run has finished" in _fix_plan(
         tmp_path / "c", monkeypatch, {0: 1.0}, {}, planned=(0,)).paper_copy_fix()
+
+
+def test_a_trace_in_words_follows_its_numbers_and_says_when_it_is_partial(tmp_path,
+                                                                          monkeypatch):
+    results = tmp_path / "results"
+    results.mkdir()
+    exp = {"name": "diagnosis_paper_copy", "what": "d", "results": "d.json", "steps": None,
+           "key": ["source", "seed", "step"], "command": "x",
+           "runs": [{"source": ["train"], "seed": [1, 2, 3], "step": [0, 1000, 2000]}]}
+    (tmp_path / "plan.json").write_text(json.dumps({"experiments": [exp]}), encoding="utf-8")
+
+    def row(seed, step, kept):
+        return {"source": "train", "seed": seed, "step": step, "digit_kept": [kept] * 10,
+                "digit_phase_weight": kept, "recall_acc": kept}
+    rows = [row(1, 0, 0.4), row(1, 1000, 0.1), row(1, 2000, 0.0),
+            row(2, 0, 0.0), row(2, 1000, 0.0), row(2, 2000, 0.0), row(3, 0, 0.0)]
+    (results / "d.json").write_text(json.dumps({"rows": rows}), encoding="utf-8")
+    monkeypatch.setattr(plan, "PLAN", tmp_path / "plan.json")
+    monkeypatch.setattr(plan, "RESULTS", results)
+    diag = importlib.import_module("_generate_diagnosis")
+    assert diag._kept_words(1) == ("seed 1's recall steps keep their digit's first memory at "
+                                   "first (at most 0.40 of the time) and at no measured step "
+                                   "from step 2,000 on")
+    assert diag._kept_words(2).endswith("at no measured step")
+    assert diag._kept_words(3) == "" and "(2 later measurements pending)" in diag._trace(3)
+    assert "weight on the digit-phase memories 0.40, 0.10, 0.00" in diag._trace(1)
