@@ -205,12 +205,16 @@ def paper_copy_verdict() -> str:
     rows = [r for r in finished_rows("paper_copy") if "skipped" not in r]
     rows.sort(key=lambda r: (r["T"], ORDER.index(r["method"]), r["seed"]))
 
+    sab_minutes = [r["wall_s"] / 60 for r in rows if (r["method"], r["T"]) == ("sab", rows[0]["T"])]
+
     def hit(r, lv):
         return "—" if r[f"step_{lv}"] is None else _n(r[f"step_{lv}"])
     out = [f"{st['n_digits']} digits of {st['n_symbols']} symbols, `H = {st['hidden_size']}`, "
            f"`k_top = {st['k_top']}`, `k_att = {st['k_att']}`, `k_trunc = {st['k_trunc']}`, "
            f"learning rate {st['lr']:g}, batch {st['batch']}, held-out recall accuracy (chance "
-           f"{1 / st['n_symbols']:.3f}); training times with two runs side by side on 2 cores:",
+           f"{1 / st['n_symbols']:.3f}); training times as measured on a shared 2-core machine "
+           "with one to three other runs beside them, so they vary with the load (SAB at `T = "
+           f"{rows[0]['T']}`: {_rng(sab_minutes)} min):",
            "", "| T | method | seed | steps | final recall | best recall | 50% / 90% / 99% at "
            "step | training time |", "|---|---|---|---|---|---|---|---|"]
     for r in rows:
