@@ -141,6 +141,10 @@ def paper_copy_fix() -> str:
     text = (f"On the {n} seed{'s' * (n != 1)} that ran both, `k_top = 10` solves {k10} of {n} "
             f"and `k_top = 5` solves {k5} of {n} (Fisher's exact test on the solved counts, "
             f"p = {p:.2g})")
+    above = [s for s in both if fix[s]["final"] > base[s]["final"] + 0.01]
+    below = [s for s in both if fix[s]["final"] < base[s]["final"] - 0.01]
+    text += (f"; it ends above `k_top = 5` on {len(above)} of {n} and below it on "
+             f"{len(below)} of {n} (a difference over 0.01 in final recall)")
     rescued = [s for s in both if fix[s]["final"] >= SOLVED > base[s]["final"]]
     lost = [s for s in both if base[s]["final"] >= SOLVED > fix[s]["final"]]
     if rescued:
@@ -159,6 +163,23 @@ def paper_copy_fix() -> str:
     else:
         text += (". `k_top = 10` did not solve every seed, so it does not make SAB reliable here "
                  "and the recommended setting stays as it is")
+    route = []
+    for s in seeds:         # where a k_top = 10 model that recalls more than chance looks
+        d = next(iter(finished_rows(FIX_DIAGNOSIS, source="final", seed=s)), None)
+        if d is not None and d["digit_phase_weight"] < 0.1 and d["recall_acc"] >= 0.5:
+            route.append(f"seed {s}'s recall steps (recall {d['recall_acc']:.3f} on the "
+                         "diagnosis's held-out batch) put "
+                         f"{weight_phrase(d['digit_phase_weight'], 'their')} on the digit-phase "
+                         f"memories ({d['recent_weight']:.2f} on the recent ones, "
+                         f"{d['null_weight']:.2f} on the null memory)")
+    if route:
+        many = len(route) > 1
+        text += (". Where it looks: " + "; ".join(route) + ". So the digits "
+                 + ("these models recall reach their" if many else "this model recalls reach its")
+                 + " recall steps through the states (the recurrent chain, and the recent "
+                 "memories, which are states), not through a memory written while the digits "
+                 "were read: on " + ("these seeds" if many else "this seed") + " the change "
+                 "raised the recall, but not by the route the diagnosis expected")
     return "\n".join(out + ["", text + "."]) + "\n"
 
 

@@ -203,6 +203,14 @@ def test_the_fix_is_recommended_only_when_every_planned_seed_solved(tmp_path, mo
     diag = _fix_plan(tmp_path, monkeypatch, {0: 1.0, 1: 0.34, 2: 0.40}, {1: 1.0, 2: 0.99})
     text = diag.paper_copy_fix()
     assert "| 1 | 0.340 | 1.000 | 50 | pending / pending | 10 min |" in text
+    assert "ends above `k_top = 5` on 2 of 2 and below it on 0 of 2" in text
+    assert "route" not in text                     # no diagnosis of the k_top = 10 models yet
+    (tmp_path / "results" / "diagnosis_paper_copy_ktop10.json").write_text(json.dumps({"rows": [
+        {"source": "final", "seed": 1, "step": 100, "digit_phase_weight": 0.0,
+         "recall_acc": 0.8, "recent_weight": 0.6, "null_weight": 0.4}]}), encoding="utf-8")
+    text = diag.paper_copy_fix()
+    assert "| 1 | 0.340 | 1.000 | 50 | pending / 0.00 | 10 min |" in text
+    assert "on this seed the change raised the recall, but not by the route" in text
     assert "solves the seeds that failed with `k_top = 5` (1, 2)" in text
     assert "1 of the 3 planned `k_top = 10` runs is pending, so no setting is recommended" in text
     diag = _fix_plan(tmp_path / "b", monkeypatch, {0: 1.0, 1: 0.34, 2: 0.40},
