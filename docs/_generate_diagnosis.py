@@ -46,6 +46,14 @@ def _trace(seed) -> str:
             + f"; recall {rows[-1]['recall_acc']:.3f} at step {rows[-1]['step']:,}")
     if left:
         text += f" ({len(left)} later measurement{'s' * (len(left) > 1)} pending)"
+    differs = [r["differs_from_step"] for r in rows if r.get("differs_from_step") is not None]
+    if differs:
+        text += (f". **This retraining is not the run in the table above**: its held-out loss "
+                 f"differs from the original's from step {min(differs):,} on (the original was "
+                 "trained by an earlier minisab version, or with other BLAS kernels, whose "
+                 "float32 rounding differed), so it is another run with the same seed")
+    elif rows and all("differs_from_step" in r for r in rows[1:]):
+        text += "; the retraining reproduces the original run, bit for bit, at every step"
     return text
 
 

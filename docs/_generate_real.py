@@ -9,10 +9,11 @@ per character, a tolerance stated in the passage itself. Fixed sentences are gua
 """
 from __future__ import annotations
 
+import json
 import statistics
 
 from _generate_plan import finished_rows, status
-from _generate_results import _claim, _json, _n, _rng
+from _generate_results import RESULTS, _claim, _json, _n, _rng
 
 DIGITS = "digits/results.json"            # python experiments/digits.py --tasks digits pdigits
 FASHION = "fashion/results.json"          # python experiments/digits.py --tasks fashion ...
@@ -197,6 +198,40 @@ def _against(sab: dict, other: dict, name: str) -> str:
     return ", ".join(parts)
 
 
+def _reproduced(rows) -> list[str]:
+    """Which finished runs the current code gives bit for bit over their first steps
+    (paper_copy/reproduced.json, python experiments/check_reproduced.py)."""
+    path = RESULTS / "paper_copy" / "reproduced.json"
+    if not path.exists():
+        return []
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    checked = {(r["T"], r["method"], r["seed"]): r["differs_from_step"] for r in doc["rows"]}
+
+    def name(r):
+        return f"{NAMES[r['method']]} at `T = {r['T']}` seed {r['seed']}"
+    keys = [(r["T"], r["method"], r["seed"]) for r in rows]
+    same = [r for r, k in zip(rows, keys) if k in checked and checked[k] is None]
+    parts = [r for r, k in zip(rows, keys) if k in checked and checked[k] is not None]
+    unchecked = len(rows) - len(same) - len(parts)
+    text = (f"Retrained from their configs for their first {_n(doc['steps'])} steps with the "
+            "current code (`python experiments/check_reproduced.py`), " + str(len(same))
+            + f" of the {len(rows)} runs above are the same runs, bit for bit")
+    if parts:
+        many = len(parts) > 1
+        where = [f"{name(r)} (from step {_n(checked[(r['T'], r['method'], r['seed'])])})"
+                 for r in parts]
+        text += ("; " + _and(where) + (" part" if many else " parts") + " from "
+                 + ("their" if many else "its") + " retraining: " + ("they were" if many else
+                                                                      "it was")
+                 + " trained by an earlier minisab version, or with other BLAS kernels, whose "
+                 "float32 rounding differed. " + ("Their" if many else "Its") + " numbers stand "
+                 "as measured, but the current code does not give " + ("them" if many else "it")
+                 + " bit for bit, and with the same seed it trains another run")
+    if unchecked:
+        text += f"; {unchecked} not checked yet"
+    return ["", text + "."]
+
+
 def paper_copy_verdict() -> str:
     """The 10-digit copy task at T = 100, 200 and 300 (paper_copy/), one row per finished run,
     compared seed by seed; the planned runs not finished yet are counted (experiments/plan.json)."""
@@ -240,6 +275,7 @@ def paper_copy_verdict() -> str:
         words = [_against(sab, final[m], SHORT[m]) for m in ("tbptt", "bptt", "softmax")
                  if set(final[m]) & set(sab)]
         out += ["", head + ("; it " + "; it ".join(words) if words else "") + "."]
+    out += _reproduced(rows)
     done, todo = len(status("paper_copy")["done"]), len(status("paper_copy")["pending"])
     counts = [sum(1 for r in rows if (r["T"], r["method"]) == tm)
               for tm in {(r["T"], r["method"]) for r in rows}]

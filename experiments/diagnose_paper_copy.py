@@ -20,7 +20,9 @@ learned):
   normaliser Σã (∂α/∂a grows like 1/(Σã + ε)) and the smallest selection gap, max|h|.
 
 ``--every N`` also retrains each seed from scratch in ``--out``/runs/seed<s> (the same config,
-so the same run, bit for bit, on the machine that made it) and measures every N steps: the
+so the same run, bit for bit, on the machine and the minisab version that made it; each row
+records ``differs_from_step``, where the retraining's held-out loss first differs from the
+original's, None where it never does) and measures every N steps: the
 instruments over training, which show *when* a failing seed's recall steps stop looking for their
 digits. Resumable: a measured step is read back from results.json, the retraining continues
 from its checkpoint. Writes ``results.json``, ``table.md`` and ``diagnosis.png`` under ``--out``
@@ -116,6 +118,19 @@ def _load(path):
     return {"rows": []}
 
 
+def first_difference(run_dir, out_dir):
+    """The first evaluation step at which the retrained run's held-out loss differs from the
+    original run's (None where every step both measured agrees, bit for bit). A run trained by
+    an earlier minisab whose float32 rounding differed is not reproduced: its retraining is
+    another run with the same seed, and its trace must not be read as the original's."""
+    def losses(folder):
+        with open(os.path.join(folder, "metrics.jsonl"), encoding="utf-8") as f:
+            rows = [json.loads(line) for line in f if line.strip()]
+        return {r["step"]: r["loss"] for r in rows if "loss" in r and "accuracy" in r}
+    a, b = losses(run_dir), losses(out_dir)
+    return next((s for s in sorted(set(a) & set(b)) if a[s] != b[s]), None)
+
+
 def retrain(run_dir, out_dir, seed, every, batch, have, add, until=0) -> None:
     """Train the run of ``run_dir`` again in ``out_dir``, measuring every ``every`` steps (up to
     step ``until`` where it is given)."""
@@ -137,7 +152,8 @@ def retrain(run_dir, out_dir, seed, every, batch, have, add, until=0) -> None:
         else:
             from minisab.params import init_params
             params = init_params(cfg, seed=tc.seed, forget_bias=tc.forget_bias)
-        add({"source": "train", "seed": seed, "step": stop,
+        differs = first_difference(run_dir, out_dir) if stop > 0 else None
+        add({"source": "train", "seed": seed, "step": stop, "differs_from_step": differs,
              **measure(params, cfg, task, seed, batch)})
 
 

@@ -105,6 +105,7 @@ def test_diagnose_paper_copy_measures_and_retrains_the_same_run(tmp_path, capsys
     assert len(final[0]["digit_acc"]) == 2 and 0 <= final[0]["digit_phase_weight"] <= 1
     # retrained from its config, the run is the same run: its last measurement is the final one
     assert trained[-1]["grad_norm"] == pytest.approx(final[0]["grad_norm"], rel=1e-6)
+    assert [r["differs_from_step"] for r in trained] == [None, None, None]   # the same run
     assert (out / "diagnosis.png").stat().st_size > 0 and "| 1 | final |" in (
         out / "table.md").read_text()
     capsys.readouterr()
@@ -135,3 +136,31 @@ def test_a_run_still_training_is_neither_transferred_nor_diagnosed(tmp_path):
     cfg.write_text(json.dumps(d))
     assert not run_finished(runs / "seed1")
     assert [(m, s) for m, s, _ in tl.models(str(out / "runs" / "T6"))] == [("sab", 0)]
+
+
+def test_first_difference_finds_where_two_runs_part(tmp_path):
+    dg = _script("diagnose_paper_copy")
+    for name, losses in (("a", [1.0, 0.5, 0.25]), ("b", [1.0, 0.5, 0.3]), ("c", [1.0, 0.5])):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "metrics.jsonl").write_text("".join(
+            json.dumps({"step": 10 * i, "loss": v, "accuracy": 0.1}) + "\n"
+            for i, v in enumerate(losses)))
+    assert dg.first_difference(tmp_path / "a", tmp_path / "b") == 20
+    assert dg.first_difference(tmp_path / "a", tmp_path / "c") is None
+
+
+def test_check_reproduced_finds_the_same_run_and_a_changed_one(tmp_path):
+    pc, cr = _script("paper_copy"), _script("check_reproduced")
+    out = tmp_path / "pc"
+    assert pc.main(["--smoke", "--out", str(out), "--methods", "sab", "--seeds", "0", "1",
+                    "--steps", "2", "--jobs", "1"]) == 0
+    metrics = out / "runs" / "T6" / "sab" / "seed1" / "metrics.jsonl"
+    rows = [json.loads(line) for line in metrics.read_text().splitlines()]
+    for r in rows:                     # as if an earlier version had rounded differently
+        if r.get("step") == 2 and "loss" in r:
+            r["loss"] += 1e-7
+    metrics.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    res = tmp_path / "reproduced.json"
+    assert cr.main(["--runs", str(out / "runs"), "--steps", "2", "--out", str(res)]) == 0
+    got = {r["seed"]: r["differs_from_step"] for r in json.loads(res.read_text())["rows"]}
+    assert got == {0: None, 1: 2}

@@ -253,3 +253,22 @@ def test_a_trace_in_words_follows_its_numbers_and_says_when_it_is_partial(tmp_pa
     assert diag._kept_words(2).endswith("at no measured step")
     assert diag._kept_words(3) == "" and "(2 later measurements pending)" in diag._trace(3)
     assert "weight on the digit-phase memories 0.40, 0.10, 0.00" in diag._trace(1)
+
+
+def test_a_retraining_that_is_another_run_says_so(tmp_path, monkeypatch):
+    results = tmp_path / "results"
+    results.mkdir()
+    exp = {"name": "diagnosis_paper_copy", "what": "d", "results": "d.json", "steps": None,
+           "key": ["source", "seed", "step"], "command": "x",
+           "runs": [{"source": ["train"], "seed": [0, 2], "step": [0, 1000]}]}
+    (tmp_path / "plan.json").write_text(json.dumps({"experiments": [exp]}), encoding="utf-8")
+    rows = [{"source": "train", "seed": s, "step": st, "digit_kept": [0.1] * 10,
+             "digit_phase_weight": 0.1, "recall_acc": 0.2, "differs_from_step": d}
+            for s, d in ((0, 0), (2, None)) for st in (0, 1000)]
+    (results / "d.json").write_text(json.dumps({"rows": rows}), encoding="utf-8")
+    monkeypatch.setattr(plan, "PLAN", tmp_path / "plan.json")
+    monkeypatch.setattr(plan, "RESULTS", results)
+    diag = importlib.import_module("_generate_diagnosis")
+    assert "is not the run in the table above" in diag._trace(0)
+    assert "differs from the original's from step 0 on" in diag._trace(0)
+    assert diag._trace(2).endswith("reproduces the original run, bit for bit, at every step")
