@@ -108,30 +108,46 @@ def parallel_map(fn, items, jobs: int, on_result, scheduler=None, threads=None):
 
 
 class Results:
-    """``results.json`` under ``out``: settings and rows, replaced by key, written atomically."""
+    """``results.json`` under ``out``: settings and rows, replaced by key, written atomically.
+
+    Several processes may write the same file (``run_plan.py --jobs 2`` runs two commands of one
+    experiment side by side): each write re-reads the file under a lock on ``out``
+    (``minisab/train/runlock.py``) and replaces only the rows this process added, so that no
+    process drops another's rows.
+    """
 
     def __init__(self, out: str, settings: dict, key_fields):
         self.out, self.settings, self.key_fields = out, settings, tuple(key_fields)
         self.path = os.path.join(out, "results.json")
         os.makedirs(out, exist_ok=True)
-        self.rows = []
-        if os.path.exists(self.path):
-            with open(self.path, encoding="utf-8") as f:
-                self.rows = json.load(f)["runs"]
+        self.rows = self._read()
+        self.added = {}                     # key -> row: the rows this process has added
+
+    def _read(self) -> list:
+        if not os.path.exists(self.path):
+            return []
+        with open(self.path, encoding="utf-8") as f:
+            return json.load(f)["runs"]
 
     def key(self, row) -> tuple:
         return tuple(row[k] for k in self.key_fields)
 
     def add(self, row) -> None:
-        self.rows = [r for r in self.rows if self.key(r) != self.key(row)] + [row]
+        self.added[self.key(row)] = row
         self.save()
 
     def save(self) -> None:
         """Writes ``settings``, ``machine`` (the BLAS, its kernel, the versions that made the
-        rows; minisab/train/provenance.py) and the rows."""
+        rows; minisab/train/provenance.py) and the rows: those on disk, with this process's own
+        in place of theirs."""
         from minisab.train.provenance import machine
-        doc = {"settings": self.settings, "machine": machine(), "runs": self.rows}
-        atomic_write_text(self.path, json.dumps(doc, indent=1) + "\n")
+        from minisab.train.runlock import hold_run_folder
+        with hold_run_folder(self.out, wait=120) as hold:
+            self.rows = [r for r in self._read() if self.key(r) not in self.added] \
+                + list(self.added.values())
+            doc = {"settings": self.settings, "machine": machine(), "runs": self.rows}
+            atomic_write_text(self.path, json.dumps(doc, indent=1) + "\n")
+            hold.commit()
 
 
 def fmt_hit(step, seconds) -> str:
