@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import statistics
 
-from _generate_plan import finished_rows, status
+from _generate_plan import finished_rows, pending, plan, planned_keys, status
 from _generate_results import RESULTS, _claim, _json, _n, _rng
 
 DIGITS = "digits/results.json"            # python experiments/digits.py --tasks digits pdigits
@@ -198,6 +198,23 @@ def _against(sab: dict, other: dict, name: str) -> str:
     return ", ".join(parts)
 
 
+def _reruns(parts) -> str:
+    """What the plan's ``paper_copy_rerun`` says of the runs not reproduced: trained again with
+    the current code; a finished rerun takes its run's place (experiments/adopt_rerun.py)."""
+    if "paper_copy_rerun" not in plan():
+        return ""
+    keys = {(r["T"], r["method"], r["seed"]) for r in parts}
+    planned = keys & set(planned_keys(plan()["paper_copy_rerun"]))
+    if not planned:
+        return ""
+    waiting = keys & set(pending("paper_copy_rerun"))
+    who = ("Each" if len(planned) == len(keys) else f"{len(planned)} of them")
+    return (f"{who} {'is' if who == 'Each' or len(planned) == 1 else 'are'} planned to train "
+            "again with the current code (`paper_copy_rerun` under \"Still to run\"; "
+            f"{len(waiting)} of {len(planned)} reruns not finished yet), and "
+            "`python experiments/adopt_rerun.py` puts each finished rerun in its run's place")
+
+
 def _reproduced(rows) -> list[str]:
     """Which finished runs the current code gives bit for bit over their first steps
     (paper_copy/reproduced.json, python experiments/check_reproduced.py)."""
@@ -227,6 +244,9 @@ def _reproduced(rows) -> list[str]:
                  "float32 rounding differed. " + ("Their" if many else "Its") + " numbers stand "
                  "as measured, but the current code does not give " + ("them" if many else "it")
                  + " bit for bit, and with the same seed it trains another run")
+        rerun = _reruns(parts)
+        if rerun:
+            text += (". " + rerun)
     if unchecked:
         text += f"; {unchecked} not checked yet"
     return ["", text + "."]

@@ -131,6 +131,18 @@ def first_difference(run_dir, out_dir):
     return next((s for s in sorted(set(a) & set(b)) if a[s] != b[s]), None)
 
 
+def refresh_differs(doc, seed, run_dir, out_dir) -> None:
+    """Restate ``differs_from_step`` of ``seed``'s trace rows against the run in ``run_dir`` now:
+    a run trained again with the current code (``adopt_rerun.py``) may be the retraining's run
+    where the one measured before was not."""
+    if not os.path.exists(os.path.join(out_dir, "metrics.jsonl")):
+        return
+    first = first_difference(run_dir, out_dir)
+    for r in doc["rows"]:
+        if r["source"] == "train" and r["seed"] == seed:
+            r["differs_from_step"] = first if first is not None and first <= r["step"] else None
+
+
 def retrain(run_dir, out_dir, seed, every, batch, have, add, until=0) -> None:
     """Train the run of ``run_dir`` again in ``out_dir``, measuring every ``every`` steps (up to
     step ``until`` where it is given)."""
@@ -231,7 +243,8 @@ def main(argv=None) -> int:
         ready.append(seed)
         cfg, task, params = load_run(run_dir)
         step = read_config(run_dir)["train"]["steps"]
-        add({"source": "final", "seed": seed, "step": step,
+        refresh_differs(doc, seed, run_dir, os.path.join(args.out, "runs", f"seed{seed}"))
+        add({"source": "final", "seed": seed, "step": step,       # writes the refresh too
              **measure(params, cfg, task, seed, args.batch)})
     if args.every:
         for seed in ready:

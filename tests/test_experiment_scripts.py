@@ -164,3 +164,75 @@ def test_check_reproduced_finds_the_same_run_and_a_changed_one(tmp_path):
     assert cr.main(["--runs", str(out / "runs"), "--steps", "2", "--out", str(res)]) == 0
     got = {r["seed"]: r["differs_from_step"] for r in json.loads(res.read_text())["rows"]}
     assert got == {0: None, 1: 2}
+
+
+def test_a_finished_rerun_replaces_the_run_it_redoes(tmp_path, capsys):
+    pc, cr, ad = _script("paper_copy"), _script("check_reproduced"), _script("adopt_rerun")
+    grid, rerun = tmp_path / "pc", tmp_path / "rerun"
+    common = ["--smoke", "--methods", "sab", "--jobs", "1"]
+    assert pc.main(common + ["--out", str(grid), "--seeds", "0", "1", "--steps", "2"]) == 0
+    metrics = grid / "runs" / "T6" / "sab" / "seed0" / "metrics.jsonl"
+    rows = [json.loads(line) for line in metrics.read_text().splitlines()]
+    for r in rows:                     # seed 0 as an earlier version had trained it
+        if "loss" in r:
+            r["loss"] += 1e-7
+    metrics.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    for r in (old := json.loads((grid / "results.json").read_text()))["runs"]:
+        if r["seed"] == 0:
+            r["final"] = 0.123                              # its number, as measured then
+    (grid / "results.json").write_text(json.dumps(old))
+    res = grid / "reproduced.json"
+    assert cr.main(["--runs", str(grid / "runs"), "--steps", "2", "--out", str(res)]) == 0
+    assert {r["seed"]: r["differs_from_step"] for r in json.loads(res.read_text())["rows"]} \
+        == {0: 0, 1: None}
+    # the rerun of seed 0: one of two steps so far, then finished
+    assert pc.main(common + ["--out", str(rerun), "--seeds", "0", "--steps", "1"]) == 0
+    cfg = rerun / "runs" / "T6" / "sab" / "seed0" / "config.json"
+    cfg.write_text(cfg.read_text().replace('"steps": 1', '"steps": 2'))   # as while training
+    before = (grid / "results.json").read_text()
+    assert ad.main(["--rerun", str(rerun), "--into", str(grid)]) == 0
+    assert "still training" in capsys.readouterr().out
+    assert (grid / "results.json").read_text() == before          # nothing moved yet
+    assert pc.main(common + ["--out", str(rerun), "--seeds", "0", "--steps", "2"]) == 0
+    new = [r for r in _rows(rerun)][0]
+    assert ad.main(["--rerun", str(rerun), "--into", str(grid)]) == 0
+    got = {r["seed"]: r for r in _rows(grid)}
+    assert got[0]["final"] == new["final"] != 0.123 and got[1]["final"] != 0.123
+    assert not (rerun / "runs" / "T6" / "sab" / "seed0").exists()
+    assert _rows(rerun) == [new]                                   # the record of the rerun
+    assert [r["seed"] for r in json.loads(res.read_text())["rows"]] == [1]
+    assert cr.main(["--runs", str(grid / "runs"), "--steps", "2", "--out", str(res)]) == 0
+    assert {r["seed"]: r["differs_from_step"] for r in json.loads(res.read_text())["rows"]} \
+        == {0: None, 1: None}
+    assert ad.main(["--rerun", str(rerun), "--into", str(grid)]) == 0    # again: nothing to do
+    assert "nothing to adopt" in capsys.readouterr().out
+    # a "rerun" with other settings is refused, and nothing changes
+    assert pc.main(common + ["--out", str(rerun), "--seeds", "1", "--steps", "3"]) == 0
+    before = (grid / "results.json").read_text()
+    with pytest.raises(SystemExit, match="not a rerun.*steps"):
+        ad.main(["--rerun", str(rerun), "--into", str(grid)])
+    assert (grid / "results.json").read_text() == before
+    with pytest.raises(SystemExit):
+        ad.main(["--rerun", str(tmp_path / "none"), "--into", str(grid)])
+    assert "--rerun" in capsys.readouterr().err
+
+
+def test_the_trace_is_restated_against_the_run_now_in_place(tmp_path):
+    dg = _script("diagnose_paper_copy")
+
+    def metrics(name, losses):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "metrics.jsonl").write_text("".join(
+            json.dumps({"step": 10 * i, "loss": v, "accuracy": 0.1}) + "\n"
+            for i, v in enumerate(losses)))
+    metrics("old", [1.0, 0.6, 0.3])
+    metrics("new", [1.0, 0.5, 0.25])            # the current code's run
+    metrics("trace", [1.0, 0.5, 0.25])          # its retraining, measured for the trace
+    doc = {"rows": [{"source": "train", "seed": 0, "step": s, "differs_from_step": None}
+                    for s in (0, 10, 20)] + [{"source": "train", "seed": 1, "step": 10}]}
+    dg.refresh_differs(doc, 0, tmp_path / "old", tmp_path / "trace")
+    assert [r["differs_from_step"] for r in doc["rows"][:3]] == [None, 10, 10]
+    dg.refresh_differs(doc, 0, tmp_path / "new", tmp_path / "trace")
+    assert [r["differs_from_step"] for r in doc["rows"][:3]] == [None, None, None]
+    assert "differs_from_step" not in doc["rows"][3]                # another seed: untouched
+    dg.refresh_differs(doc, 0, tmp_path / "new", tmp_path / "missing")   # no trace: no change

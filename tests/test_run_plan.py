@@ -58,3 +58,17 @@ def test_runs_side_by_side_and_reports_a_failure(rp, tmp_path):
     assert sum(line.split("] ")[1].startswith("end") for line in log) == 3
     assert rp.run([("bad", f'{py} -c "raise SystemExit(3)"')] + ok[:1], 2, log.append) == 1
     assert log[-1].startswith("failed: ") and "SystemExit(3)" in log[-1]
+
+
+def test_every_run_the_current_code_does_not_reproduce_has_a_planned_rerun():
+    """The committed files: a paper-copy run that check_reproduced.py finds parting from its
+    retraining is in the plan's ``paper_copy_rerun`` (or already replaced by its rerun)."""
+    checked = json.loads((ROOT / "experiments" / "results" / "paper_copy" /
+                          "reproduced.json").read_text(encoding="utf-8"))["rows"]
+    parts = {(r["T"], r["method"], r["seed"]) for r in checked
+             if r["differs_from_step"] is not None}
+    plan = {e["name"]: e for e in json.loads((ROOT / "experiments" / "plan.json").read_text(
+        encoding="utf-8"))["experiments"]}
+    rerun = {(T, m, s) for b in plan["paper_copy_rerun"]["runs"]
+             for T in b["T"] for m in b["method"] for s in b["seed"]}
+    assert parts <= rerun, sorted(parts - rerun)

@@ -1,0 +1,146 @@
+"""Put the finished reruns in place of the paper-copy runs that the current code does not
+reproduce.
+
+``check_reproduced.py`` finds the runs of ``paper_copy.py`` that an earlier minisab trained and
+the current one would not give bit for bit. Their reruns train with the current code in a folder
+of their own (the plan's ``paper_copy_rerun``), so that the report keeps the measured runs, marked,
+until a rerun has finished::
+
+    python experiments/paper_copy.py --out experiments/results/paper_copy_rerun --T 100 \\
+        --methods sab --seeds 0 --jobs 1
+
+This script then moves each *finished* rerun (its checkpoint reached its planned steps) into the
+grid: its row replaces the old one in ``<into>/results.json``, its run folder replaces the old
+folder, the old run's line in ``<into>/reproduced.json`` is dropped (so that
+``check_reproduced.py`` checks the new run), and ``table.md`` and the figure are redrawn. The
+rerun's own ``results.json`` keeps its rows, the record of what was rerun. A rerun still training
+is left where it is. Safe to run again at any point: the results file is replaced atomically
+before the folders are swapped, and a swap cut short is finished by the next call::
+
+    python experiments/adopt_rerun.py
+    nice -n 19 python experiments/check_reproduced.py      # then check the adopted runs
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+from _grid import Results  # noqa: E402
+
+from minisab.train.checkpoint import atomic_write_text  # noqa: E402
+from minisab.train.runlock import holder  # noqa: E402
+from minisab.train.runs import read_config, run_finished  # noqa: E402
+
+KEY = ("T", "method", "seed")
+
+
+def run_dir(grid: str, row: dict) -> str:
+    return os.path.join(grid, "runs", f"T{row['T']}", row["method"], f"seed{row['seed']}")
+
+
+def swap_in(src: str, dst: str) -> None:
+    """Replace the folder ``dst`` by ``src``; ``dst.old`` holds the old run until the end (a
+    call cut short before then is finished by the next)."""
+    old = dst + ".old"
+    if os.path.isdir(dst):
+        if os.path.isdir(old):          # an earlier call stopped after moving dst aside
+            shutil.rmtree(old)
+        os.replace(dst, old)
+    os.makedirs(os.path.dirname(dst), exist_ok=True)
+    os.replace(src, dst)
+    if os.path.isdir(old):
+        shutil.rmtree(old)
+
+
+def adopt(rerun: str, into: str, log=print) -> list:
+    """Adopt every finished rerun of ``rerun`` into the grid ``into``; return their keys."""
+    with open(os.path.join(rerun, "results.json"), encoding="utf-8") as f:
+        rows = json.load(f)["runs"]
+    res = Results(into, _settings(into), KEY)
+    adopted = []
+    for row in rows:
+        src, dst = run_dir(rerun, row), run_dir(into, row)
+        key = tuple(row[k] for k in KEY)
+        if not os.path.isdir(src):
+            continue                        # adopted by an earlier call
+        if not run_finished(src):
+            log(f"T={key[0]} {key[1]} seed {key[2]}: still training; left where it is")
+            continue
+        if os.path.isdir(dst):
+            _same_settings(src, dst)
+        for folder in (src, dst):
+            if holder(folder):
+                raise SystemExit(f"{folder} is being written by another process: wait for it "
+                                 "to finish, then adopt")
+        res.add(row)                        # first the row, atomically; then the folder
+        swap_in(src, dst)
+        adopted.append(key)
+        log(f"T={key[0]} {key[1]} seed {key[2]}: adopted (final {row['final']:.3f})")
+    _forget_checks(os.path.join(into, "reproduced.json"), adopted)
+    return adopted
+
+
+def _same_settings(src: str, dst: str) -> None:
+    """A rerun trains the same model, task and training as the run it replaces."""
+    a, b = read_config(src), read_config(dst)
+    for part in ("model", "task", "train"):
+        if a[part] != b[part]:
+            diff = sorted(k for k in set(a[part]) | set(b[part])
+                          if a[part].get(k) != b[part].get(k))
+            raise SystemExit(f"{src} is not a rerun of {dst}: its {part} settings differ "
+                             f"({', '.join(diff)}); rerun with the same settings")
+
+
+def _settings(into: str) -> dict:
+    path = os.path.join(into, "results.json")
+    if not os.path.exists(path):
+        return {}
+    with open(path, encoding="utf-8") as f:
+        return json.load(f).get("settings", {})
+
+
+def _forget_checks(path: str, keys: list) -> None:
+    """Drop the reproduction checks of the replaced runs: ``check_reproduced.py`` checks the new
+    ones."""
+    if not keys or not os.path.exists(path):
+        return
+    with open(path, encoding="utf-8") as f:
+        doc = json.load(f)
+    doc["rows"] = [r for r in doc["rows"] if tuple(r[k] for k in KEY) not in set(keys)]
+    atomic_write_text(path, json.dumps(doc, indent=1) + "\n")
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].replace("\n", " "),
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--rerun", default=os.path.join(HERE, "results", "paper_copy_rerun"),
+                   help="the reruns: paper_copy.py's --out")
+    p.add_argument("--into", default=os.path.join(HERE, "results", "paper_copy"),
+                   help="the grid whose runs they replace")
+    args = p.parse_args(argv)
+    for name in ("rerun", "into"):
+        if not os.path.exists(os.path.join(getattr(args, name), "results.json")):
+            p.error(f"argument --{name}: {getattr(args, name)} holds no results.json: accepted "
+                    "values are a paper_copy.py --out folder")
+    adopted = adopt(args.rerun, args.into)
+    if adopted:
+        import paper_copy               # table.md and the figure, from the new rows
+        paper_copy.main(["--out", args.into, "--plot-only"])
+        print(f"{len(adopted)} run(s) adopted; now check them with experiments/check_reproduced.py")
+        seeds = sorted(str(k[2]) for k in adopted if k[:2] == (100, "sab"))
+        if seeds:                       # the diagnosis measures the final SAB models at T = 100
+            print("and measure the new final models: python experiments/diagnose_paper_copy.py "
+                  f"--seeds {' '.join(seeds)}")
+    else:
+        print("nothing to adopt")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
