@@ -58,6 +58,10 @@ INSTALL_FASHION = ("get it with `python -m minisab download fashion` (once, into
                    "fashion-mnist and give their folder with --data-dir (data_dir=...)")
 
 
+class TaskError(ValueError):
+    """A task argument or a text file minisab cannot use (raised by ``tasks`` and ``corpus``)."""
+
+
 class DataError(ValueError):
     """Data minisab cannot read (``tasks.make_task`` turns it into a ``TaskError``)."""
 

@@ -246,8 +246,9 @@ def test_a_damaged_fashion_file_exits_2_from_the_command_line(tmp_path, capsys):
 
 
 def test_an_oversized_text_file_is_refused(tmp_path, monkeypatch):
+    import minisab.train.corpus as corpus
     import minisab.train.tasks as tasks
-    monkeypatch.setattr(tasks, "MAX_TEXT_BYTES", 100)
+    monkeypatch.setattr(corpus, "MAX_TEXT_BYTES", 100)
     (tmp_path / "big.txt").write_text("a" * 101)
     with pytest.raises(TaskError, match="is larger than 100 bytes"):
         tasks.load_text(tmp_path / "big.txt")
