@@ -35,8 +35,8 @@ def _trace(seed) -> str:
     still being measured says how far it has got, so that it is never read as complete."""
     rows = sorted(finished_rows(NAME, source="train", seed=seed), key=lambda r: r["step"])
     left = pending(NAME, source="train", seed=seed)
-    if not rows:
-        return f"seed {seed}: pending"
+    if not rows:                        # a seed measured at the end only: nothing to trace
+        return f"seed {seed}: pending" if left else ""
     steps = f"steps {rows[0]['step']:,}–{rows[-1]['step']:,}" if len(rows) > 1 else \
         f"step {rows[0]['step']:,}"
     text = (f"seed {seed}, {steps}: weight on the digit-phase memories "
@@ -103,7 +103,7 @@ def paper_copy_diagnosis() -> str:
     out += ["", "In words: " + "; ".join(words) + ".", "",
             "Over training (the same runs retrained from their configs, measured every "
             f"{st['every'] or 1000:,} steps; the figure shows the same numbers):", ""]
-    out += [f"- {_trace(s)}." for s in seeds]
+    out += [f"- {_trace(s)}." for s in seeds if _trace(s)]
     kept = [_kept_words(s) for s in seeds if _kept_words(s)]
     if kept:
         out += ["", "So, over the measured steps, " + "; ".join(kept) + "."]

@@ -253,6 +253,7 @@ def test_a_trace_in_words_follows_its_numbers_and_says_when_it_is_partial(tmp_pa
     assert diag._kept_words(2).endswith("at no measured step")
     assert diag._kept_words(3) == "" and "(2 later measurements pending)" in diag._trace(3)
     assert "weight on the digit-phase memories 0.40, 0.10, 0.00" in diag._trace(1)
+    assert diag._trace(4) == ""           # measured at the end only: no trace to wait for
 
 
 def test_a_retraining_that_is_another_run_says_so(tmp_path, monkeypatch):
