@@ -107,6 +107,18 @@ def parallel_map(fn, items, jobs: int, on_result, scheduler=None, threads=None):
         on_result(result)
 
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _portable(value):
+    """A path inside this clone as relative to its root (``experiments/results/...``), so that a
+    results file names no folder of the machine that wrote it."""
+    if isinstance(value, str) and os.path.isabs(value) and \
+            os.path.abspath(value).startswith(ROOT + os.sep):
+        return os.path.relpath(value, ROOT)
+    return value
+
+
 class Results:
     """``results.json`` under ``out``: settings and rows, replaced by key, written atomically.
 
@@ -117,7 +129,8 @@ class Results:
     """
 
     def __init__(self, out: str, settings: dict, key_fields):
-        self.out, self.settings, self.key_fields = out, settings, tuple(key_fields)
+        self.out, self.key_fields = out, tuple(key_fields)
+        self.settings = {k: _portable(v) for k, v in settings.items()}
         self.path = os.path.join(out, "results.json")
         os.makedirs(out, exist_ok=True)
         self.rows = self._read()

@@ -1,6 +1,7 @@
 """``results.json`` written by two experiment processes at once (``run_plan.py --jobs 2`` runs
 two commands of one experiment side by side): neither drops the other's rows."""
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -34,3 +35,14 @@ def test_rows_of_an_earlier_process_are_read_back(tmp_path):
     assert later.rows == [{"method": "sab", "seed": 0, "final": 1.0}]
     later.save()
     assert _keys(tmp_path) == [("sab", 0, 1.0)]
+
+
+def test_paths_inside_the_clone_are_written_relative_to_it(tmp_path):
+    import _grid
+    inside = str(Path(_grid.ROOT) / "experiments" / "results" / "x")
+    res = Results(str(tmp_path), {"out": inside, "elsewhere": str(tmp_path), "lr": 0.1},
+                  ("seed",))
+    res.save()
+    doc = json.loads((tmp_path / "results.json").read_text())
+    assert doc["settings"] == {"out": "experiments/results/x".replace("/", os.sep),
+                               "elsewhere": str(tmp_path), "lr": 0.1}
