@@ -88,7 +88,10 @@ def verdict(by_seed: dict, names: dict) -> str:
     n = len(by_seed)
     k = sum(all(row.values()) for row in by_seed.values())
     text = count_words(k, n)
-    if 0 < n and k < n:
+    present = {m for row in by_seed.values() for m in row}
+    # Each method's count where a seed lost a comparison, or where a seed lacks one (a run
+    # pending, or fewer seeds planned for that method), so the reader sees what each seed rests on.
+    if 0 < n and (k < n or any(set(row) != present for row in by_seed.values())):
         parts = []
         for m, name in names.items():
             seeds = [s for s, row in by_seed.items() if m in row]

@@ -12,7 +12,9 @@ until a rerun has finished::
 This script then moves each *finished* rerun (its checkpoint reached its planned steps) into the
 grid: its row replaces the old one in ``<into>/results.json``, its run folder replaces the old
 folder, the old run's line in ``<into>/reproduced.json`` is dropped (so that
-``check_reproduced.py`` checks the new run), and ``table.md`` and the figure are redrawn. The
+``check_reproduced.py`` checks the new run), and so are the old model's rows of
+``transfer_long.py`` (so that its next call evaluates the new one); ``table.md`` and the figure
+are redrawn. The
 rerun's own ``results.json`` keeps its rows, the record of what was rerun. A rerun still training
 is left where it is. Safe to run again at any point: the results file is replaced atomically
 before the folders are swapped, and a swap cut short is finished by the next call::
@@ -58,8 +60,9 @@ def swap_in(src: str, dst: str) -> None:
         shutil.rmtree(old)
 
 
-def adopt(rerun: str, into: str, log=print) -> list:
-    """Adopt every finished rerun of ``rerun`` into the grid ``into``; return their keys."""
+def adopt(rerun: str, into: str, transfer: str | None = None, log=print) -> list:
+    """Adopt every finished rerun of ``rerun`` into the grid ``into``; return their keys.
+    ``transfer``: ``transfer_long.py``'s results file, whose rows of a replaced model go."""
     with open(os.path.join(rerun, "results.json"), encoding="utf-8") as f:
         rows = json.load(f)["runs"]
     res = Results(into, _settings(into), KEY)
@@ -83,6 +86,7 @@ def adopt(rerun: str, into: str, log=print) -> list:
         adopted.append(key)
         log(f"T={key[0]} {key[1]} seed {key[2]}: adopted (final {row['final']:.3f})")
     _forget_checks(os.path.join(into, "reproduced.json"), adopted)
+    _forget_transfer(transfer, adopted)
     return adopted
 
 
@@ -95,6 +99,18 @@ def _same_settings(src: str, dst: str) -> None:
                           if a[part].get(k) != b[part].get(k))
             raise SystemExit(f"{src} is not a rerun of {dst}: its {part} settings differ "
                              f"({', '.join(diff)}); rerun with the same settings")
+
+
+def _forget_transfer(path, keys: list) -> None:
+    """Drop ``transfer_long.py``'s rows of the replaced models (the rows of a model trained at
+    ``T``, by method and seed): its next call evaluates the new ones."""
+    if not keys or not path or not os.path.exists(path):
+        return
+    with open(path, encoding="utf-8") as f:
+        doc = json.load(f)
+    gone = {(T, m, s) for T, m, s in keys}
+    doc["runs"] = [r for r in doc["runs"] if (r["trained_T"], r["method"], r["seed"]) not in gone]
+    atomic_write_text(path, json.dumps(doc, indent=1) + "\n")
 
 
 def _settings(into: str) -> dict:
@@ -123,12 +139,15 @@ def main(argv=None) -> int:
                    help="the reruns: paper_copy.py's --out")
     p.add_argument("--into", default=os.path.join(HERE, "results", "paper_copy"),
                    help="the grid whose runs they replace")
+    p.add_argument("--transfer", default=os.path.join(HERE, "results", "transfer_long",
+                                                      "results.json"),
+                   help="transfer_long.py's results: the rows of a replaced model go")
     args = p.parse_args(argv)
     for name in ("rerun", "into"):
         if not os.path.exists(os.path.join(getattr(args, name), "results.json")):
             p.error(f"argument --{name}: {getattr(args, name)} holds no results.json: accepted "
                     "values are a paper_copy.py --out folder")
-    adopted = adopt(args.rerun, args.into)
+    adopted = adopt(args.rerun, args.into, args.transfer)
     if adopted:
         import paper_copy               # table.md and the figure, from the new rows
         paper_copy.main(["--out", args.into, "--plot-only"])

@@ -70,6 +70,19 @@ def models(runs_dir) -> list:
     return out
 
 
+def params_digest(params) -> str:
+    """SHA-256 of a model's parameters (names and bytes, host arrays): which model a row
+    evaluated, so that a run trained again in the same folder is evaluated again."""
+    import hashlib
+    import numpy as np
+    h = hashlib.sha256()
+    for name in sorted(params):
+        a = np.ascontiguousarray(params[name])
+        h.update(f"{name}{a.dtype}{a.shape}".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
 def evaluate_one(item) -> dict:
     """Forward-only evaluation of one model at one length: accuracy, time, peak MiB."""
     import tracemalloc
@@ -80,7 +93,8 @@ def evaluate_one(item) -> dict:
     from minisab.train import evaluate
     method, seed, run_dir, T, eval_batch, chunk = item
     cfg, task, params = load_run(run_dir)
-    trained_steps = int(load_checkpoint(os.path.join(run_dir, "checkpoint.npz"))["meta"]["step"])
+    ckpt = load_checkpoint(os.path.join(run_dir, "checkpoint.npz"))
+    trained_steps, digest = int(ckpt["meta"]["step"]), params_digest(ckpt["params"])
     long = task.at_length(T)
     batch = long.sample_eval(host_rng([T, 3]), eval_batch)     # the same for every model
     log(f"eval {method} seed={seed} at T={T}")
@@ -96,7 +110,8 @@ def evaluate_one(item) -> dict:
     finally:
         tracemalloc.stop()
     return {"method": method, "seed": seed, "T": T, "trained_T": task.T,
-            "trained_steps": trained_steps, "model": cfg.to_dict(), "accuracy": ev["accuracy"],
+            "trained_steps": trained_steps, "model": cfg.to_dict(),
+            "params_sha256": digest, "accuracy": ev["accuracy"],
             "loss": ev["loss"], "eval_batch": eval_batch, "chunk": chunk,
             "seconds": round(seconds, 2), "peak_mib_per_chunk": round(peak, 3),
             "chance": task.chance}
@@ -152,12 +167,14 @@ def main(argv=None) -> int:
         from minisab.train.checkpoint import load_checkpoint
         todo = []
         for method, seed, d in models(args.runs):
-            meta = load_checkpoint(os.path.join(d, "checkpoint.npz"))["meta"]
+            ckpt = load_checkpoint(os.path.join(d, "checkpoint.npz"))
+            meta, digest = ckpt["meta"], params_digest(ckpt["params"])
             for T in args.lengths:
                 old = [r for r in res.rows if (r["method"], r["seed"], r["T"]) == (method, seed, T)]
                 if old and old[0]["model"] == meta["model"] and \
                         old[0]["trained_steps"] == meta["step"] and \
-                        old[0]["eval_batch"] == args.eval_batch:
+                        old[0]["eval_batch"] == args.eval_batch and \
+                        old[0].get("params_sha256", digest) == digest:
                     continue                                       # evaluated already
                 todo.append((method, seed, d, T, args.eval_batch, args.chunk))
         # Longest lengths first: they take longest, so the pool ends with short jobs.

@@ -55,6 +55,17 @@ def test_paper_copy_resumes_and_transfer_reads_its_models(tmp_path, capsys):
     capsys.readouterr()
     assert tl.main(targs) == 0                                   # nothing left to evaluate
     assert "eval " not in capsys.readouterr().err
+    # a model trained again in its folder (other parameters, same settings and steps) is
+    # evaluated again: the rows name the parameters they evaluated
+    from minisab.train.checkpoint import load_checkpoint, save_checkpoint
+    ckpt_path = out / "runs" / "T6" / "sab" / "seed0" / "checkpoint.npz"
+    ck = load_checkpoint(ckpt_path)
+    name = sorted(ck["params"])[0]
+    ck["params"][name] = ck["params"][name] + 0.5
+    save_checkpoint(ckpt_path, ck["params"], ck["opt_state"], ck["meta"])
+    assert tl.main(targs) == 0
+    err = capsys.readouterr().err
+    assert "eval sab seed=0" in err and "tbptt" not in err
 
 
 def test_digits_script(tmp_path):
@@ -195,7 +206,12 @@ def test_a_finished_rerun_replaces_the_run_it_redoes(tmp_path, capsys):
     assert (grid / "results.json").read_text() == before          # nothing moved yet
     assert pc.main(common + ["--out", str(rerun), "--seeds", "0", "--steps", "2"]) == 0
     new = [r for r in _rows(rerun)][0]
-    assert ad.main(["--rerun", str(rerun), "--into", str(grid)]) == 0
+    transfer = tmp_path / "transfer.json"              # transfer_long.py's rows of both models
+    transfer.write_text(json.dumps({"runs": [
+        {"method": "sab", "seed": s, "T": T, "trained_T": 6} for s in (0, 1) for T in (8, 12)]}))
+    assert ad.main(["--rerun", str(rerun), "--into", str(grid), "--transfer", str(transfer)]) == 0
+    assert [(r["seed"], r["T"]) for r in json.loads(transfer.read_text())["runs"]] == \
+        [(1, 8), (1, 12)]                              # the replaced model is evaluated again
     got = {r["seed"]: r for r in _rows(grid)}
     assert got[0]["final"] == new["final"] != 0.123 and got[1]["final"] != 0.123
     assert not (rerun / "runs" / "T6" / "sab" / "seed0").exists()
