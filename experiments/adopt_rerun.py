@@ -14,10 +14,10 @@ grid: its row replaces the old one in ``<into>/results.json``, its run folder re
 folder, the old run's line in ``<into>/reproduced.json`` is dropped (so that
 ``check_reproduced.py`` checks the new run), and so are the old model's rows of
 ``transfer_long.py`` (so that its next call evaluates the new one); ``table.md`` and the figure
-are redrawn. The
-rerun's own ``results.json`` keeps its rows, the record of what was rerun. A rerun still training
-is left where it is. Safe to run again at any point: the results file is replaced atomically
-before the folders are swapped, and a swap cut short is finished by the next call::
+are redrawn. The rerun's own ``results.json`` keeps its rows, the record of what was rerun. A
+rerun still training is left where it is. Safe to run again at any point: for each run the old
+checks go first, then the row (the results file is replaced atomically), then the folders are
+swapped, and whatever a call cut short is done by the next::
 
     python experiments/adopt_rerun.py
     nice -n 19 python experiments/check_reproduced.py      # then check the adopted runs
@@ -70,8 +70,10 @@ def adopt(rerun: str, into: str, transfer: str | None = None, log=print) -> list
     for row in rows:
         src, dst = run_dir(rerun, row), run_dir(into, row)
         key = tuple(row[k] for k in KEY)
-        if not os.path.isdir(src):
-            continue                        # adopted by an earlier call
+        if not os.path.isdir(src):          # adopted by an earlier call
+            if os.path.isdir(dst + ".old"):     # which stopped before removing the old run
+                shutil.rmtree(dst + ".old")
+            continue
         if not run_finished(src):
             log(f"T={key[0]} {key[1]} seed {key[2]}: still training; left where it is")
             continue
@@ -81,12 +83,15 @@ def adopt(rerun: str, into: str, transfer: str | None = None, log=print) -> list
             if holder(folder):
                 raise SystemExit(f"{folder} is being written by another process: wait for it "
                                  "to finish, then adopt")
-        res.add(row)                        # first the row, atomically; then the folder
+        # What described the old model goes first, then its row, then its folder: a call cut
+        # short anywhere leaves src in place, and the next call does it all again.
+        _drop_rows(os.path.join(into, "reproduced.json"), "rows", KEY, key)
+        if transfer:
+            _drop_rows(transfer, "runs", ("trained_T", "method", "seed"), key)
+        res.add(row)
         swap_in(src, dst)
         adopted.append(key)
         log(f"T={key[0]} {key[1]} seed {key[2]}: adopted (final {row['final']:.3f})")
-    _forget_checks(os.path.join(into, "reproduced.json"), adopted)
-    _forget_transfer(transfer, adopted)
     return adopted
 
 
@@ -101,16 +106,19 @@ def _same_settings(src: str, dst: str) -> None:
                              f"({', '.join(diff)}); rerun with the same settings")
 
 
-def _forget_transfer(path, keys: list) -> None:
-    """Drop ``transfer_long.py``'s rows of the replaced models (the rows of a model trained at
-    ``T``, by method and seed): its next call evaluates the new ones."""
-    if not keys or not path or not os.path.exists(path):
+def _drop_rows(path: str, field: str, fields: tuple, key: tuple) -> None:
+    """Drop the rows of the JSON file ``path`` (its list ``field``) whose ``fields`` equal
+    ``key``: the reproduction check of a replaced run (``check_reproduced.py`` checks the new
+    one), or ``transfer_long.py``'s rows of a replaced model (its next call evaluates the new
+    one)."""
+    if not os.path.exists(path):
         return
     with open(path, encoding="utf-8") as f:
         doc = json.load(f)
-    gone = {(T, m, s) for T, m, s in keys}
-    doc["runs"] = [r for r in doc["runs"] if (r["trained_T"], r["method"], r["seed"]) not in gone]
-    atomic_write_text(path, json.dumps(doc, indent=1) + "\n")
+    kept = [r for r in doc[field] if tuple(r[k] for k in fields) != key]
+    if len(kept) != len(doc[field]):
+        doc[field] = kept
+        atomic_write_text(path, json.dumps(doc, indent=1) + "\n")
 
 
 def _settings(into: str) -> dict:
@@ -119,17 +127,6 @@ def _settings(into: str) -> dict:
         return {}
     with open(path, encoding="utf-8") as f:
         return json.load(f).get("settings", {})
-
-
-def _forget_checks(path: str, keys: list) -> None:
-    """Drop the reproduction checks of the replaced runs: ``check_reproduced.py`` checks the new
-    ones."""
-    if not keys or not os.path.exists(path):
-        return
-    with open(path, encoding="utf-8") as f:
-        doc = json.load(f)
-    doc["rows"] = [r for r in doc["rows"] if tuple(r[k] for k in KEY) not in set(keys)]
-    atomic_write_text(path, json.dumps(doc, indent=1) + "\n")
 
 
 def main(argv=None) -> int:
