@@ -328,7 +328,22 @@ def transfer_long_verdict() -> str:
             cells.append("—" if r is None else f"{r['accuracy']:.3f} ({r['seconds']:.1f} s, "
                          f"{r['peak_mib_per_chunk']:,.0f} MiB)")
         out.append(f"| {names.get(m, m)}, seed {seed} | " + " | ".join(cells) + " |")
+    out += ["", _load_words([r.get("load_before") for r in rows])]
     return "\n" + "\n".join(out) + "\n"
+
+
+def _load_words(loads) -> str:
+    """The machine's load when the times were measured: times are comparable at a like load."""
+    known = [x for x in loads if x is not None]
+    text = ("The times were measured on a shared 2-core machine, often beside training runs, "
+            "and vary with its load")
+    if known:
+        text += (f"; 1-minute load average at the start of an evaluation: {min(known):.1f} to "
+                 f"{max(known):.1f}")
+    if len(known) < len(loads):
+        text += (f" ({len(loads) - len(known)} of the {len(loads)} evaluations were timed before "
+                 "the load was recorded)" if known else " (the load was not recorded)")
+    return text + "."
 
 
 REAL_BLOCKS = {

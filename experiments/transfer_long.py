@@ -98,6 +98,8 @@ def evaluate_one(item) -> dict:
     long = task.at_length(T)
     batch = long.sample_eval(host_rng([T, 3]), eval_batch)     # the same for every model
     log(f"eval {method} seed={seed} at T={T}")
+    # The 1-minute load average at the start: the wall time is only comparable at a like load.
+    load = round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
     t0 = time.perf_counter()
     ev = evaluate(params, cfg, long, batch, chunk=chunk)
     seconds = time.perf_counter() - t0
@@ -113,7 +115,8 @@ def evaluate_one(item) -> dict:
             "trained_steps": trained_steps, "model": cfg.to_dict(),
             "params_sha256": digest, "accuracy": ev["accuracy"],
             "loss": ev["loss"], "eval_batch": eval_batch, "chunk": chunk,
-            "seconds": round(seconds, 2), "peak_mib_per_chunk": round(peak, 3),
+            "seconds": round(seconds, 2), "load_before": load,
+            "peak_mib_per_chunk": round(peak, 3),
             "chance": task.chance}
 
 

@@ -278,3 +278,12 @@ def test_a_retraining_that_is_another_run_says_so(tmp_path, monkeypatch):
     assert "is not the run in the table above" in diag._trace(0)
     assert "differs from the original's from step 0 on" in diag._trace(0)
     assert diag._trace(2).endswith("reproduces the original run, bit for bit, at every step")
+
+
+def test_the_load_behind_measured_times_is_stated():
+    real = _load("_generate_real")
+    assert real._load_words([None, None]).endswith("(the load was not recorded).")
+    text = real._load_words([1.2, None, 4.56])
+    assert "load average at the start of an evaluation: 1.2 to 4.6" in text
+    assert "(1 of the 3 evaluations were timed before the load was recorded)" in text
+    assert "timed before" not in real._load_words([2.0])
