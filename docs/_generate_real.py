@@ -338,8 +338,9 @@ def _load_words(loads) -> str:
     text = ("The times were measured on a shared 2-core machine, often beside training runs, "
             "and vary with its load")
     if known:
-        text += (f"; 1-minute load average at the start of an evaluation: {min(known):.1f} to "
-                 f"{max(known):.1f}")
+        lo, hi = f"{min(known):.1f}", f"{max(known):.1f}"
+        text += ("; 1-minute load average at the start of an evaluation: "
+                 + (lo if lo == hi else f"{lo} to {hi}"))
     if len(known) < len(loads):
         text += (f" ({len(loads) - len(known)} of the {len(loads)} evaluations were timed before "
                  "the load was recorded)" if known else " (the load was not recorded)")

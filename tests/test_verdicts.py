@@ -287,3 +287,4 @@ def test_the_load_behind_measured_times_is_stated():
     assert "load average at the start of an evaluation: 1.2 to 4.6" in text
     assert "(1 of the 3 evaluations were timed before the load was recorded)" in text
     assert "timed before" not in real._load_words([2.0])
+    assert real._load_words([2.01, 1.98]).endswith("evaluation: 2.0.")
