@@ -10,12 +10,20 @@ from __future__ import annotations
 
 import statistics
 
-from _generate_plan import finished_rows, pending
+from _generate_plan import finished_rows, pending, plan
 from _generate_results import _json, _n
 from minisab.train.wording import fisher_exact, weight_phrase
 
 NAME = "diagnosis_paper_copy"
 FILE = "diagnosis/paper_copy_T100/results.json"
+
+
+def _pending(**where) -> list:
+    """The pending measurements, matching ``where``, of every plan entry that writes the
+    diagnosis's results file (the traces, the final models, the later seeds' traces)."""
+    entries = plan()
+    return [k for name, exp in entries.items() if exp["results"] == entries[NAME]["results"]
+            for k in pending(name, **where)]
 
 
 def _final(seed):
@@ -34,7 +42,7 @@ def _trace(seed) -> str:
     """One seed's measurements over training, as the sequence of numbers they are; a trace
     still being measured says how far it has got, so that it is never read as complete."""
     rows = sorted(finished_rows(NAME, source="train", seed=seed), key=lambda r: r["step"])
-    left = pending(NAME, source="train", seed=seed)
+    left = _pending(source="train", seed=seed)
     if not rows:                        # a seed measured at the end only: nothing to trace
         return f"seed {seed}: pending" if left else ""
     steps = f"steps {rows[0]['step']:,}–{rows[-1]['step']:,}" if len(rows) > 1 else \
@@ -61,7 +69,7 @@ def _kept_words(seed) -> str:
     """When a seed's recall steps keep the memory that first holds their digit, in words (a
     complete trace only; '' while it is being measured)."""
     rows = sorted(finished_rows(NAME, source="train", seed=seed), key=lambda r: r["step"])
-    if not rows or pending(NAME, source="train", seed=seed):
+    if not rows or _pending(source="train", seed=seed):
         return ""
     kept = [statistics.mean(r["digit_kept"]) for r in rows]
     last = max((i for i, k in enumerate(kept) if k > 0.005), default=None)

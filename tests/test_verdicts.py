@@ -241,13 +241,17 @@ def test_a_trace_in_words_follows_its_numbers_and_says_when_it_is_partial(tmp_pa
     exp = {"name": "diagnosis_paper_copy", "what": "d", "results": "d.json", "steps": None,
            "key": ["source", "seed", "step"], "command": "x",
            "runs": [{"source": ["train"], "seed": [1, 2, 3], "step": [0, 1000, 2000]}]}
-    (tmp_path / "plan.json").write_text(json.dumps({"experiments": [exp]}), encoding="utf-8")
+    later = {**exp, "name": "diagnosis_paper_copy_later",      # another entry, the same file
+             "runs": [{"source": ["train"], "seed": [4], "step": [0, 1000, 2000]}]}
+    (tmp_path / "plan.json").write_text(json.dumps({"experiments": [exp, later]}),
+                                        encoding="utf-8")
 
     def row(seed, step, kept):
         return {"source": "train", "seed": seed, "step": step, "digit_kept": [kept] * 10,
                 "digit_phase_weight": kept, "recall_acc": kept}
     rows = [row(1, 0, 0.4), row(1, 1000, 0.1), row(1, 2000, 0.0),
-            row(2, 0, 0.0), row(2, 1000, 0.0), row(2, 2000, 0.0), row(3, 0, 0.0)]
+            row(2, 0, 0.0), row(2, 1000, 0.0), row(2, 2000, 0.0), row(3, 0, 0.0),
+            row(4, 0, 0.0), row(4, 1000, 0.0)]
     (results / "d.json").write_text(json.dumps({"rows": rows}), encoding="utf-8")
     monkeypatch.setattr(plan, "PLAN", tmp_path / "plan.json")
     monkeypatch.setattr(plan, "RESULTS", results)
@@ -258,7 +262,9 @@ def test_a_trace_in_words_follows_its_numbers_and_says_when_it_is_partial(tmp_pa
     assert diag._kept_words(2).endswith("at no measured step")
     assert diag._kept_words(3) == "" and "(2 later measurements pending)" in diag._trace(3)
     assert "weight on the digit-phase memories 0.40, 0.10, 0.00" in diag._trace(1)
-    assert diag._trace(4) == ""           # measured at the end only: no trace to wait for
+    # a seed traced by the later entry: partial, so no conclusion from it yet
+    assert "(1 later measurement pending)" in diag._trace(4) and diag._kept_words(4) == ""
+    assert diag._trace(5) == ""           # measured at the end only: no trace to wait for
 
 
 def test_a_retraining_that_is_another_run_says_so(tmp_path, monkeypatch):
