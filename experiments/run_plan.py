@@ -40,6 +40,21 @@ def pending_commands(only=None) -> list[tuple[str, str]]:
             for cmd in _generate_plan.continue_commands(name)]
 
 
+POSIX = os.name == "posix"
+
+
+def _terminate(proc) -> None:
+    """SIGTERM to the command's whole process group (the shell and what it started), so that
+    every trainer stops and keeps its checkpoint."""
+    if POSIX:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    else:                               # pragma: no cover - not tested on this project's CI
+        proc.terminate()
+
+
 def run(commands, jobs: int, log=print) -> int:
     """Run ``commands`` with at most ``jobs`` at once; 0 if every one succeeded. SIGTERM and
     Ctrl-C stop the running commands with SIGTERM (each keeps its checkpoints) and start no
@@ -54,7 +69,10 @@ def run(commands, jobs: int, log=print) -> int:
             while todo and len(running) < jobs:
                 name, cmd = todo.pop(0)
                 log(f"[{time.strftime('%H:%M:%S')}] start {name}: {cmd}")
-                running.append((name, cmd, subprocess.Popen(cmd, shell=True, cwd=ROOT)))
+                # A session (process group) of its own: the stop below reaches the trainer
+                # itself, not only the shell that started it.
+                running.append((name, cmd, subprocess.Popen(cmd, shell=True, cwd=ROOT,
+                                                            start_new_session=POSIX)))
             time.sleep(0.2)
             for item in [r for r in running if r[2].poll() is not None]:
                 running.remove(item)
@@ -64,7 +82,7 @@ def run(commands, jobs: int, log=print) -> int:
                     failed.append(cmd)
     except KeyboardInterrupt:
         for _, _, proc in running:
-            proc.terminate()
+            _terminate(proc)
         for _, _, proc in running:
             proc.wait()
         log("stopped: run the same command again to continue")

@@ -60,6 +60,44 @@ def test_runs_side_by_side_and_reports_a_failure(rp, tmp_path):
     assert log[-1].startswith("failed: ") and "SystemExit(3)" in log[-1]
 
 
+def _alive(pid) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as f:
+            return f.read().split(") ")[1][0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc")
+def test_a_stop_reaches_the_trainer_the_shell_started(rp, tmp_path):
+    """SIGTERM to run_plan stops the programs its commands started, not only their shells (a
+    compound command: the shell cannot hand its process over to the program)."""
+    import os
+    import signal
+    import threading
+    import time
+    pid_file = tmp_path / "pid"
+    cmd = (f'{sys.executable} -c "import os, time; open(r\'{pid_file}\', \'w\').write('
+           f'str(os.getpid())); time.sleep(60)"; true')
+
+    def stop_when_started():
+        for _ in range(200):
+            if pid_file.exists() and pid_file.read_text():
+                break
+            time.sleep(0.05)
+        os.kill(os.getpid(), signal.SIGTERM)
+    threading.Thread(target=stop_when_started, daemon=True).start()
+    log = []
+    assert rp.run([("sleep", cmd)], jobs=1, log=log.append) == 130
+    pid = int(pid_file.read_text())
+    for _ in range(100):
+        if not _alive(pid):
+            break
+        time.sleep(0.05)
+    assert not _alive(pid), "the program the command started is still running"
+    assert log[-1].startswith("stopped")
+
+
 def test_every_run_the_current_code_does_not_reproduce_has_a_planned_rerun():
     """The committed files: a paper-copy run that check_reproduced.py finds parting from its
     retraining is in the plan's ``paper_copy_rerun`` (or already replaced by its rerun)."""
