@@ -134,8 +134,22 @@ def _hours(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.0f} min"
 
 
-def _wall(row: dict) -> float:
-    return float(row.get("wall_s", row.get("seconds", 0.0)) or 0.0)
+def _wall(row: dict) -> float | None:
+    """The row's wall time in seconds, or None where its script did not record one."""
+    t = row.get("wall_s", row.get("seconds"))
+    return None if t is None else float(t)
+
+
+def _wall_text(rows: list[dict]) -> str:
+    """The finished runs' summed wall time, saying how many rows had none recorded."""
+    if not rows:
+        return "—"
+    times = [t for t in map(_wall, rows) if t is not None]
+    if not times:
+        return "not recorded"
+    if len(times) < len(rows):
+        return f"{_hours(sum(times))} ({len(rows) - len(times)} of {len(rows)} not recorded)"
+    return _hours(sum(times))
 
 
 def continue_commands(name: str) -> list[str]:
@@ -160,13 +174,12 @@ def plan_status() -> str:
     for name, exp in plan().items():
         st = status(name)
         done = list(st["done"].values())
-        wall = sum(_wall(r) for r in done)
         groups = _groups(exp, st["pending"])
         pend = "; ".join(_describe(g) for g in groups) or "none"
         if len(groups) > 4:                 # too many to list: the command continues them all
             pend = f"{len(st['pending'])} runs (the command below continues them)"
         lines.append(f"| `{name}`: {exp['what']} | {len(st['planned'])} | {len(done)} | "
-                     f"{_hours(wall) if done else '—'} | {pend} |")
+                     f"{_wall_text(done)} | {pend} |")
         commands += continue_commands(name)
     out = ("\nThe plan of runs is `experiments/plan.json`; this table compares it with the "
            "results files (a run counts as finished once its row reached the planned steps; "

@@ -26,7 +26,8 @@ original's, None where it never does) and measures every N steps: the
 instruments over training, which show *when* a failing seed's recall steps stop looking for their
 digits. Resumable: a measured step is read back from results.json, the retraining continues
 from its checkpoint. Writes ``results.json``, ``table.md`` and ``diagnosis.png`` under ``--out``
-(default ``experiments/results/diagnosis/paper_copy_T100``); atomically.
+(default ``experiments/results/diagnosis/paper_copy_T100``); atomically. Each row records its
+``wall_s``: the seconds its measurement took (for a trace row, the retraining up to it too).
 
     python experiments/diagnose_paper_copy.py --runs <paper_copy out>/runs --seeds 1 0
     nice -n 19 python experiments/diagnose_paper_copy.py --runs ... --seeds 1 0 --every 1000
@@ -42,6 +43,7 @@ import json
 import math
 import os
 import sys
+import time
 
 import numpy as np
 
@@ -154,6 +156,7 @@ def retrain(run_dir, out_dir, seed, every, batch, have, add, until=0) -> None:
     for stop in stops:
         if ("train", seed, stop) in have:
             continue
+        start = time.perf_counter()           # the row's wall time: training to it, measuring
         if stop > 0:
             res = train(cfg, task, TrainConfig(**{**d["train"], "steps": stop}), out_dir,
                         resume=os.path.exists(os.path.join(out_dir, "checkpoint.npz")),
@@ -165,8 +168,9 @@ def retrain(run_dir, out_dir, seed, every, batch, have, add, until=0) -> None:
             from minisab.params import init_params
             params = init_params(cfg, seed=tc.seed, forget_bias=tc.forget_bias)
         differs = first_difference(run_dir, out_dir) if stop > 0 else None
+        row = measure(params, cfg, task, seed, batch)
         add({"source": "train", "seed": seed, "step": stop, "differs_from_step": differs,
-             **measure(params, cfg, task, seed, batch)})
+             **row, "wall_s": time.perf_counter() - start})
 
 
 def table(rows) -> str:
@@ -244,8 +248,10 @@ def main(argv=None) -> int:
         cfg, task, params = load_run(run_dir)
         step = read_config(run_dir)["train"]["steps"]
         refresh_differs(doc, seed, run_dir, os.path.join(args.out, "runs", f"seed{seed}"))
+        start = time.perf_counter()
+        row = measure(params, cfg, task, seed, args.batch)
         add({"source": "final", "seed": seed, "step": step,       # writes the refresh too
-             **measure(params, cfg, task, seed, args.batch)})
+             **row, "wall_s": time.perf_counter() - start})
     if args.every:
         for seed in ready:
             run_dir = os.path.join(args.runs, f"T{args.T}", args.method, f"seed{seed}")

@@ -149,6 +149,13 @@ def test_a_partial_run_is_pending_never_final(tiny_plan):
     assert "python demo.py --T 10 --methods bptt --seeds 0 1" in text
 
 
+def test_a_wall_time_not_recorded_is_said_never_summed_as_zero():
+    assert plan._wall_text([]) == "—"
+    assert plan._wall_text([{"step": 1}, {"step": 2}]) == "not recorded"
+    assert plan._wall_text([{"wall_s": 120.0}, {"step": 2}]) == "2 min (1 of 2 not recorded)"
+    assert plan._wall_text([{"wall_s": 3000.0}, {"seconds": 4200.0}]) == "2.0 h"
+
+
 def test_the_committed_plan_expands_and_names_known_fields():
     for name, exp in plan.plan().items():
         keys = plan.planned_keys(exp)
