@@ -154,6 +154,7 @@ def test_a_wall_time_not_recorded_is_said_never_summed_as_zero():
     assert plan._wall_text([{"step": 1}, {"step": 2}]) == "not recorded"
     assert plan._wall_text([{"wall_s": 120.0}, {"step": 2}]) == "2 min (1 of 2 not recorded)"
     assert plan._wall_text([{"wall_s": 3000.0}, {"seconds": 4200.0}]) == "2.0 h"
+    assert plan._wall_text([{"wall_s": 4.2}]) == "4 s"
 
 
 def test_the_committed_plan_expands_and_names_known_fields():
