@@ -105,7 +105,11 @@ def _seeds_cell(vals, pending_n) -> str:
     for m in ("tbptt", "bptt", "softmax"):
         if m in vals and sorted(vals[m]) != sorted(vals["sab"]):
             text += f"; {SHORT[m]}: {seed_range(vals[m])}"
-    return text + (f" ({pending_n} runs pending)" if pending_n else "")
+    return text + (f" ({_runs(pending_n)} pending)" if pending_n else "")
+
+
+def _runs(n: int) -> str:
+    return f"{n} run" + "s" * (n != 1)
 
 
 def claims_glance() -> str:
@@ -117,7 +121,7 @@ def claims_glance() -> str:
     waiting = []
     for what, claim, vals, higher, tie, fmt, pend in _glance_rows():
         if "sab" not in vals:               # SAB still training there
-            waiting.append(f"{what} ({pend} runs pending)")
+            waiting.append(f"{what} ({_runs(pend)} pending)")
             continue
         means = {m: statistics.mean(v.values()) for m, v in vals.items()}
         cells = [fmt(means[m]) if m in means else "—" for m in ("sab", "tbptt", "bptt", "softmax")]

@@ -175,6 +175,12 @@ def test_the_committed_glance_rows_name_the_failing_seeds():
         assert re.search(r"holds on \d+ of \d+ seeds", verdict_cell), row
 
 
+def test_the_seeds_cell_counts_pending_runs_in_words():
+    assert glance._seeds_cell({"sab": {0: 1.0, 1: 0.5}}, 1) == "0, 1 (1 run pending)"
+    assert glance._seeds_cell({"sab": {0: 1.0}}, 3) == "0 (3 runs pending)"
+    assert glance._seeds_cell({"sab": {0: 1.0}}, 0) == "0"
+
+
 # ------------------------------------------------------------------ minisab.train.wording
 def test_wording_words_follow_the_numbers():
     from minisab.train import wording
