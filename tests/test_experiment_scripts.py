@@ -117,6 +117,7 @@ def test_diagnose_paper_copy_measures_and_retrains_the_same_run(tmp_path, capsys
     # retrained from its config, the run is the same run: its last measurement is the final one
     assert trained[-1]["grad_norm"] == pytest.approx(final[0]["grad_norm"], rel=1e-6)
     assert [r["differs_from_step"] for r in trained] == [None, None, None]   # the same run
+    assert all(r["wall_s"] > 0 for r in rows)      # each row records the time it took
     assert (out / "diagnosis.png").stat().st_size > 0 and "| 1 | final |" in (
         out / "table.md").read_text()
     capsys.readouterr()
