@@ -31,6 +31,7 @@ from minisab.config import Config  # noqa: E402
 from minisab.train.runs import write_config  # noqa: E402
 from minisab.train.tasks import make_task  # noqa: E402
 from minisab.train import CHECKPOINT, TrainConfig, read_metrics, train  # noqa: E402
+from minisab.train.faults import Terminated, sigterm_as_ctrl_c  # noqa: E402
 
 LEVELS = (0.5, 0.9, 0.99)
 # The experiments' settings files (minisab/train/settings.py): each script's defaults come from one.
@@ -76,10 +77,11 @@ def train_point(point: dict, fresh: bool = False) -> dict:
                "elapsed": float(meta.get("elapsed", float("nan")))}
     else:
         write_config(run_dir, cfg, task, tc, "numpy")
-        res = train(cfg, task, tc, run_dir, resume=resume, progress=False,
-                    log=lambda m: print(m, file=sys.stderr, flush=True))
-        if res["stopped"] == "interrupted":
-            raise KeyboardInterrupt
+        with sigterm_as_ctrl_c():   # a stop (run_plan.py, kill) keeps the last finished step
+            res = train(cfg, task, tc, run_dir, resume=resume, progress=False,
+                        log=lambda m: print(m, file=sys.stderr, flush=True))
+        if res["stopped"] == "interrupted":     # the checkpoint of the last step is written
+            raise Terminated() if res["signal"] == "SIGTERM" else KeyboardInterrupt()
     recs = res["records"]
     metric = task.metric_name
     vals = [r[metric] for r in recs]
@@ -98,19 +100,33 @@ def train_point(point: dict, fresh: bool = False) -> dict:
 def parallel_map(fn, items, jobs: int, on_result, scheduler=None, threads=None):
     """``on_result(fn(item))`` for every item, ``jobs`` worker processes at a time (``jobs=1``:
     in this process), or on the Dask scheduler ``scheduler`` (default: ``$MINISAB_SCHEDULER``).
-    Results arrive in completion order. On Ctrl-C the parent stops the workers; every run keeps
-    its last checkpoint (written atomically)."""
+    Results arrive in completion order. On Ctrl-C or SIGTERM the parent stops the workers; every
+    run keeps the checkpoint of its last finished step (written atomically)."""
     from minisab.train.parallel import run_all
     scheduler = scheduler or os.environ.get("MINISAB_SCHEDULER") or None
-    for _, result in run_all(fn, items, jobs=max(1, jobs), scheduler=scheduler, threads=threads,
-                             log=False):
-        on_result(result)
+    # SIGTERM to the whole process group (run_plan.py's stop) then stops the parent as Ctrl-C
+    # does, while each worker writes the checkpoint of its last finished step.
+    with sigterm_as_ctrl_c():
+        for _, result in run_all(fn, items, jobs=max(1, jobs), scheduler=scheduler,
+                                 threads=threads, log=False):
+            on_result(result)
+
+
+def stopped(e: KeyboardInterrupt,
+            kept: str = "every run kept the checkpoint of its last finished step") -> int:
+    """Says that a script was stopped (Ctrl-C, or SIGTERM as ``Terminated``), what it ``kept``
+    and how to go on; returns the shell's exit status for that signal (130 or 143)."""
+    name, status = ("SIGTERM", 143) if isinstance(e, Terminated) else ("SIGINT", 130)
+    print(f"stopped ({name}): {kept}; run the same command again to continue (the experiment "
+          "scripts resume by themselves: no --resume)",
+          file=sys.stderr, flush=True)
+    return status
 
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def _portable(value):
+def portable(value):
     """A path inside this clone as relative to its root (``experiments/results/...``), so that a
     results file names no folder of the machine that wrote it."""
     if isinstance(value, str) and os.path.isabs(value) and \
@@ -130,7 +146,7 @@ class Results:
 
     def __init__(self, out: str, settings: dict, key_fields):
         self.out, self.key_fields = out, tuple(key_fields)
-        self.settings = {k: _portable(v) for k, v in settings.items()}
+        self.settings = {k: portable(v) for k, v in settings.items()}
         self.path = os.path.join(out, "results.json")
         os.makedirs(out, exist_ok=True)
         self.rows = self._read()

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from collections.abc import Callable
 
 from _grid import (LEVELS, Results, curves_figure, fmt_hit, log, parallel_map, save_figure,
-                   task_from_spec, train_point)
+                   stopped, task_from_spec, train_point)
 from _grid import CONFIGS  # noqa: F401  (the scripts' settings files: grid.CONFIGS)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -198,7 +198,10 @@ def main(args, grid: Grid, points: list) -> int:
                     f"final {grid.value} {row['final']:.3f}, {row['steps']} steps, "
                     f"{row['wall_s']} s")
         items = [(p, args.fresh, args.max_mib, grid.name(p["key"][grid.field])) for p in points]
-        parallel_map(run, items, args.jobs, done)
+        try:
+            parallel_map(run, items, args.jobs, done)
+        except KeyboardInterrupt as e:          # Ctrl-C or SIGTERM: the finished rows are written
+            return stopped(e)
     write_outputs(args.out, res, grid)
     print(table(res.rows, grid))
     return 0

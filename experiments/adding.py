@@ -11,7 +11,8 @@ and writes, under ``--out`` (default ``experiments/results/adding``):
                               is known to about ±0.1), and the curve;
 - ``table.md``, ``learning_curves.png``.
 
-Methods are those of ``make_sab_learn.py``. Runs that finished are not trained again.
+Methods are those of ``make_sab_learn.py``. Runs that finished are not trained again; a run cut
+short (Ctrl-C, SIGTERM, a reboot) continues from its checkpoint when the command is run again.
 Settings: ``experiments/configs/adding.toml`` (options given win over it).
 
     python experiments/adding.py                 # T=100, 4 methods, 3 seeds, --jobs at a time
@@ -22,19 +23,18 @@ import argparse
 import json
 import os
 import sys
-import time
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))     # _grid.py, make_sab_learn.py
+from _grid import portable, stopped, train_point  # noqa: E402
 from make_sab_learn import COLORS, METHODS, add_parallel_args  # noqa: E402
-from minisab.train.checkpoint import atomic_write, atomic_write_text, load_checkpoint  # noqa: E402
-from minisab.config import Config  # noqa: E402
+from minisab.train.checkpoint import atomic_write, atomic_write_text  # noqa: E402
+from minisab.train.faults import sigterm_as_ctrl_c  # noqa: E402
 from minisab.train.parallel import run_all  # noqa: E402
-from minisab.train.runs import write_config  # noqa: E402
 from minisab.train.provenance import machine  # noqa: E402
 from minisab.train.settings import script_defaults  # noqa: E402
 from minisab.train.tasks import make_task  # noqa: E402
-from minisab.train import CHECKPOINT, TrainConfig, read_metrics, train  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -60,6 +60,8 @@ def parse_args(argv=None):
     p.add_argument("--eval-batch", type=int, default=512)
     p.add_argument("--solved", type=float, default=0.01, help="MSE that counts as solved")
     p.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    p.add_argument("--fresh", action="store_true",
+                   help="train every run again from step 0, even where its folder holds one")
     add_parallel_args(p)
     p.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                                  "results", "adding"))
@@ -68,33 +70,27 @@ def parse_args(argv=None):
 
 
 def run_one(args, label, seed) -> dict:
+    """Train, continue or read back one run (``_grid.train_point``): a finished run is read
+    back, an unfinished one continues from its checkpoint (the same batches and updates as an
+    uninterrupted run), a folder that holds a run with other settings is refused unless
+    ``--fresh``; a stop (Ctrl-C, SIGTERM) writes the checkpoint of the last finished step."""
     task = make_task("adding", args.T)
-    cfg = Config(input_size=task.input_size, output_size=task.output_size, loss=task.loss,
-                 hidden_size=args.hidden_size, attn_size=args.attn_size, k_top=args.k_top,
-                 k_att=args.k_att, k_trunc=args.k_trunc, dtype=args.dtype, **METHODS[label])
-    tc = TrainConfig(steps=args.steps, batch=args.batch, lr=args.lr, clip=args.clip, seed=seed,
-                     forget_bias=args.forget_bias, eval_every=args.eval_every,
-                     eval_batch=args.eval_batch)
-    run_dir = os.path.join(args.out, "runs", label, f"seed{seed}")
-    ckpt = os.path.join(run_dir, CHECKPOINT)
-    recs = read_metrics(run_dir)
-    if (os.path.exists(ckpt) and load_checkpoint(ckpt)["meta"]["step"] >= args.steps
-            and load_checkpoint(ckpt)["meta"]["model"] == cfg.to_dict()):
-        wall = recs[-1]["time"]
-    else:
-        if os.path.exists(ckpt):
-            os.remove(ckpt)                                   # unfinished or different: again
-        write_config(run_dir, cfg, task, tc, "numpy")
-        t0 = time.perf_counter()
-        recs = train(cfg, task, tc, run_dir, progress=False,
-                     log=lambda m: print(m, file=sys.stderr))["records"]
-        wall = time.perf_counter() - t0
-    mse = [r["mse"] for r in recs]
-    hit = next((r for r in recs if r["mse"] <= args.solved), None)
-    return {"method": label, "seed": seed, "T": args.T, "steps": recs[-1]["step"],
-            "wall_s": round(float(wall), 1), "final_mse": mse[-1], "best_mse": min(mse),
-            "step_solved": hit["step"] if hit else None,
-            "curve": [[r["step"], r["mse"]] for r in recs]}
+    point = {"key": {"method": label, "seed": seed, "T": args.T},
+             "run_dir": os.path.join(args.out, "runs", label, f"seed{seed}"),
+             "task": task.spec(),
+             "model": {"hidden_size": args.hidden_size, "attn_size": args.attn_size,
+                       "k_top": args.k_top, "k_att": args.k_att, "k_trunc": args.k_trunc,
+                       "dtype": args.dtype, **METHODS[label]},
+             "train": {"steps": args.steps, "batch": args.batch, "lr": args.lr,
+                       "clip": args.clip, "seed": seed, "forget_bias": args.forget_bias,
+                       "eval_every": args.eval_every, "eval_batch": args.eval_batch}}
+    print(f"start adding {label} seed={seed}", file=sys.stderr, flush=True)
+    row = train_point(point, args.fresh)
+    curve = row["curve"]                    # [step, seconds, held-out MSE, training loss]
+    solved = next((step for step, _, mse, _ in curve if mse <= args.solved), None)
+    return {"method": label, "seed": seed, "T": args.T, "steps": row["steps"],
+            "wall_s": row["wall_s"], "final_mse": row["final"], "best_mse": row["best"],
+            "step_solved": solved, "curve": [[step, mse] for step, _, mse, _ in curve]}
 
 
 def table(args, rows) -> str:
@@ -138,14 +134,21 @@ def main(argv=None) -> int:
     os.makedirs(args.out, exist_ok=True)
     rows = []
     points = [(args, m, s) for s in args.seeds for m in args.methods]
-    settings = {k: v for k, v in vars(args).items() if k not in ("jobs", "threads", "scheduler")}
-    for _, row in run_all(_run_point, points, jobs=args.jobs, scheduler=args.scheduler,
-                          threads=args.threads, describe=lambda p: f"adding {p[1]} seed={p[2]}"):
-        rows.append(row)
-        doc = {"settings": settings, "machine": machine(args.threads), "runs": rows}
-        atomic_write_text(os.path.join(args.out, "results.json"), json.dumps(doc, indent=1))
-        atomic_write_text(os.path.join(args.out, "table.md"), table(args, rows))
-        plot(args, rows)
+    settings = {k: portable(v) for k, v in vars(args).items()
+                if k not in ("jobs", "threads", "scheduler", "fresh")}   # they change no result
+    try:
+        with sigterm_as_ctrl_c():       # run_plan.py's stop: as Ctrl-C, in this process too
+            for _, row in run_all(_run_point, points, jobs=args.jobs, scheduler=args.scheduler,
+                                  threads=args.threads,
+                                  describe=lambda p: f"adding {p[1]} seed={p[2]}"):
+                rows.append(row)
+                doc = {"settings": settings, "machine": machine(args.threads), "runs": rows}
+                atomic_write_text(os.path.join(args.out, "results.json"),
+                                  json.dumps(doc, indent=1))
+                atomic_write_text(os.path.join(args.out, "table.md"), table(args, rows))
+                plot(args, rows)
+    except KeyboardInterrupt as e:      # the finished rows are written; no partial one
+        return stopped(e)
     print(table(args, rows))
     return 0
 

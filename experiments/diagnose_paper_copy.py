@@ -54,9 +54,11 @@ from minisab.credit.probe import diagnose, summarize
 from minisab.train.runs import load_run, read_config, run_finished
 from minisab.sab import forward
 from minisab.train import TrainConfig, train
+from minisab.train.faults import Terminated, sigterm_as_ctrl_c
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)                # paper_copy.py, for --smoke
+sys.path.insert(0, HERE)                # _grid.py; paper_copy.py, for --smoke
+from _grid import stopped  # noqa: E402  (experiments/_grid.py)
 
 
 def parse_args(argv=None):
@@ -158,11 +160,12 @@ def retrain(run_dir, out_dir, seed, every, batch, have, add, until=0) -> None:
             continue
         start = time.perf_counter()           # the row's wall time: training to it, measuring
         if stop > 0:
-            res = train(cfg, task, TrainConfig(**{**d["train"], "steps": stop}), out_dir,
-                        resume=os.path.exists(os.path.join(out_dir, "checkpoint.npz")),
-                        progress=False, log=lambda msg: None)
+            with sigterm_as_ctrl_c():       # a stop keeps the last finished step
+                res = train(cfg, task, TrainConfig(**{**d["train"], "steps": stop}), out_dir,
+                            resume=os.path.exists(os.path.join(out_dir, "checkpoint.npz")),
+                            progress=False, log=lambda msg: None)
             if res["stopped"] == "interrupted":     # Ctrl-C or SIGTERM: the checkpoint is kept
-                raise KeyboardInterrupt
+                raise Terminated() if res["signal"] == "SIGTERM" else KeyboardInterrupt()
             params = res["params"]
         else:
             from minisab.params import init_params
@@ -256,8 +259,12 @@ def main(argv=None) -> int:
         for seed in ready:
             run_dir = os.path.join(args.runs, f"T{args.T}", args.method, f"seed{seed}")
             have = {(r["source"], r["seed"], r["step"]) for r in doc["rows"]}
-            retrain(run_dir, os.path.join(args.out, "runs", f"seed{seed}"), seed, args.every,
-                    args.batch, have, add, until=args.until)
+            try:
+                retrain(run_dir, os.path.join(args.out, "runs", f"seed{seed}"), seed,
+                        args.every, args.batch, have, add, until=args.until)
+            except KeyboardInterrupt as e:      # Ctrl-C or SIGTERM: the measured rows are written
+                return stopped(e, "the retraining kept the checkpoint of its last finished "
+                                  "step, and the measured rows are in results.json")
         figure(doc["rows"], os.path.join(args.out, "diagnosis.png"))
     print(table(doc["rows"]))
     return 0

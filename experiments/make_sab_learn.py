@@ -12,7 +12,8 @@ on the copy task and writes, under ``--out`` (default ``experiments/results/make
 - ``table.md``                the table of ``results.json`` (mean over seeds per method).
 
 Every file is written atomically. A run whose checkpoint already reached ``--steps`` is not
-trained again, so an interrupted grid continues where it stopped (``--fresh`` retrains).
+trained again, and a run cut short (Ctrl-C, SIGTERM) continues from the checkpoint of its last
+finished step, so an interrupted grid continues where it stopped (``--fresh`` retrains).
 
 Methods (docs/model.md §4; docs/make_sab_learn.md): ``bptt`` LSTM full BPTT, ``tbptt`` LSTM
 truncated at ``k_trunc``, ``softmax`` dense attention with full BPTT, ``sab`` docs/model.md's SAB
@@ -50,12 +51,15 @@ import json
 import math
 import os
 import sys
-import time
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))     # _grid.py
+from _grid import stopped  # noqa: E402
+
 from minisab.backend import get_backend, host_rng
 from minisab.train.checkpoint import atomic_write, atomic_write_text, load_checkpoint
+from minisab.train.faults import Terminated, sigterm_as_ctrl_c
 from minisab.config import Config
 from minisab.credit.probe import diagnose, summarize
 from minisab.train.parallel import default_jobs, run_all
@@ -206,23 +210,26 @@ def run_one(args, T, steps, label, seed) -> dict:
     ckpt = os.path.join(run_dir, CHECKPOINT)
     if os.path.exists(ckpt) and args.fresh:
         os.remove(ckpt)
-    done = None
+    done, resume = None, False
     if os.path.exists(ckpt):
         meta = load_checkpoint(ckpt)["meta"]
         recs = read_metrics(run_dir)
         finished = meta["step"] >= steps or (args.target is not None and recs
                                              and recs[-1]["accuracy"] >= args.target)
-        if finished and meta["model"] == cfg.to_dict():
+        if meta["model"] != cfg.to_dict() or meta["task"] != task.spec():
+            os.remove(ckpt)            # a different grid point: train it again
+        elif finished:
             done = {"records": recs, "step": meta["step"], "stopped": "done (earlier)",
                     "elapsed": meta.get("elapsed", float("nan"))}
         else:
-            os.remove(ckpt)            # a different or unfinished grid point: train it again
+            resume = True              # cut short: continue it (the same bits as one run)
     if done is None:
         write_config(run_dir, cfg, task, tc, "numpy")
-        t0 = time.perf_counter()
-        res = train(cfg, task, tc, run_dir, progress=False, log=lambda m: print(m, file=sys.stderr))
-        res["elapsed"] = time.perf_counter() - t0
-        done = res
+        with sigterm_as_ctrl_c():      # a stop writes the checkpoint of the last finished step
+            done = train(cfg, task, tc, run_dir, resume=resume, progress=False,
+                         log=lambda m: print(m, file=sys.stderr))
+        if done["stopped"] == "interrupted":        # no partial row: the caller stops
+            raise Terminated() if done["signal"] == "SIGTERM" else KeyboardInterrupt()
     from minisab.train.runs import load_run
     _, _, params = load_run(run_dir)
     recs = done["records"]
@@ -431,15 +438,19 @@ def main(argv=None) -> int:
               if (T, label, seed) not in imported]
     # Worker processes (or a Dask cluster) train grid points side by side; this process alone
     # writes results.json, after every finished point.
-    for _, row in run_all(_run_point, points, jobs=args.jobs, scheduler=args.scheduler,
-                          threads=args.threads, describe=_describe):
-        key = (row["T"], row["method"], row["seed"])
-        rows = [r for r in rows if (r["T"], r["method"], r["seed"]) != key]
-        rows.append(row)
-        save_results(args, rows)
-        print(f"   final acc {row['final_acc']:.3f} best {row['best_acc']:.3f} steps "
-              f"{row['steps']} wall {row['wall_s']} s stopped {row['stopped']} spikes "
-              f"{row['spikes']}", file=sys.stderr, flush=True)
+    try:
+        with sigterm_as_ctrl_c():               # run_plan.py's stop: as Ctrl-C, here too
+            for _, row in run_all(_run_point, points, jobs=args.jobs, scheduler=args.scheduler,
+                                  threads=args.threads, describe=_describe):
+                key = (row["T"], row["method"], row["seed"])
+                rows = [r for r in rows if (r["T"], r["method"], r["seed"]) != key]
+                rows.append(row)
+                save_results(args, rows)
+                print(f"   final acc {row['final_acc']:.3f} best {row['best_acc']:.3f} steps "
+                      f"{row['steps']} wall {row['wall_s']} s stopped {row['stopped']} spikes "
+                      f"{row['spikes']}", file=sys.stderr, flush=True)
+    except KeyboardInterrupt as e:      # the finished rows are written; no partial one
+        return stopped(e)
     print(table(rows))
     return 0
 

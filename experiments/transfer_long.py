@@ -29,7 +29,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _grid import Results, log, parallel_map, save_figure  # noqa: E402
+from _grid import Results, log, parallel_map, save_figure, stopped  # noqa: E402
 
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -188,7 +188,10 @@ def main(argv=None) -> int:
             write()
             log(f"done {row['method']} seed={row['seed']} T={row['T']}: recall "
                 f"{row['accuracy']:.3f}, {row['seconds']} s, {row['peak_mib_per_chunk']} MiB")
-        parallel_map(evaluate_one, todo, args.jobs, done)
+        try:
+            parallel_map(evaluate_one, todo, args.jobs, done)
+        except KeyboardInterrupt as e:
+            return stopped(e, "the evaluations that finished are in results.json")
     write()
     print(table(res.rows))
     return 0

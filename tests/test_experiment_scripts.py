@@ -1,6 +1,6 @@
 """The real-data and paper-scale experiment scripts, at tiny sizes (``--smoke``): each writes
 results.json, table.md and its figure, and continues an interrupted grid instead of starting it
-again (experiments/paper_copy.py, transfer_long.py, digits.py, text.py)."""
+again (experiments/paper_copy.py, transfer_long.py, digits.py, text.py, adding.py)."""
 import importlib.util
 import json
 import sys
@@ -253,3 +253,100 @@ def test_the_trace_is_restated_against_the_run_now_in_place(tmp_path):
     assert [r["differs_from_step"] for r in doc["rows"][:3]] == [None, None, None]
     assert "differs_from_step" not in doc["rows"][3]                # another seed: untouched
     dg.refresh_differs(doc, 0, tmp_path / "new", tmp_path / "missing")   # no trace: no change
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="process groups and SIGTERM are POSIX")
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_sigterm_to_the_group_stops_the_grid_so_that_the_same_command_continues(tmp_path,
+                                                                                 jobs):
+    """run_plan.py stops a command with SIGTERM to its process group. The script says so and
+    exits 143, no traceback; each run folder holds a checkpoint that the same command continues.
+    With one job (run_plan's commands) the trainer writes the checkpoint of its last finished
+    step, not only the last evaluation's, and lets go of its folder."""
+    import os
+    import signal
+    import subprocess
+    import time
+    from minisab.train.checkpoint import load_checkpoint
+    out = tmp_path / "pc"
+    base = [sys.executable, str(EXPERIMENTS / "paper_copy.py"), "--smoke", "--out", str(out),
+            "--seeds", "0", "--steps", "1000000", "--eval-every", "1000000"]  # no checkpoint
+    methods = ["sab", "tbptt"][:jobs]                                       # but the first
+    proc = subprocess.Popen(base + ["--methods", *methods, "--jobs", str(jobs)],
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    started = 0
+    for line in proc.stderr:                # every run is training once each said "start"
+        started += "start T=6" in line
+        if started == jobs:
+            break
+    time.sleep(2.0)                         # thousands of tiny steps
+    os.killpg(proc.pid, signal.SIGTERM)
+    err = proc.stderr.read()
+    assert proc.wait(timeout=60) == 143, err
+    assert "stopped (SIGTERM)" in err and "Traceback" not in err, err
+    for method in methods:
+        run_dir = out / "runs" / "T6" / method / "seed0"
+        step = load_checkpoint(run_dir / "checkpoint.npz")["meta"]["step"]
+        if jobs == 1:
+            assert not (run_dir / ".lock").exists(), "the stopped run still holds its folder"
+            assert step > 0, "only the first checkpoint was kept, not the last finished step"
+        env = {**os.environ, "MINISAB_FAULT": f"step@{step + 1}:SIGTERM"}   # one step more
+        again = subprocess.run(base + ["--methods", method, "--jobs", "1"], capture_output=True,
+                               text=True, env=env, timeout=120)
+        assert again.returncode == 143, again.stderr
+        assert f"resuming {run_dir} at step {step}" in again.stderr, again.stderr
+        assert load_checkpoint(run_dir / "checkpoint.npz")["meta"]["step"] == step + 1
+        if jobs == 1:
+            assert "taken over" not in again.stderr
+
+
+def test_adding_continues_an_unfinished_run_and_refuses_other_settings(tmp_path, monkeypatch):
+    """experiments/adding.py (the adding task at the paper's sizes: hours a run): a run cut short
+    continues from its checkpoint instead of starting again, a stop records no partial row, and
+    a folder that holds a run with other settings is refused unless --fresh."""
+    ad = _script("adding")
+    from minisab.train.checkpoint import load_checkpoint
+    out = tmp_path / "add"
+    common = ["--T", "10", "--hidden-size", "8", "--attn-size", "4", "--batch", "4",
+              "--eval-batch", "16", "--eval-every", "2", "--seeds", "0", "--jobs", "1",
+              "--out", str(out)]
+    monkeypatch.setenv("MINISAB_FAULT", "step@3:SIGINT")          # stopped after step 3
+    assert ad.main(common + ["--methods", "sab-detach", "--steps", "6"]) == 130
+    run_dir = out / "runs" / "sab-detach" / "seed0"
+    assert load_checkpoint(run_dir / "checkpoint.npz")["meta"]["step"] == 3
+    assert not (out / "results.json").exists()              # no partial run reported as final
+    monkeypatch.delenv("MINISAB_FAULT")
+    assert ad.main(common + ["--methods", "sab-detach", "--steps", "6"]) == 0
+    (row,) = _rows(out)
+    assert row["steps"] == 6 and [c[0] for c in row["curve"]] == [0, 2, 4, 6]
+    assert row["final_mse"] == row["curve"][-1][1] and row["best_mse"] <= row["final_mse"]
+    # the same run from step 0 without a stop: the same bits
+    fresh = tmp_path / "fresh"
+    assert ad.main(common[:-1] + [str(fresh), "--methods", "sab-detach", "--steps", "6"]) == 0
+    assert _rows(fresh)[0]["curve"] == row["curve"]
+    with pytest.raises(SystemExit, match="other settings"):
+        ad.main(common + ["--methods", "sab-detach", "--steps", "6", "--hidden-size", "6"])
+    assert ad.main(common + ["--methods", "sab-detach", "--steps", "6", "--hidden-size", "6",
+                             "--fresh"]) == 0
+
+
+def test_make_sab_learn_continues_a_run_cut_short(tmp_path, monkeypatch):
+    """experiments/make_sab_learn.py (the mental-updates grid): a stop records no partial row,
+    and the same command continues the run from the checkpoint of its last finished step, to
+    the same bits as a run never stopped."""
+    ms = _script("make_sab_learn")
+    from minisab.train.checkpoint import load_checkpoint
+    common = ["--T", "6", "--n-digits", "2", "--hidden-size", "8", "--attn-size", "4",
+              "--batch", "4", "--eval-batch", "16", "--eval-every", "2", "--seeds", "0",
+              "--steps", "6", "--methods", "sab-detach", "--transfer", "2", "--jobs", "1"]
+    out = tmp_path / "msl"
+    monkeypatch.setenv("MINISAB_FAULT", "step@3:SIGTERM")
+    assert ms.main(common + ["--out", str(out)]) == 143
+    run_dir = out / "runs" / "T6" / "sab-detach" / "seed0"
+    assert load_checkpoint(run_dir / "checkpoint.npz")["meta"]["step"] == 3
+    assert not (out / "results.json").exists() or not _rows(out)
+    monkeypatch.delenv("MINISAB_FAULT")
+    assert ms.main(common + ["--out", str(out)]) == 0
+    assert ms.main(common + ["--out", str(tmp_path / "once")]) == 0
+    (row,), (once,) = _rows(out), _rows(tmp_path / "once")
+    assert row["steps"] == 6 and row["curve"] == once["curve"]

@@ -1,4 +1,5 @@
-"""Fault injection for the reliability tests, and SIGTERM handled like Ctrl-C.
+"""Fault injection for the reliability tests, and SIGTERM handled like Ctrl-C
+(``handle_sigterm``, ``sigterm_as_ctrl_c``).
 
 ``fault_point(name, step)`` marks a named point of the training loop. It does nothing unless the
 environment variable ``MINISAB_FAULT`` names that point and step, as ``<point>@<step>:<fault>``
@@ -21,9 +22,11 @@ drives a real training process through these points.
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import signal
+import threading
 import time
 
 ENV = "MINISAB_FAULT"
@@ -43,6 +46,23 @@ def handle_sigterm():
     """From now on SIGTERM raises ``Terminated`` (a ``KeyboardInterrupt``) in the main thread;
     returns the previous handler, for ``signal.signal`` to put back."""
     return signal.signal(signal.SIGTERM, _raise_terminated)
+
+
+@contextlib.contextmanager
+def sigterm_as_ctrl_c():
+    """Within the block, SIGTERM (a job scheduler, ``kill``, ``experiments/run_plan.py``'s stop)
+    raises ``Terminated``, so that training stops the way Ctrl-C stops it: the checkpoint of the
+    last finished step is written and the run folder let go. The previous handler is put back
+    afterwards. Off the main thread (a Dask worker's thread) Python lets no code set a handler:
+    the block then runs as it is."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = handle_sigterm()
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def parse(spec: str):
