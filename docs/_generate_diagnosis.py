@@ -38,6 +38,17 @@ def _row(r) -> str:
             f"{r['grad_norm']:.3g} (`{r['top_param']}`) | {r['sum_tilde_min']:.2g} |")
 
 
+def _where(r, where: str = "") -> str:
+    """Where a final model's recall steps look, in words beside the numbers (``where``: "at
+    `T = 200`, ", before the seed)."""
+    return (f"{where}seed {r['seed']}'s recall steps (recall {r['recall_acc']:.3f}) put "
+            f"{weight_phrase(r['digit_phase_weight'], 'their')} on the memories written "
+            f"while the digits were read and {weight_phrase(r['recent_weight'], 'their')} "
+            f"on the most recent memories"
+            + (f", and {weight_phrase(r['null_weight'], 'their')} on the null memory "
+               "(which reads nothing)" if r["null_weight"] >= 0.1 else ""))
+
+
 def _trace(seed) -> str:
     """One seed's measurements over training, as the sequence of numbers they are; a trace
     still being measured says how far it has got, so that it is never read as complete."""
@@ -100,14 +111,7 @@ def paper_copy_diagnosis() -> str:
     out += [_row(r) for r in rows]
     failed = [r for r in rows if r["recall_acc"] < 0.9]
     solved = [r for r in rows if r["recall_acc"] >= 0.9]
-    words = []
-    for r in failed + solved:
-        words.append(f"seed {r['seed']}'s recall steps (recall {r['recall_acc']:.3f}) put "
-                     f"{weight_phrase(r['digit_phase_weight'], 'their')} on the memories written "
-                     f"while the digits were read and {weight_phrase(r['recent_weight'], 'their')} "
-                     f"on the most recent memories"
-                     + (f", and {weight_phrase(r['null_weight'], 'their')} on the null memory "
-                        "(which reads nothing)" if r["null_weight"] >= 0.1 else ""))
+    words = [_where(r) for r in failed + solved]
     out += ["", "In words: " + "; ".join(words) + ".", "",
             "Over training (the same runs retrained from their configs, measured every "
             f"{st['every'] or 1000:,} steps; the figure shows the same numbers):", ""]
@@ -119,6 +123,56 @@ def paper_copy_diagnosis() -> str:
 
 
 SOLVED = 0.9           # final recall at which a paper-copy run counts as solved
+# The plan's measurements of the final SAB models at the longer lengths, by T.
+LONGER = {200: "diagnosis_paper_copy_T200", 300: "diagnosis_paper_copy_T300"}
+
+
+def _trace_command(T: int, seed: int) -> str:
+    return (f"`python experiments/diagnose_paper_copy.py --T {T} --seeds {seed} --every 1000 "
+            f"--until 6000 --out experiments/results/diagnosis/paper_copy_T{T}`")
+
+
+def paper_copy_longer() -> str:
+    """The final SAB models at T = 200 and 300, measured as at T = 100: every finished run's
+    outcome; a failing run's final model beside a solving one, and whether it is traced yet."""
+    runs = sorted((r for r in finished_rows("paper_copy", method="sab") if r["T"] in LONGER),
+                  key=lambda r: (r["T"], r["seed"]))
+    left = [k for k in pending("paper_copy", method="sab") if k[0] in LONGER]
+    if not runs:
+        return "\nNo SAB run at `T = 200` or `300` has finished yet (\"Still to run\").\n"
+    measured, entries = {}, plan()
+    for T, name in LONGER.items():
+        for r in (finished_rows(name, source="final") if name in entries else []):
+            measured[(T, r["seed"])] = r
+    out = [""]
+    shown = [(r["T"], r["seed"]) for r in runs if (r["T"], r["seed"]) in measured]
+    if shown:
+        out += ["The final models at the longer lengths, measured as above:", "",
+                "| T | seed | recall | digits recalled (≥ 0.9) | weight on digit-phase memories "
+                "| on the recent ones | on the null memory | digit's first memory kept | credit "
+                "to the digit step (relative) | gradient norm (largest part) | min Σã |",
+                "|" + "---|" * 11]
+        out += [f"| {T} " + _row(measured[(T, s)]) for T, s in shown]
+        out.append("")
+    solved = [r for r in runs if r["final"] >= SOLVED]
+    text = [f"Of the {len(runs)} finished SAB run{'s' * (len(runs) != 1)} at `T = 200` and "
+            f"`300`, {len(solved)} solved the task (final recall ≥ {SOLVED})"
+            + (f"; {len(left)} {'is' if len(left) == 1 else 'are'} pending" if left else "")]
+    for r in runs:
+        T, s, m = r["T"], r["seed"], measured.get((r["T"], r["seed"]))
+        who = f"seed {s} at `T = {T}`"
+        if m is not None:
+            text.append(_where(m, f"at `T = {T}`, "))
+        if r["final"] >= SOLVED:
+            continue
+        if m is None:
+            text.append(f"{who} ended at {r['final']:.3f}: its final model is not measured yet "
+                        f"(the plan's `{LONGER[T]}`)")
+        elif not finished_rows(LONGER[T], source="train", seed=s):    # measured: trace it
+            text.append(f"{who} ended at {r['final']:.3f}: its trace over training is still to "
+                        f"run, as for the stalled seeds at `T = 100` ({_trace_command(T, s)})")
+    out.append("; ".join(text) + ".")
+    return "\n".join(out) + "\n"
 FIX = "paper_copy_ktop10"
 FIX_DIAGNOSIS = "diagnosis_paper_copy_ktop10"
 
@@ -200,4 +254,5 @@ def paper_copy_fix() -> str:
 
 
 DIAGNOSIS_BLOCKS = {"paper-copy-diagnosis": paper_copy_diagnosis,
+                    "paper-copy-longer": paper_copy_longer,
                     "paper-copy-fix": paper_copy_fix}

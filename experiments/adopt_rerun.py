@@ -149,10 +149,10 @@ def main(argv=None) -> int:
         import paper_copy               # table.md and the figure, from the new rows
         paper_copy.main(["--out", args.into, "--plot-only"])
         print(f"{len(adopted)} run(s) adopted; now check them with experiments/check_reproduced.py")
-        seeds = sorted(str(k[2]) for k in adopted if k[:2] == (100, "sab"))
-        if seeds:                       # the diagnosis measures the final SAB models at T = 100
+        for T in sorted({k[0] for k in adopted if k[1] == "sab"}):   # the diagnosis measures
+            seeds = " ".join(sorted(str(k[2]) for k in adopted if k[:2] == (T, "sab")))
             print("and measure the new final models: python experiments/diagnose_paper_copy.py "
-                  f"--seeds {' '.join(seeds)}")
+                  f"--T {T} --seeds {seeds} --out experiments/results/diagnosis/paper_copy_T{T}")
     else:
         print("nothing to adopt")
     return 0

@@ -308,3 +308,45 @@ def test_the_load_behind_measured_times_is_stated():
     assert "(1 of the 3 evaluations were timed before the load was recorded)" in text
     assert "timed before" not in real._load_words([2.0])
     assert real._load_words([2.01, 1.98]).endswith("evaluation: 2.0.")
+
+
+def test_a_failing_run_at_the_longer_lengths_is_measured_then_traced(tmp_path, monkeypatch):
+    """reproduction.md, "At T = 200 and 300": every finished SAB run is counted; a failing one
+    is said to be unmeasured, then (measured) to need its trace, with the command, until its
+    trace rows exist; a pending run is never counted as finished."""
+    results = tmp_path / "results"
+    (results / "paper_copy").mkdir(parents=True)
+    runs = [{"T": 200, "method": "sab", "seed": s, "steps": st, "final": f, "wall_s": 1.0}
+            for s, st, f in ((0, 100, 0.96), (1, 100, 0.40), (2, 50, 0.95))]
+    (results / "paper_copy" / "results.json").write_text(json.dumps({"runs": runs}), "utf-8")
+    exps = [{"name": "paper_copy", "what": "p", "results": "paper_copy/results.json",
+             "key": ["T", "method", "seed"], "steps": 100, "command": "x",
+             "runs": [{"T": [200], "method": ["sab"], "seed": [0, 1, 2]}]},
+            {"name": "diagnosis_paper_copy_T200", "what": "d", "results": "d200.json",
+             "key": ["source", "seed", "step"], "steps": None, "command": "x",
+             "runs": [{"source": ["final"], "seed": [0, 1, 2], "step": [100]}]}]
+    (tmp_path / "plan.json").write_text(json.dumps({"experiments": exps}), encoding="utf-8")
+    monkeypatch.setattr(plan, "PLAN", tmp_path / "plan.json")
+    monkeypatch.setattr(plan, "RESULTS", results)
+    diag = importlib.import_module("_generate_diagnosis")
+
+    def final(seed, recall, phase):
+        return {"source": "final", "seed": seed, "step": 100, "recall_acc": recall,
+                "digit_acc": [recall] * 10, "digit_phase_weight": phase, "recent_weight": 0.2,
+                "null_weight": 0.0, "digit_kept": [phase] * 10, "digit_credit": [0.5] * 10,
+                "grad_norm": 0.1, "top_param": "W_y", "sum_tilde_min": 0.01}
+
+    def measured(*rows):
+        (results / "d200.json").write_text(json.dumps({"rows": list(rows)}), encoding="utf-8")
+        return diag.paper_copy_longer()
+    text = measured()
+    assert "Of the 2 finished SAB runs at `T = 200` and `300`, 1 solved the task" in text
+    assert "; 1 is pending" in text and "| T |" not in text          # nothing measured yet
+    assert "seed 1 at `T = 200` ended at 0.400: its final model is not measured yet" in text
+    text = measured(final(0, 0.95, 0.7), final(1, 0.41, 0.0))
+    assert "| 200 | 0 | 0.950 | 10 of 10 | 0.70 |" in text and "| 200 | 1 | 0.410 |" in text
+    assert "at `T = 200`, seed 1's recall steps (recall 0.410) put little or none" in text
+    assert "its trace over training is still to run" in text and "--T 200 --seeds 1" in text
+    text = measured(final(0, 0.95, 0.7), final(1, 0.41, 0.0),
+                    {**final(1, 0.1, 0.3), "source": "train", "step": 0})
+    assert "still to run" not in text and "not measured" not in text
