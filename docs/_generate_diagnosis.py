@@ -8,8 +8,10 @@ summarised only once a seed's trace is complete, and counted as pending before.
 """
 from __future__ import annotations
 
+import json
 import statistics
 
+import _generate_plan
 from _generate_plan import finished_rows, pending, plan
 from _generate_results import _json, _n
 from minisab.train.wording import fisher_exact, weight_phrase
@@ -127,6 +129,17 @@ SOLVED = 0.9           # final recall at which a paper-copy run counts as solved
 LONGER = {200: "diagnosis_paper_copy_T200", 300: "diagnosis_paper_copy_T300"}
 
 
+def _not_reproduced() -> set:
+    """(T, seed) of the SAB paper-copy runs that the current code does not give bit for bit
+    (paper_copy/reproduced.json, ``experiments/check_reproduced.py``)."""
+    path = _generate_plan.RESULTS / "paper_copy" / "reproduced.json"
+    if not path.exists():
+        return set()
+    rows = json.loads(path.read_text(encoding="utf-8"))["rows"]
+    return {(r["T"], r["seed"]) for r in rows
+            if r["method"] == "sab" and r["differs_from_step"] is not None}
+
+
 def _trace_command(T: int, seed: int) -> str:
     return (f"`python experiments/diagnose_paper_copy.py --T {T} --seeds {seed} --every 1000 "
             f"--until 6000 --out experiments/results/diagnosis/paper_copy_T{T}`")
@@ -155,14 +168,23 @@ def paper_copy_longer() -> str:
         out += [f"| {T} " + _row(measured[(T, s)]) for T, s in shown]
         out.append("")
     solved = [r for r in runs if r["final"] >= SOLVED]
-    text = [f"Of the {len(runs)} finished SAB run{'s' * (len(runs) != 1)} at `T = 200` and "
-            f"`300`, {len(solved)} solved the task (final recall ≥ {SOLVED})"
+    if len(runs) == 1:
+        count = (f"The one finished SAB run at `T = 200` and `300` "
+                 f"{'solved' if solved else 'did not solve'} the task")
+    else:
+        count = (f"Of the {len(runs)} finished SAB runs at `T = 200` and `300`, {len(solved)} "
+                 "solved the task")
+    text = [count + f" (final recall ≥ {SOLVED})"
             + (f"; {len(left)} {'is' if len(left) == 1 else 'are'} pending" if left else "")]
+    older = _not_reproduced()
     for r in runs:
         T, s, m = r["T"], r["seed"], measured.get((r["T"], r["seed"]))
         who = f"seed {s} at `T = {T}`"
         if m is not None:
             text.append(_where(m, f"at `T = {T}`, "))
+            if (T, s) in older:
+                text.append("an earlier minisab version trained this model, and the current "
+                            "code does not give it bit for bit (the copy-task section above)")
         if r["final"] >= SOLVED:
             continue
         if m is None:

@@ -350,3 +350,11 @@ def test_a_failing_run_at_the_longer_lengths_is_measured_then_traced(tmp_path, m
     text = measured(final(0, 0.95, 0.7), final(1, 0.41, 0.0),
                     {**final(1, 0.1, 0.3), "source": "train", "step": 0})
     assert "still to run" not in text and "not measured" not in text
+    assert "earlier minisab version" not in text
+    (results / "paper_copy" / "reproduced.json").write_text(json.dumps({"rows": [
+        {"T": 200, "method": "sab", "seed": 0, "differs_from_step": 10},
+        {"T": 200, "method": "sab", "seed": 1, "differs_from_step": None}]}), encoding="utf-8")
+    text = diag.paper_copy_longer()
+    assert text.count("an earlier minisab version trained this model") == 1
+    assert text.index("seed 0's recall steps") < text.index("earlier minisab") < \
+        text.index("seed 1's recall steps")
