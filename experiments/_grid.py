@@ -100,12 +100,14 @@ def train_point(point: dict, fresh: bool = False) -> dict:
 def parallel_map(fn, items, jobs: int, on_result, scheduler=None, threads=None):
     """``on_result(fn(item))`` for every item, ``jobs`` worker processes at a time (``jobs=1``:
     in this process), or on the Dask scheduler ``scheduler`` (default: ``$MINISAB_SCHEDULER``).
-    Results arrive in completion order. On Ctrl-C or SIGTERM the parent stops the workers; every
-    run keeps the checkpoint of its last finished step (written atomically)."""
+    Results arrive in completion order. On Ctrl-C or SIGTERM the parent stops the workers and
+    every run keeps a checkpoint (written atomically): with ``jobs=1`` that of its last finished
+    step; with more, a worker that the parent stops before it has written that one keeps its
+    last evaluation's (docs/reliability.md)."""
     from minisab.train.parallel import run_all
     scheduler = scheduler or os.environ.get("MINISAB_SCHEDULER") or None
-    # SIGTERM to the whole process group (run_plan.py's stop) then stops the parent as Ctrl-C
-    # does, while each worker writes the checkpoint of its last finished step.
+    # SIGTERM (run_plan.py's stop, to the whole process group) stops the parent as Ctrl-C does;
+    # each worker got it too, and train_point writes its last finished step.
     with sigterm_as_ctrl_c():
         for _, result in run_all(fn, items, jobs=max(1, jobs), scheduler=scheduler,
                                  threads=threads, log=False):
