@@ -20,19 +20,17 @@ Settings: ``experiments/configs/adding.toml`` (options given win over it).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))     # _grid.py, make_sab_learn.py
-from _grid import portable, stopped, train_point  # noqa: E402
+from _grid import Results, stopped, train_point  # noqa: E402
 from make_sab_learn import COLORS, METHODS, add_parallel_args  # noqa: E402
 from minisab.train.checkpoint import atomic_write, atomic_write_text  # noqa: E402
 from minisab.train.faults import sigterm_as_ctrl_c  # noqa: E402
 from minisab.train.parallel import run_all  # noqa: E402
-from minisab.train.provenance import machine  # noqa: E402
 from minisab.train.settings import script_defaults  # noqa: E402
 from minisab.train.tasks import make_task  # noqa: E402
 
@@ -131,25 +129,23 @@ def _run_point(point):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    os.makedirs(args.out, exist_ok=True)
-    rows = []
     points = [(args, m, s) for s in args.seeds for m in args.methods]
-    settings = {k: portable(v) for k, v in vars(args).items()
+    settings = {k: v for k, v in vars(args).items()
                 if k not in ("jobs", "threads", "scheduler", "fresh")}   # they change no result
+    # The rows of earlier calls stay (another method or seed in the same --out); a run trained
+    # again replaces its own row.
+    res = Results(args.out, settings, ("method", "seed"))
     try:
         with sigterm_as_ctrl_c():       # run_plan.py's stop: as Ctrl-C, in this process too
             for _, row in run_all(_run_point, points, jobs=args.jobs, scheduler=args.scheduler,
                                   threads=args.threads,
                                   describe=lambda p: f"adding {p[1]} seed={p[2]}"):
-                rows.append(row)
-                doc = {"settings": settings, "machine": machine(args.threads), "runs": rows}
-                atomic_write_text(os.path.join(args.out, "results.json"),
-                                  json.dumps(doc, indent=1))
-                atomic_write_text(os.path.join(args.out, "table.md"), table(args, rows))
-                plot(args, rows)
+                res.add(row)
+                atomic_write_text(os.path.join(args.out, "table.md"), table(args, res.rows))
+                plot(args, res.rows)
     except KeyboardInterrupt as e:      # the finished rows are written; no partial one
         return stopped(e)
-    print(table(args, rows))
+    print(table(args, res.rows))
     return 0
 
 

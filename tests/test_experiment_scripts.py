@@ -302,8 +302,9 @@ def test_a_sigterm_to_the_group_stops_the_grid_so_that_the_same_command_continue
 
 def test_adding_continues_an_unfinished_run_and_refuses_other_settings(tmp_path, monkeypatch):
     """experiments/adding.py (the adding task at the paper's sizes: hours a run): a run cut short
-    continues from its checkpoint instead of starting again, a stop records no partial row, and
-    a folder that holds a run with other settings is refused unless --fresh."""
+    continues from its checkpoint instead of starting again, a stop records no partial row, a
+    later call keeps the rows of the earlier ones, and a folder that holds a run with other
+    settings is refused unless --fresh."""
     ad = _script("adding")
     from minisab.train.checkpoint import load_checkpoint
     out = tmp_path / "add"
@@ -324,6 +325,10 @@ def test_adding_continues_an_unfinished_run_and_refuses_other_settings(tmp_path,
     fresh = tmp_path / "fresh"
     assert ad.main(common[:-1] + [str(fresh), "--methods", "sab-detach", "--steps", "6"]) == 0
     assert _rows(fresh)[0]["curve"] == row["curve"]
+    # another method in the same folder: the first one's row stays
+    assert ad.main(common[:-1] + [str(fresh), "--methods", "tbptt", "--steps", "6"]) == 0
+    assert sorted(r["method"] for r in _rows(fresh)) == ["sab-detach", "tbptt"]
+    assert "| sab-detach | 1 |" in (fresh / "table.md").read_text()
     with pytest.raises(SystemExit, match="other settings"):
         ad.main(common + ["--methods", "sab-detach", "--steps", "6", "--hidden-size", "6"])
     assert ad.main(common + ["--methods", "sab-detach", "--steps", "6", "--hidden-size", "6",
