@@ -90,8 +90,12 @@ def _kept_words(seed) -> str:
     if last is None:
         return f"{who} keep their digit's first memory at no measured step"
     if last < len(rows) - 1:
-        return (f"{who} keep their digit's first memory at first (at most {max(kept):.2f} of the "
-                f"time) and at no measured step from step {rows[last + 1]['step']:,} on")
+        peak = max(range(last + 1), key=lambda i: kept[i])
+        text = (f"{who} keep their digit's first memory most often at step "
+                f"{rows[peak]['step']:,} ({kept[peak]:.2f} of the time)")
+        if peak < last:
+            text += f", at most {max(kept[peak + 1:last + 1]):.2f} of the time after it"
+        return text + f", and at no measured step from step {rows[last + 1]['step']:,} on"
     return (f"{who} keep their digit's first memory {kept[-1]:.2f} of the time by step "
             f"{rows[-1]['step']:,}")
 

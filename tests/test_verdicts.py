@@ -270,9 +270,10 @@ def test_a_trace_in_words_follows_its_numbers_and_says_when_it_is_partial(tmp_pa
     monkeypatch.setattr(plan, "PLAN", tmp_path / "plan.json")
     monkeypatch.setattr(plan, "RESULTS", results)
     diag = importlib.import_module("_generate_diagnosis")
-    assert diag._kept_words(1) == ("seed 1's recall steps keep their digit's first memory at "
-                                   "first (at most 0.40 of the time) and at no measured step "
-                                   "from step 2,000 on")
+    assert diag._kept_words(1) == ("seed 1's recall steps keep their digit's first memory "
+                                   "most often at step 0 (0.40 of the time), at most 0.10 of "
+                                   "the time after it, and at no measured step from step 2,000 "
+                                   "on")
     assert diag._kept_words(2).endswith("at no measured step")
     assert diag._kept_words(3) == "" and "(2 later measurements pending)" in diag._trace(3)
     assert "weight on the digit-phase memories 0.40, 0.10, 0.00" in diag._trace(1)
