@@ -31,7 +31,7 @@ from minisab.config import Config  # noqa: E402
 from minisab.train.runs import write_config  # noqa: E402
 from minisab.train.tasks import make_task  # noqa: E402
 from minisab.train import CHECKPOINT, TrainConfig, read_metrics, train  # noqa: E402
-from minisab.train.faults import Terminated, sigterm_as_ctrl_c  # noqa: E402
+from minisab.train.faults import Terminated, sigterm_as_ctrl_c, stop_error  # noqa: E402
 
 LEVELS = (0.5, 0.9, 0.99)
 # The experiments' settings files (minisab/train/settings.py): each script's defaults come from one.
@@ -81,7 +81,7 @@ def train_point(point: dict, fresh: bool = False) -> dict:
             res = train(cfg, task, tc, run_dir, resume=resume, progress=False,
                         log=lambda m: print(m, file=sys.stderr, flush=True))
         if res["stopped"] == "interrupted":     # the checkpoint of the last step is written
-            raise Terminated() if res["signal"] == "SIGTERM" else KeyboardInterrupt()
+            raise stop_error(res["signal"])
     recs = res["records"]
     metric = task.metric_name
     vals = [r[metric] for r in recs]

@@ -54,7 +54,7 @@ from minisab.credit.probe import diagnose, summarize
 from minisab.train.runs import load_run, read_config, run_finished
 from minisab.sab import forward
 from minisab.train import TrainConfig, train
-from minisab.train.faults import Terminated, sigterm_as_ctrl_c
+from minisab.train.faults import sigterm_as_ctrl_c, stop_error
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)                # _grid.py; paper_copy.py, for --smoke
@@ -165,7 +165,7 @@ def retrain(run_dir, out_dir, seed, every, batch, have, add, until=0) -> None:
                             resume=os.path.exists(os.path.join(out_dir, "checkpoint.npz")),
                             progress=False, log=lambda msg: None)
             if res["stopped"] == "interrupted":     # Ctrl-C or SIGTERM: the checkpoint is kept
-                raise Terminated() if res["signal"] == "SIGTERM" else KeyboardInterrupt()
+                raise stop_error(res["signal"])
             params = res["params"]
         else:
             from minisab.params import init_params

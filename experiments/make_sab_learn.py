@@ -59,7 +59,7 @@ from _grid import stopped  # noqa: E402
 
 from minisab.backend import get_backend, host_rng
 from minisab.train.checkpoint import atomic_write, atomic_write_text, load_checkpoint
-from minisab.train.faults import Terminated, sigterm_as_ctrl_c
+from minisab.train.faults import sigterm_as_ctrl_c, stop_error
 from minisab.config import Config
 from minisab.credit.probe import diagnose, summarize
 from minisab.train.parallel import default_jobs, run_all
@@ -229,7 +229,7 @@ def run_one(args, T, steps, label, seed) -> dict:
             done = train(cfg, task, tc, run_dir, resume=resume, progress=False,
                          log=lambda m: print(m, file=sys.stderr))
         if done["stopped"] == "interrupted":        # no partial row: the caller stops
-            raise Terminated() if done["signal"] == "SIGTERM" else KeyboardInterrupt()
+            raise stop_error(done["signal"])
     from minisab.train.runs import load_run
     _, _, params = load_run(run_dir)
     recs = done["records"]

@@ -22,7 +22,7 @@ from .checks import check_name
 from ..backend import get_backend
 from ..train.checkpoint import atomic_write_text, remove_temporary_files
 from ..config import Config, ConfigError
-from ..train.faults import Terminated
+from ..train.faults import stop_error
 from ..train.footprint import check_memory
 from ..train.parallel import check_jobs, check_scheduler, run_all
 from ..params import params_from_host, params_to_host
@@ -162,7 +162,7 @@ def run_compare(preset: str, runs_dir: str, name: str, overrides: dict, backend=
                     log=log if (jobs > 1 or scheduler is not None) else False):
                 done[run["title"]] = (row, records, host_params)
                 if row["stopped"] == "interrupted":          # train saved; stop the comparison
-                    raise Terminated() if signal == "SIGTERM" else KeyboardInterrupt()
+                    raise stop_error(signal)
         except (FirstCheckpointError, OSError) as e:
             raise TrainError(_write_failed(e, runs)) from None
         rows = [done[run["title"]][0] for run in runs]        # a fixed order, not finish order

@@ -48,6 +48,12 @@ def handle_sigterm():
     return signal.signal(signal.SIGTERM, _raise_terminated)
 
 
+def stop_error(signame: str | None) -> KeyboardInterrupt:
+    """The exception that passes a stop on to the caller, after ``train`` returned "interrupted"
+    by ``signame``: ``Terminated`` for "SIGTERM", a plain ``KeyboardInterrupt`` otherwise."""
+    return Terminated() if signame == "SIGTERM" else KeyboardInterrupt()
+
+
 @contextlib.contextmanager
 def sigterm_as_ctrl_c():
     """Within the block, SIGTERM (a job scheduler, ``kill``, ``experiments/run_plan.py``'s stop)

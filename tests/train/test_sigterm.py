@@ -38,3 +38,11 @@ def test_off_the_main_thread_the_block_changes_no_handler():
     t.start()
     t.join()
     assert seen == [before]
+
+
+def test_a_stop_is_passed_on_as_the_exception_of_its_signal():
+    from minisab.train.faults import stop_error
+    assert isinstance(stop_error("SIGTERM"), Terminated)
+    for other in ("SIGINT", None):
+        err = stop_error(other)
+        assert isinstance(err, KeyboardInterrupt) and not isinstance(err, Terminated)
