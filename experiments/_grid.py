@@ -79,7 +79,8 @@ def train_point(point: dict, fresh: bool = False) -> dict:
         write_config(run_dir, cfg, task, tc, "numpy")
         with sigterm_as_ctrl_c():   # a stop (run_plan.py, kill) keeps the last finished step
             res = train(cfg, task, tc, run_dir, resume=resume, progress=False,
-                        log=lambda m: print(m, file=sys.stderr, flush=True))
+                        log=lambda m: print(m, file=sys.stderr, flush=True),
+                        to_continue=TO_CONTINUE)
         if res["stopped"] == "interrupted":     # the checkpoint of the last step is written
             raise stop_error(res["signal"])
     recs = res["records"]
@@ -114,14 +115,18 @@ def parallel_map(fn, items, jobs: int, on_result, scheduler=None, threads=None):
             on_result(result)
 
 
+# How a stopped experiment script goes on: what the trainer's stop line and the script's last
+# line say (the trainer's default, --resume, is the CLI's).
+TO_CONTINUE = ("run the same command again to continue (the experiment scripts resume by "
+               "themselves: no --resume)")
+
+
 def stopped(e: KeyboardInterrupt,
             kept: str = "every run kept the checkpoint of its last finished step") -> int:
     """Says that a script was stopped (Ctrl-C, or SIGTERM as ``Terminated``), what it ``kept``
     and how to go on; returns the shell's exit status for that signal (130 or 143)."""
     name, status = ("SIGTERM", 143) if isinstance(e, Terminated) else ("SIGINT", 130)
-    print(f"stopped ({name}): {kept}; run the same command again to continue (the experiment "
-          "scripts resume by themselves: no --resume)",
-          file=sys.stderr, flush=True)
+    print(f"stopped ({name}): {kept}; {TO_CONTINUE}", file=sys.stderr, flush=True)
     return status
 
 

@@ -55,7 +55,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))     # _grid.py
-from _grid import stopped  # noqa: E402
+from _grid import TO_CONTINUE, stopped  # noqa: E402
 
 from minisab.backend import get_backend, host_rng
 from minisab.train.checkpoint import atomic_write, atomic_write_text, load_checkpoint
@@ -227,7 +227,7 @@ def run_one(args, T, steps, label, seed) -> dict:
         write_config(run_dir, cfg, task, tc, "numpy")
         with sigterm_as_ctrl_c():      # a stop writes the checkpoint of the last finished step
             done = train(cfg, task, tc, run_dir, resume=resume, progress=False,
-                         log=lambda m: print(m, file=sys.stderr))
+                         log=lambda m: print(m, file=sys.stderr), to_continue=TO_CONTINUE)
         if done["stopped"] == "interrupted":        # no partial row: the caller stops
             raise stop_error(done["signal"])
     from minisab.train.runs import load_run

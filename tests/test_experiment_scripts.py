@@ -284,6 +284,10 @@ def test_a_sigterm_to_the_group_stops_the_grid_so_that_the_same_command_continue
     err = proc.stderr.read()
     assert proc.wait(timeout=60) == 143, err
     assert "stopped (SIGTERM)" in err and "Traceback" not in err, err
+    # the trainer's own stop line gives the scripts' way on, not the CLI's --resume
+    assert "and --resume" not in err, err
+    if jobs == 1:
+        assert "checkpoint at step" in err and "no --resume" in err.split("checkpoint at step")[1]
     for method in methods:
         run_dir = out / "runs" / "T6" / method / "seed0"
         step = load_checkpoint(run_dir / "checkpoint.npz")["meta"]["step"]
@@ -335,7 +339,7 @@ def test_adding_continues_an_unfinished_run_and_refuses_other_settings(tmp_path,
                              "--fresh"]) == 0
 
 
-def test_make_sab_learn_continues_a_run_cut_short(tmp_path, monkeypatch):
+def test_make_sab_learn_continues_a_run_cut_short(tmp_path, monkeypatch, capsys):
     """experiments/make_sab_learn.py (the mental-updates grid): a stop records no partial row,
     and the same command continues the run from the checkpoint of its last finished step, to
     the same bits as a run never stopped."""
@@ -347,6 +351,8 @@ def test_make_sab_learn_continues_a_run_cut_short(tmp_path, monkeypatch):
     out = tmp_path / "msl"
     monkeypatch.setenv("MINISAB_FAULT", "step@3:SIGTERM")
     assert ms.main(common + ["--out", str(out)]) == 143
+    err = capsys.readouterr().err
+    assert "checkpoint at step 3" in err and "and --resume" not in err, err
     run_dir = out / "runs" / "T6" / "sab-detach" / "seed0"
     assert load_checkpoint(run_dir / "checkpoint.npz")["meta"]["step"] == 3
     assert not (out / "results.json").exists() or not _rows(out)

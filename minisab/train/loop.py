@@ -93,7 +93,8 @@ def reached(task: Task, value: float, target: float | None) -> bool:
 @with_threads
 def train(cfg: Config, task: Task, tc: TrainConfig, run_dir, backend=None, resume: bool = False,
           progress: bool = True, callback: Callable | None = None, log=None,
-          allow_changes: bool = False) -> dict:
+          allow_changes: bool = False,
+          to_continue: str = "continue with the same command and --resume") -> dict:
     """Train ``cfg`` on ``task`` under ``tc``, writing into ``run_dir``.
 
     ``resume=True`` continues from ``run_dir/checkpoint.npz`` (same model and task; ``tc.steps``
@@ -108,7 +109,7 @@ def train(cfg: Config, task: Task, tc: TrainConfig, run_dir, backend=None, resum
     """
     with hold_run_folder(run_dir) as hold:
         return _train(cfg, task, tc, run_dir, hold, backend, resume, progress, callback, log,
-                      allow_changes)
+                      allow_changes, to_continue)
 
 
 def resume_point(run_dir, cfg: Config, task: Task, tc: TrainConfig, allow_changes: bool = False,
@@ -145,7 +146,7 @@ def resume_point(run_dir, cfg: Config, task: Task, tc: TrainConfig, allow_change
 
 
 def _train(cfg, task, tc, run_dir, hold, backend, resume, progress, callback, log,
-           allow_changes) -> dict:
+           allow_changes, to_continue) -> dict:
     log = log or (lambda msg: print(msg, file=sys.stderr))
     be = get_backend(backend)
     if (cfg.input_size, cfg.output_size, cfg.loss) != (task.input_size, task.output_size, task.loss):
@@ -275,7 +276,7 @@ def _train(cfg, task, tc, run_dir, hold, backend, resume, progress, callback, lo
         stopped, signame = "interrupted", "SIGTERM" if isinstance(e, Terminated) else "SIGINT"
         save(state, time.perf_counter() - t0, point="interrupt-write")
         log(f"\ninterrupted ({signame}): checkpoint at step {state.step} written to "
-            f"{ckpt_path}; continue with the same command and --resume")
+            f"{ckpt_path}; {to_continue}")
     finally:
         bar.close()
     if stopped == "target":
