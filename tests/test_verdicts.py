@@ -244,6 +244,24 @@ def test_the_fix_that_fails_a_seed_is_not_recommended(tmp_path, monkeypatch):
     text = diag.paper_copy_fix()
     assert "it fails where `k_top = 5` solved (0)" in text
     assert "does not make SAB reliable here" in text and "recommends" not in text
+    assert "Where seed 0 looks" not in text                 # not measured yet: nothing said
+    for name, kept, weight, recall in (("diagnosis_paper_copy", 0.4, 0.7, 0.96),
+                                       ("diagnosis_paper_copy_ktop10", 0.9, 0.4, 0.55)):
+        (tmp_path / "results" / f"{name}.json").write_text(json.dumps({"rows": [
+            {"source": "final", "seed": 0, "step": 100, "digit_kept": [kept] * 10,
+             "digit_phase_weight": weight, "recall_acc": recall}]}), encoding="utf-8")
+    text = diag.paper_copy_fix()
+    assert ("Where seed 0 looks with `k_top = 10` (recall 0.550 on the diagnosis's held-out "
+            "batch, against 0.960 with `k_top = 5`): its recall steps keep their digit's first "
+            "memory 0.90 of the time (0.40 with `k_top = 5`) and put 0.40 of their weight on the "
+            "digit-phase memories (0.70), so they keep the digits' memories more often, as the "
+            "diagnosis expected, but give them less of their weight") in text
+    # a failing seed settles it while other seeds are still pending
+    text = _fix_plan(tmp_path / "d", monkeypatch, {0: 1.0, 1: 0.34, 2: 0.4}, {0: 0.5, 1: 1.0},
+                     planned=(0, 1, 2)).paper_copy_fix()
+    assert ("`k_top = 10` failed on 1 of the 2 finished seeds (0), so it does not make SAB "
+            "reliable here and the recommended setting stays as it is (1 of the 3 planned "
+            "`k_top = 10` runs is pending)") in text
     assert "No `k_top = 10` run has finished" in _fix_plan(
         tmp_path / "c", monkeypatch, {0: 1.0}, {}, planned=(0,)).paper_copy_fix()
 
