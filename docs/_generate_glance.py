@@ -127,7 +127,7 @@ def claims_glance() -> str:
         cells = [fmt(means[m]) if m in means else "—" for m in ("sab", "tbptt", "bptt", "softmax")]
         others = [m for m in CLAIM_OTHERS[claim][0] if m in vals]
         diff = "; ".join(f"{SHORT[m]} {interval_text(vals['sab'].values(), vals[m].values(), fmt)}"
-                         for m in others)
+                         for m in others) or "— (no other method has finished a run)"
         out.append(f"| {what} | {claim} | {_seeds_cell(vals, pend)} | " + " | ".join(cells)
                    + f" | {diff} | {glance_verdict(claim, vals, higher, tie)} |")
     intro = ("\nFinal metric, mean over seeds (accuracy unless the row says otherwise; for MSE "

@@ -175,6 +175,14 @@ def test_the_committed_glance_rows_name_the_failing_seeds():
         assert re.search(r"holds on \d+ of \d+ seeds", verdict_cell), row
 
 
+def test_a_row_with_sab_alone_says_why_it_has_no_difference(monkeypatch):
+    row = ("copy, `T = 300`", 3, {"sab": {0: 0.998}}, True, 0.01, "{:.3f}".format, 1)
+    monkeypatch.setattr(glance, "_glance_rows", lambda: [row])
+    line = next(l for l in glance.claims_glance().splitlines() if l.startswith("| copy"))
+    assert line == ("| copy, `T = 300` | 3 | 0 (1 run pending) | 0.998 | — | — | — | — (no other "
+                    "method has finished a run) | no seed to compare |")
+
+
 def test_the_seeds_cell_counts_pending_runs_in_words():
     assert glance._seeds_cell({"sab": {0: 1.0, 1: 0.5}}, 1) == "0, 1 (1 run pending)"
     assert glance._seeds_cell({"sab": {0: 1.0}}, 3) == "0 (3 runs pending)"
