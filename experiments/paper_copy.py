@@ -1,4 +1,4 @@
-"""The paper's copy task: 10 digits of 8 symbols recalled after T = 100 and 200 blanks.
+"""The paper's copy task: 10 digits of 8 symbols recalled after T = 100, 200 and 300 blanks.
 
 Trains every (T, method, seed) with minisab's training loop and writes, under ``--out``
 (default ``experiments/results/paper_copy``):
@@ -35,7 +35,7 @@ import _method_grid as grid  # noqa: E402
 
 def parse_args(argv=None):
     p = grid.parser(__doc__)
-    p.add_argument("--T", type=int, nargs="+", default=[100, 200])
+    p.add_argument("--T", type=int, nargs="+", default=[100, 200, 300])
     grid.add_method_arguments(p, methods=["sab", "tbptt", "bptt", "softmax"], seeds=[0],
                               steps=20000)
     p.add_argument("--n-digits", type=int, default=10)
