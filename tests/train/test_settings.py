@@ -38,6 +38,16 @@ def _recorded(s):
     return doc.get("settings") or {k: v for k, v in doc.items() if k not in ("runs", "machine")}
 
 
+def _skip_until_a_run_finished(s):
+    """A planned experiment (experiments/plan.json) has its config before its first run has
+    finished; its results file appears with that run, and the checks below then apply."""
+    if not (ROOT / s.results).exists():
+        planned = {e["results"] for e in json.loads(
+            (ROOT / "experiments" / "plan.json").read_text(encoding="utf-8"))["experiments"]}
+        assert str(Path(s.results).relative_to("experiments/results")) in planned, s.results
+        pytest.skip(f"{s.results}: no run of the plan has finished yet")
+
+
 def _script_settings(s):
     """What the script takes from its config file: its options' values with no option given."""
     if s.script.endswith("main_job_sab.py"):        # its options are built inside main()
@@ -58,6 +68,7 @@ def test_there_is_a_config_for_every_results_file_with_settings():
                          ids=lambda p: p.stem)
 def test_results_file_records_the_settings_of_its_config(path):
     s = settings.load(path.relative_to(ROOT))
+    _skip_until_a_run_finished(s)
     recorded, given = _recorded(s), _script_settings(s)
     flat = {k: v for k, v in s.flat().items() if k != "task"}
     assert set(flat) <= set(given), sorted(set(flat) - set(given))
@@ -76,6 +87,7 @@ def test_results_file_records_the_settings_of_its_config(path):
                          ids=lambda p: p.stem)
 def test_every_row_belongs_to_the_grid_of_its_config(path):
     s = settings.load(path.relative_to(ROOT))
+    _skip_until_a_run_finished(s)
     given = _script_settings(s)
     rows = json.loads((ROOT / s.results).read_text())["runs"]
     for key, option in (("method", "methods"), ("seed", "seeds"), ("task", "tasks")):
