@@ -279,14 +279,14 @@ def paper_copy_fix() -> str:
                    for name in (NAME, FIX_DIAGNOSIS))
         if d5 is None or d10 is None:
             continue
-        k5, k10 = statistics.mean(d5["digit_kept"]), statistics.mean(d10["digit_kept"])
+        kept5, kept10 = statistics.mean(d5["digit_kept"]), statistics.mean(d10["digit_kept"])
         w5, w10 = d5["digit_phase_weight"], d10["digit_phase_weight"]
         text += (f". Where seed {s} looks with `k_top = 10` (recall {d10['recall_acc']:.3f} on "
                  f"the diagnosis's held-out batch, against {d5['recall_acc']:.3f} with "
-                 f"`k_top = 5`): its recall steps keep their digit's first memory {k10:.2f} of "
-                 f"the time ({k5:.2f} with `k_top = 5`) and put {w10:.2f} of their weight on the "
-                 f"digit-phase memories ({w5:.2f})")
-        if k10 > k5 + 0.05 and w10 < w5 - 0.05:
+                 f"`k_top = 5`): its recall steps keep their digit's first memory {kept10:.2f} of "
+                 f"the time ({kept5:.2f} with `k_top = 5`) and put {w10:.2f} of their weight on "
+                 f"the digit-phase memories ({w5:.2f})")
+        if kept10 > kept5 + 0.05 and w10 < w5 - 0.05:
             text += (", so they keep the digits' memories more often, as the diagnosis "
                      "expected, but give them less of their weight")
     if route:
