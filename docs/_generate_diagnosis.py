@@ -32,10 +32,18 @@ def _final(seed):
     return next((r for r in finished_rows(NAME, source="final", seed=seed)), None)
 
 
+READS_LITTLE = 0.5     # recall steps whose weights sum below this read next to nothing
+ROW_HEAD = ("recall | digits recalled (≥ 0.9) | weight on digit-phase memories | on the recent "
+            "ones | on the null memory | weights' sum | digit's first memory kept | credit to the "
+            "digit step (relative) | gradient norm (largest part) | min Σã |")
+
+
 def _row(r) -> str:
     good = sum(a >= 0.9 for a in r["digit_acc"])
+    total = f"{r['attn_total']:.2f}" if r.get("attn_total") is not None else "—"
     return (f"| {r['seed']} | {r['recall_acc']:.3f} | {good} of {len(r['digit_acc'])} | "
             f"{r['digit_phase_weight']:.2f} | {r['recent_weight']:.2f} | {r['null_weight']:.2f} | "
+            f"{total} | "
             f"{statistics.mean(r['digit_kept']):.2f} | {statistics.mean(r['digit_credit']):.2g} | "
             f"{r['grad_norm']:.3g} (`{r['top_param']}`) | {r['sum_tilde_min']:.2g} |")
 
@@ -48,7 +56,39 @@ def _where(r, where: str = "") -> str:
             f"while the digits were read and {weight_phrase(r['recent_weight'], 'their')} "
             f"on the most recent memories"
             + (f", and {weight_phrase(r['null_weight'], 'their')} on the null memory "
-               "(which reads nothing)" if r["null_weight"] >= 0.1 else ""))
+               "(which reads nothing)" if r["null_weight"] >= 0.1 else "")
+            + _reads_nothing(r))
+
+
+def _reads_nothing(r) -> str:
+    """Why a final model's recall steps read next to nothing, where they do: tied top scores,
+    which the paper's sparsifier turns into all-zero weights (docs/model.md §2.3)."""
+    total = r.get("attn_total")
+    if total is None or total >= READS_LITTLE:
+        return ""
+    text = (f", and they read next to nothing: their weights sum to {total:.2f} on average "
+            f"(1 where a step reads a distribution), because at {r['top_tied']:.2f} of them the "
+            "`k_top + 1` largest scores are equal, so the paper's sparsifier subtracts a "
+            "threshold equal to every kept score and gives every memory zero weight")
+    sat = r.get("scorer_saturated")
+    if sat is not None and sat >= READS_LITTLE:
+        text += (f" ({sat:.2f} of the scorer's tanh units are at ±1 for those memories: "
+                 "saturated units give one score to every memory that saturates them alike)")
+    return text
+
+
+def _fell(seed) -> str:
+    """A failing seed whose held-out recall fell well below its best before the end, in words
+    ('' otherwise): its final model shows the fall, not the plateau it trained on."""
+    run = next(iter(finished_rows("paper_copy", T=100, method="sab", seed=seed)), None)
+    if run is None or run["final"] >= SOLVED or run["best"] - run["final"] < 0.1:
+        return ""
+    best = max(run["curve"], key=lambda c: c[2])
+    low = [c[0] for c in run["curve"] if c[0] > best[0] and c[2] < run["final"] + 0.05]
+    return (f"seed {seed}'s held-out recall was at best {best[2]:.3f} (step {best[0]:,}) and "
+            f"{run['final']:.3f} at the end of training"
+            + (f" (as low at step{'s' * (len(low) > 2)} "
+               + ", ".join(f"{s:,}" for s in low[:-1]) + ")" if len(low) > 1 else ""))
 
 
 def _trace(seed) -> str:
@@ -106,19 +146,24 @@ def paper_copy_diagnosis() -> str:
     rows = [_final(s) for s in seeds]
     if not rows:
         return "\nNo measurement finished yet (\"Still to run\").\n"
-    head = ("| seed | recall | digits recalled (≥ 0.9) | weight on digit-phase memories | on the "
-            "recent ones | on the null memory | digit's first memory kept | credit to the digit "
-            "step (relative) | gradient norm (largest part) | min Σã |")
+    head = "| seed | " + ROW_HEAD
     st = _json(FILE)["settings"]
     out = ["", f"At the end of training (the final models of `paper_copy.py`, {st['batch']} "
            "held-out sequences; weights are those of the recall steps, averaged over the 10 recall "
            "positions; the credit is that of recall step i's loss at the step that read digit "
-           "i, relative to the largest credit of its row):", "", head, "|" + "---|" * 10]
+           "i, relative to the largest credit of its row; the weights' sum is 1 where a recall "
+           "step reads a distribution, 0 where it reads nothing):", "", head,
+           "|" + "---|" * 11]
     out += [_row(r) for r in rows]
     failed = [r for r in rows if r["recall_acc"] < 0.9]
     solved = [r for r in rows if r["recall_acc"] >= 0.9]
     words = [_where(r) for r in failed + solved]
-    out += ["", "In words: " + "; ".join(words) + ".", "",
+    out += ["", "In words: " + "; ".join(words) + "."]
+    fell = [_fell(r["seed"]) for r in failed if _fell(r["seed"])]
+    if fell:
+        out += ["", "The final model is not what such a seed trained on for most of its run: "
+                + "; ".join(fell) + "."]
+    out += ["",
             "Over training (the same runs retrained from their configs, measured every "
             f"{st['every'] or 1000:,} steps; the figure shows the same numbers):", ""]
     out += [f"- {_trace(s)}." for s in seeds if _trace(s)]
@@ -165,10 +210,7 @@ def paper_copy_longer() -> str:
     shown = [(r["T"], r["seed"]) for r in runs if (r["T"], r["seed"]) in measured]
     if shown:
         out += ["The final models at the longer lengths, measured as above:", "",
-                "| T | seed | recall | digits recalled (≥ 0.9) | weight on digit-phase memories "
-                "| on the recent ones | on the null memory | digit's first memory kept | credit "
-                "to the digit step (relative) | gradient norm (largest part) | min Σã |",
-                "|" + "---|" * 11]
+                "| T | seed | " + ROW_HEAD, "|" + "---|" * 12]
         out += [f"| {T} " + _row(measured[(T, s)]) for T, s in shown]
         out.append("")
     solved = [r for r in runs if r["final"] >= SOLVED]

@@ -17,7 +17,10 @@ learned):
   largest credit of that recall step's row; the credit SAB's backward can carry at all;
 - **gradient norms** and **the sparsifier near ties** (``probe.diagnose``): the global gradient
   norm and the parameter that dominates it, the largest score gradient, the smallest
-  normaliser Σã (∂α/∂a grows like 1/(Σã + ε)) and the smallest selection gap, max|h|.
+  normaliser Σã (∂α/∂a grows like 1/(Σã + ε)) and the smallest selection gap, max|h|;
+- **whether the recall steps read anything** (``reads_nothing``): their weights' sum, how often
+  their ``k_top + 1`` largest scores tie (the paper's sparsifier then gives every memory zero
+  weight) and how saturated the scorer's tanh units are for those memories.
 
 ``--every N`` also retrains each seed from scratch in ``--out``/runs/seed<s> (the same config,
 so the same run, bit for bit, on the machine and the minisab version that made it; each row
@@ -103,6 +106,7 @@ def measure(params, cfg, task, seed: int, batch: int) -> dict:
     recent = [float(attn[t, :, max(1, t // cfg.k_att - cfg.k_top + 1):t // cfg.k_att + 1]
                     .sum(axis=1).mean()) for t in recall]
     out["recent_weight"] = float(np.mean(recent))
+    out.update(reads_nothing(params, cfg, cache, recall))
     G, _, _ = credit_matrix(params, xb, cfg, be.asarray(tg), be.asarray(m, dtype=cfg.dtype),
                             group=min(20, len(recall)))
     rel = G / np.maximum(G.max(axis=1, keepdims=True), 1e-30)
@@ -112,6 +116,39 @@ def measure(params, cfg, task, seed: int, batch: int) -> dict:
     out.update({k: s[k] for k in ("loss", "grad_norm", "top_param", "top_param_share",
                                   "g_score_max", "sum_tilde_min", "select_gap_min", "h_max")})
     out["recall_acc"] = float(np.mean(out["digit_acc"]))
+    return out
+
+
+def reads_nothing(params, cfg, cache, recall) -> dict:
+    """Whether the recall steps read anything, and why not (docs/model.md §2.3).
+
+    ``attn_total``: the recall steps' weights summed over the memories, averaged (1 where each
+    reads a distribution). ``top_tied``: how often the ``k_top + 1`` largest scores of a recall
+    step are equal; the paper's sparsifier then subtracts a threshold δ equal to every kept
+    score, so every ``ã`` and every weight is 0 and the step reads nothing.
+    ``scorer_saturated`` (mlp scorer): the share of the scorer's hidden units ``tanh(ĥ W_q +
+    m W_m)`` at exactly ±1, over those ``k_top + 1`` memories; saturated units make equal scores.
+    """
+    rec = cache["record"]
+    attn, scores = to_host(rec["attn"]), to_host(rec["scores"])
+    out = {"attn_total": float(attn[recall].sum(axis=2).mean())}
+    k = cfg.k_top
+    tied, saturated = [], []
+    for t in recall:
+        n = rec["n_mem"][t]
+        if n <= k:                          # every memory is kept: no threshold to tie with
+            continue
+        a = scores[t, :, :n]                                          # (B, n)
+        top = np.argsort(-a, axis=1, kind="stable")[:, :k + 1]        # (B, k+1)
+        ranked = np.take_along_axis(a, top, axis=1)
+        tied.append(ranked[:, 0] == ranked[:, k])
+        if cfg.scorer == "mlp":
+            q = to_host(cache["h_hats"])[:, t, :] @ to_host(params["W_q"])       # (B, A)
+            K = np.take_along_axis(to_host(cache["mem"].K)[:, :n, :], top[:, :, None], axis=1)
+            hid = np.tanh((q[:, None, :] + K).astype(scores.dtype))    # (B, k+1, A)
+            saturated.append(np.mean(np.abs(hid) == 1.0))
+    out["top_tied"] = float(np.mean(tied)) if tied else 0.0
+    out["scorer_saturated"] = float(np.mean(saturated)) if saturated else None
     return out
 
 
@@ -179,9 +216,9 @@ def retrain(run_dir, out_dir, seed, every, batch, have, add, until=0) -> None:
 def table(rows) -> str:
     head = ("| seed | model | step | recall | digits recalled (≥ 0.9) | weight on the digit's "
             "memory (mean; min) | digit memory kept | weight: digit-phase / recent / null "
-            "memories | credit to the digit (relative; min) | grad norm (top param) | min Σã | "
-            "min select gap |")
-    lines = [head, "|" + "---|" * 12]
+            "memories | weights' sum; top scores tied | credit to the digit (relative; min) | "
+            "grad norm (top param) | min Σã | min select gap |")
+    lines = [head, "|" + "---|" * 13]
     for r in sorted(rows, key=lambda r: (r["seed"], r["source"] != "final", r["step"])):
         dw, dc = r["digit_weight"], r["digit_credit"]
         lines.append(
@@ -189,6 +226,8 @@ def table(rows) -> str:
             f"{sum(a >= 0.9 for a in r['digit_acc'])} of {len(r['digit_acc'])} | "
             f"{np.mean(dw):.2f}; {min(dw):.2f} | {np.mean(r['digit_kept']):.2f} | "
             f"{r['digit_phase_weight']:.2f} / {r['recent_weight']:.2f} / {r['null_weight']:.2f} | "
+            + (f"{r['attn_total']:.2f}; {r['top_tied']:.2f} | " if "attn_total" in r else
+               "not measured | ") +
             f"{np.mean(dc):.2g}; {min(dc):.2g} | "
             f"{r['grad_norm']:.3g} ({r['top_param']}) | {r['sum_tilde_min']:.2g} | "
             f"{r['select_gap_min']:.2g} |")

@@ -361,3 +361,31 @@ def test_make_sab_learn_continues_a_run_cut_short(tmp_path, monkeypatch, capsys)
     assert ms.main(common + ["--out", str(tmp_path / "once")]) == 0
     (row,), (once,) = _rows(out), _rows(tmp_path / "once")
     assert row["steps"] == 6 and row["curve"] == once["curve"]
+
+
+def test_reads_nothing_finds_tied_top_scores_and_a_saturated_scorer():
+    """diagnose_paper_copy.reads_nothing: a model that reads a distribution, then one whose
+    scores all tie (w_s = 0: the paper's sparsifier gives every memory zero weight), then one
+    whose scorer's tanh units saturate (a huge W_q)."""
+    import numpy as np
+    from minisab.config import Config
+    from minisab.params import init_params
+    from minisab.sab import forward
+    dg = _script("diagnose_paper_copy")
+    cfg = Config(input_size=3, hidden_size=6, output_size=3, attn_size=4, k_top=2, k_att=1,
+                 dtype="float32")
+    x = np.random.default_rng(0).normal(size=(4, 12, 3)).astype(np.float32)
+    recall = np.arange(8, 12)                   # 8 to 11 memories: more than k_top + 1
+
+    def measured(**change):
+        params = {**init_params(cfg, seed=0), **change}
+        _, cache = forward(params, x, cfg, record=True)
+        return dg.reads_nothing(params, cfg, cache, recall)
+    base = init_params(cfg, seed=0)
+    ok = measured()
+    assert ok["attn_total"] == pytest.approx(1.0, abs=1e-3) and ok["top_tied"] == 0.0
+    assert ok["scorer_saturated"] < 0.1
+    tied = measured(w_s=np.zeros_like(base["w_s"]))
+    assert tied["attn_total"] == 0.0 and tied["top_tied"] == 1.0
+    saturated = measured(W_q=base["W_q"] * np.float32(1e4))
+    assert saturated["scorer_saturated"] > 0.9

@@ -385,3 +385,46 @@ def test_a_failing_run_at_the_longer_lengths_is_measured_then_traced(tmp_path, m
     assert text.count("an earlier minisab version trained this model") == 1
     assert text.index("seed 0's recall steps") < text.index("earlier minisab") < \
         text.index("seed 1's recall steps")
+
+
+def test_a_model_that_reads_nothing_says_why_and_a_fall_is_told_from_the_curve(tmp_path,
+                                                                             monkeypatch):
+    """reproduction.md, the final models: recall steps whose weights sum to almost nothing are
+    said to read nothing, with the tied top scores that cause it; a failing seed whose recall
+    fell well below its best is told by its curve, the others are not."""
+    results = tmp_path / "results"
+    (results / "paper_copy").mkdir(parents=True)
+    curve = [[0, 0.0, 0.1, 2.0], [500, 1.0, 0.30, 0.2], [1000, 2.0, 0.0, 0.4],
+             [1500, 3.0, 0.29, 0.2], [2000, 4.0, 0.0, 0.3]]
+    runs = [{"T": 100, "method": "sab", "seed": 3, "steps": 2000, "final": 0.0, "best": 0.30,
+             "curve": curve},
+            {"T": 100, "method": "sab", "seed": 1, "steps": 2000, "final": 0.35, "best": 0.36,
+             "curve": curve},
+            {"T": 100, "method": "sab", "seed": 0, "steps": 2000, "final": 0.95, "best": 0.99,
+             "curve": curve}]
+    (results / "paper_copy" / "results.json").write_text(json.dumps({"runs": runs}), "utf-8")
+    exps = [{"name": "paper_copy", "what": "p", "results": "paper_copy/results.json",
+             "key": ["T", "method", "seed"], "steps": 2000, "command": "x",
+             "runs": [{"T": [100], "method": ["sab"], "seed": [0, 1, 3]}]}]
+    (tmp_path / "plan.json").write_text(json.dumps({"experiments": exps}), encoding="utf-8")
+    monkeypatch.setattr(plan, "PLAN", tmp_path / "plan.json")
+    monkeypatch.setattr(plan, "RESULTS", results)
+    diag = importlib.import_module("_generate_diagnosis")
+    row = {"source": "final", "seed": 3, "step": 2000, "recall_acc": 0.0, "digit_acc": [0.0] * 10,
+           "digit_phase_weight": 0.0, "recent_weight": 0.0, "null_weight": 0.0,
+           "digit_kept": [0.0] * 10, "digit_credit": [0.1] * 10, "grad_norm": 0.2,
+           "top_param": "W_y", "sum_tilde_min": 0.0}
+    assert "read next to nothing" not in diag._where(row)        # measured before: no claim
+    assert "| 0.00 | — |" in diag._row(row)
+    empty = {**row, "attn_total": 0.04, "top_tied": 0.96, "scorer_saturated": 0.95}
+    text = diag._where(empty)
+    assert ("they read next to nothing: their weights sum to 0.04 on average (1 where a step "
+            "reads a distribution), because at 0.96 of them the `k_top + 1` largest scores are "
+            "equal") in text
+    assert "(0.95 of the scorer's tanh units are at ±1" in text
+    assert "tanh units" not in diag._where({**empty, "scorer_saturated": 0.2})
+    assert "| 0.00 | 0.04 |" in diag._row(empty)
+    assert "read next to nothing" not in diag._where({**empty, "attn_total": 0.9999})
+    assert diag._fell(3) == ("seed 3's held-out recall was at best 0.300 (step 500) and 0.000 "
+                             "at the end of training (as low at step 1,000)")
+    assert diag._fell(1) == "" and diag._fell(0) == "" and diag._fell(7) == ""
