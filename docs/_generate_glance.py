@@ -169,7 +169,47 @@ def adding_verdict() -> str:
             f"{len(dense)} seeds.")
 
 
+ADDING_PAPER = {200: "adding_paper_T200", 400: "adding_paper_T400"}   # experiments/plan.json
+PAPER_NAMES = {"sab-detach": "SAB (no mental updates)", "tbptt": "LSTM, truncated BPTT",
+               "bptt": "LSTM, full BPTT"}
+
+
+def adding_paper_runs() -> str:
+    """The adding task at the paper's size (adding_paper_T200/, _T400/): every finished run with
+    its MSE and wall time, and what is still pending; the verdict is the glance table's row."""
+    rows, left, planned = [], 0, 0
+    for name in ADDING_PAPER.values():
+        rows += finished_rows(name)
+        st = status(name)
+        left, planned = left + len(st["pending"]), planned + len(st["planned"])
+    if not rows:
+        return f"\nNo run has finished yet ({planned} planned: \"Still to run\").\n"
+    order = list(PAPER_NAMES)
+    rows.sort(key=lambda r: (r["T"], order.index(r["method"]), r["seed"]))
+    st = _json(f"{ADDING_PAPER[rows[0]['T']]}/results.json")["settings"]   # all but T alike
+    out = ["", f"`H = {st['hidden_size']}`, `A = {st['attn_size']}`, `k_top = {st['k_top']}`, "
+           f"`k_att = {st['k_att']}`, `k_trunc = {st['k_trunc']}`, learning rate {st['lr']:g}, "
+           f"batch {st['batch']}, {st['steps']:,} steps; held-out MSE on {st['eval_batch']} "
+           "sequences (always answering the mean gives 1/6); a run counts as solved at MSE ≤ "
+           f"{st['solved']:g}. Training times as measured on a shared 2-core machine with other "
+           "runs beside them, so they vary with the load:", "",
+           "| T | method | seed | final MSE | best MSE | solved at step | training time |",
+           "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        hit = "—" if r.get("step_solved") is None else f"{r['step_solved']:,}"
+        out.append(f"| {r['T']} | {PAPER_NAMES[r['method']]} | {r['seed']} | "
+                   f"{r['final_mse']:.2g} | {r['best_mse']:.2g} | {hit} | "
+                   f"{r['wall_s'] / 60:.0f} min |")
+    out += ["", f"{len(rows)} of the {planned} planned runs {'has' if len(rows) == 1 else 'have'} "
+            f"finished; the {left} pending ones are listed under \"Still to run\" and are in no "
+            "number above. The verdict, "
+            "seed by seed, is the glance table's row, once a run of another method has "
+            "finished beside SAB's."]
+    return "\n".join(out) + "\n"
+
+
 GLANCE_BLOCKS = {
     "claims-glance": claims_glance,
     "adding-verdict": adding_verdict,
+    "adding-paper": adding_paper_runs,
 }

@@ -428,3 +428,38 @@ def test_a_model_that_reads_nothing_says_why_and_a_fall_is_told_from_the_curve(t
     assert diag._fell(3) == ("seed 3's held-out recall was at best 0.300 (step 500) and 0.000 "
                              "at the end of training (as low at step 1,000)")
     assert diag._fell(1) == "" and diag._fell(0) == "" and diag._fell(7) == ""
+
+
+def test_the_adding_task_at_the_papers_size_lists_finished_runs_only(tmp_path, monkeypatch):
+    """reproduction.md, "Adding task at the paper's size": a finished run is a row with its MSE
+    and wall time; a run part-way is counted as pending, never shown; before any run, it says so."""
+    results = tmp_path / "results"
+    settings = {"hidden_size": 128, "attn_size": 64, "k_top": 5, "k_att": 2, "k_trunc": 5,
+                "lr": 1e-3, "batch": 32, "steps": 100, "eval_batch": 512, "solved": 0.01}
+    exps = []
+    for T in (200, 400):
+        (results / f"adding_paper_T{T}").mkdir(parents=True)
+        exps.append({"name": f"adding_paper_T{T}", "what": "a",
+                     "results": f"adding_paper_T{T}/results.json", "key": ["method", "seed"],
+                     "steps": 100, "command": "x",
+                     "runs": [{"method": ["sab-detach", "bptt"], "seed": [0, 1]}]})
+    (tmp_path / "plan.json").write_text(json.dumps({"experiments": exps}), encoding="utf-8")
+    monkeypatch.setattr(plan, "PLAN", tmp_path / "plan.json")
+    monkeypatch.setattr(plan, "RESULTS", results)
+
+    def write(T, runs):
+        (results / f"adding_paper_T{T}" / "results.json").write_text(
+            json.dumps({"settings": {**settings, "T": T}, "runs": runs}), encoding="utf-8")
+    write(200, [])
+    write(400, [])
+    assert "No run has finished yet (8 planned" in glance.adding_paper_runs()
+    run = {"T": 400, "method": "bptt", "seed": 1, "steps": 100, "final_mse": 0.1234,
+           "best_mse": 0.1, "step_solved": None, "wall_s": 600.0}
+    write(400, [run, {**run, "method": "sab-detach", "seed": 0, "steps": 50}])   # part-way
+    write(200, [{**run, "T": 200, "method": "sab-detach", "seed": 0, "final_mse": 1.3e-4,
+                 "best_mse": 7.9e-5, "step_solved": 8500, "wall_s": 6960.0}])
+    text = glance.adding_paper_runs()
+    assert "| 200 | SAB (no mental updates) | 0 | 0.00013 | 7.9e-05 | 8,500 | 116 min |" in text
+    assert "| 400 | LSTM, full BPTT | 1 | 0.12 | 0.1 | — | 10 min |" in text
+    assert text.index("| 200 |") < text.index("| 400 |") and "| 400 | SAB" not in text
+    assert "2 of the 8 planned runs have finished; the 6 pending ones" in text
