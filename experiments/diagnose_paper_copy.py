@@ -133,6 +133,7 @@ def reads_nothing(params, cfg, cache, recall) -> dict:
     attn, scores = to_host(rec["attn"]), to_host(rec["scores"])
     out = {"attn_total": float(attn[recall].sum(axis=2).mean())}
     k = cfg.k_top
+    h_hats, keys = to_host(cache["h_hats"]), to_host(cache["mem"].K)   # (B, T, H), (B, n, A)
     tied, saturated = [], []
     for t in recall:
         n = rec["n_mem"][t]
@@ -143,8 +144,8 @@ def reads_nothing(params, cfg, cache, recall) -> dict:
         ranked = np.take_along_axis(a, top, axis=1)
         tied.append(ranked[:, 0] == ranked[:, k])
         if cfg.scorer == "mlp":
-            q = to_host(cache["h_hats"])[:, t, :] @ to_host(params["W_q"])       # (B, A)
-            K = np.take_along_axis(to_host(cache["mem"].K)[:, :n, :], top[:, :, None], axis=1)
+            q = h_hats[:, t, :] @ to_host(params["W_q"])                   # (B, A)
+            K = np.take_along_axis(keys[:, :n, :], top[:, :, None], axis=1)   # (B, k+1, A)
             hid = np.tanh((q[:, None, :] + K).astype(scores.dtype))    # (B, k+1, A)
             saturated.append(np.mean(np.abs(hid) == 1.0))
     out["top_tied"] = float(np.mean(tied)) if tied else 0.0
