@@ -9,7 +9,7 @@ from __future__ import annotations
 import statistics
 
 from _generate_plan import finished_rows, pending, status
-from _generate_real import (DIGITS, FASHION, SHORT, TEXT, TIE_ACC, TIE_BPC, _acc)
+from _generate_real import (DIGITS, FASHION, NAMES, SHORT, TEXT, TIE_ACC, TIE_BPC, _acc)
 from _generate_results import RESULTS, _json
 from _generate_stats import (LEVEL, N_BOOT, interval_text, seed_range, seed_support,
                              verdict)
@@ -170,8 +170,7 @@ def adding_verdict() -> str:
 
 
 ADDING_PAPER = {200: "adding_paper_T200", 400: "adding_paper_T400"}   # experiments/plan.json
-PAPER_NAMES = {"sab-detach": "SAB (no mental updates)", "tbptt": "LSTM, truncated BPTT",
-               "bptt": "LSTM, full BPTT"}
+PAPER_NAMES = {COPY_NAMES[m]: NAMES[m] for m in ("sab", "tbptt", "bptt")}   # the table's order
 
 
 def adding_paper_runs() -> str:
