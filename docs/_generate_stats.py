@@ -89,17 +89,22 @@ def verdict(by_seed: dict, names: dict) -> str:
     k = sum(all(row.values()) for row in by_seed.values())
     text = count_words(k, n)
     present = {m for row in by_seed.values() for m in row}
-    # Each method's count where a seed lost a comparison, or where a seed lacks one (a run
-    # pending, or fewer seeds planned for that method), so the reader sees what each seed rests on.
-    if 0 < n and (k < n or any(set(row) != present for row in by_seed.values())):
+    # A method of the claim without a finished run: the verdict rests on the others only.
+    missing = [name for m, name in names.items() if m not in present]
+    # Each method's count where a seed lost a comparison, where a seed lacks one (a run
+    # pending, or fewer seeds planned for that method), or where a method has no run at all, so
+    # the reader sees what each seed rests on.
+    if 0 < n and (k < n or missing or any(set(row) != present for row in by_seed.values())):
         parts = []
         for m, name in names.items():
             seeds = [s for s, row in by_seed.items() if m in row]
             if seeds:
                 parts.append(f"against {name} on {sum(by_seed[s][m] for s in seeds)} of "
                              f"{len(seeds)}")
-        if len(parts) > 1:
-            text += " (" + ", ".join(parts) + ")"
+        if len(parts) > 1 or missing:
+            said = [", ".join(parts)] if parts else []
+            said += ["no finished run of " + " or ".join(missing)] if missing else []
+            text += " (" + "; ".join(said) + ")"
     return text
 
 

@@ -69,6 +69,10 @@ def test_holds_only_where_every_seed_supports_it():
     tie = {"sab": {0: 0.500}, "tbptt": {0: 0.505}, "bptt": {0: 0.505}, "softmax": {0: 0.505}}
     assert glance.glance_verdict(3, tie, higher=True, tie=0.01) == "holds (one seed)"
     assert glance.glance_verdict(4, tie, higher=True, tie=0.01).startswith("does not hold")
+    # a method of the claim without a finished run: the verdict says it rests on the other
+    alone = {"sab": {0: 0.0001}, "tbptt": {0: 0.0078}}
+    assert glance.glance_verdict(3, alone, higher=False, tie=0.002) == (
+        "holds (one seed) (against truncated BPTT on 1 of 1; no finished run of full BPTT)")
     # lower is better (MSE): the comparison turns round
     mse = {"sab": {0: 0.002, 1: 0.010}, "tbptt": {0: 0.02, 1: 0.02}, "bptt": {0: 0.001, 1: 0.3}}
     assert glance.glance_verdict(3, mse, higher=False, tie=0.0005).startswith(
