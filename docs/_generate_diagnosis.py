@@ -33,6 +33,7 @@ def _final(seed):
 
 
 READS_LITTLE = 0.5     # recall steps whose weights sum below this read next to nothing
+SATURATED = 0.5        # a scorer with this share of its tanh units at ±1 is called saturated
 ROW_HEAD = ("recall | digits recalled (≥ 0.9) | weight on digit-phase memories | on the recent "
             "ones | on the null memory | weights' sum | digit's first memory kept | credit to the "
             "digit step (relative) | gradient norm (largest part) | min Σã |")
@@ -71,7 +72,7 @@ def _reads_nothing(r) -> str:
             "`k_top + 1` largest scores are equal, so the paper's sparsifier subtracts a "
             "threshold equal to every kept score and gives every memory zero weight")
     sat = r.get("scorer_saturated")
-    if sat is not None and sat >= READS_LITTLE:
+    if sat is not None and sat >= SATURATED:
         text += (f" ({sat:.2f} of the scorer's tanh units are at ±1 for those memories: "
                  "saturated units give one score to every memory that saturates them alike)")
     return text
@@ -159,7 +160,7 @@ def paper_copy_diagnosis() -> str:
     solved = [r for r in rows if r["recall_acc"] >= 0.9]
     words = [_where(r) for r in failed + solved]
     out += ["", "In words: " + "; ".join(words) + "."]
-    fell = [_fell(r["seed"]) for r in failed if _fell(r["seed"])]
+    fell = [text for text in (_fell(r["seed"]) for r in failed) if text]
     if fell:
         out += ["", "The final model is not what such a seed trained on for most of its run: "
                 + "; ".join(fell) + "."]

@@ -179,8 +179,8 @@ def adding_paper_runs() -> str:
     rows, left, planned = [], 0, 0
     for name in ADDING_PAPER.values():
         rows += finished_rows(name)
-        st = status(name)
-        left, planned = left + len(st["pending"]), planned + len(st["planned"])
+        state = status(name)
+        left, planned = left + len(state["pending"]), planned + len(state["planned"])
     if not rows:
         return f"\nNo run has finished yet ({planned} planned: \"Still to run\").\n"
     order = list(PAPER_NAMES)
