@@ -241,7 +241,40 @@ def paper_copy_longer() -> str:
             text.append(f"{who} ended at {r['final']:.3f}: its trace over training is still to "
                         f"run, as for the stalled seeds at `T = 100` ({_trace_command(T, s)})")
     out.append("; ".join(text) + ".")
+    against = _against_shortest(runs)
+    if against:
+        out += ["", against]
     return "\n".join(out) + "\n"
+
+
+def _against_shortest(longer) -> str:
+    """SAB's solved count at T = 100 beside the longer lengths', with Fisher's exact test: is
+    the paper's shortest length the one where SAB fails? ('' until both have a finished run.)"""
+    short = finished_rows("paper_copy", method="sab", T=100)
+    if not short or not longer:
+        return ""
+    k1, n1 = sum(r["final"] >= SOLVED for r in short), len(short)
+    k2, n2 = sum(r["final"] >= SOLVED for r in longer), len(longer)
+    p = fisher_exact(k1, n1, k2, n2)
+    if k1 / n1 < k2 / n2:
+        how = "fewer of its runs at `T = 100` than at the longer lengths"
+    elif k1 / n1 > k2 / n2:
+        how = "more of its runs at `T = 100` than at the longer lengths"
+    else:
+        how = "as large a share of its runs at `T = 100` as at the longer lengths"
+    Ts = sorted({r["T"] for r in longer})
+    text = (f"Against `T = 100`: SAB solved {k1} of its {n1} finished runs there and {k2} of "
+            f"{n2} at {' and '.join(f'`T = {T}`' for T in Ts)} (Fisher's exact test on the solved "
+            f"counts, p = {p:.2g}), so on these seeds it solves {how}")
+    if p < 0.05:
+        text += (f". That is below the 5% level, but the comparison was drawn after the runs "
+                 f"were seen and rests on {n1 + n2} runs, and nothing measured above says why the "
+                 "length would matter")
+    else:
+        text += f"; with {n1 + n2} runs that difference is within chance"
+    return text + "."
+
+
 FIX = "paper_copy_ktop10"
 FIX_DIAGNOSIS = "diagnosis_paper_copy_ktop10"
 

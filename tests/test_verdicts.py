@@ -434,6 +434,38 @@ def test_a_model_that_reads_nothing_says_why_and_a_fall_is_told_from_the_curve(t
     assert diag._fell(1) == "" and diag._fell(0) == "" and diag._fell(7) == ""
 
 
+def test_the_shortest_length_is_compared_with_the_longer_ones_by_an_exact_test(tmp_path,
+                                                                              monkeypatch):
+    """reproduction.md, "At T = 200 and 300": SAB's solved count at T = 100 beside the longer
+    lengths', with Fisher's exact test; "below the 5% level" only where p is, never a word that
+    the counts contradict, and nothing before both have a finished run."""
+    results = tmp_path / "results"
+    (results / "paper_copy").mkdir(parents=True)
+    exps = [{"name": "paper_copy", "what": "p", "results": "paper_copy/results.json",
+             "key": ["T", "method", "seed"], "steps": 100, "command": "x",
+             "runs": [{"T": [100, 200], "method": ["sab"], "seed": [0, 1, 2, 3, 4]}]}]
+    (tmp_path / "plan.json").write_text(json.dumps({"experiments": exps}), encoding="utf-8")
+    monkeypatch.setattr(plan, "PLAN", tmp_path / "plan.json")
+    monkeypatch.setattr(plan, "RESULTS", results)
+    diag = importlib.import_module("_generate_diagnosis")
+
+    def words(short, longer):
+        runs = [{"T": T, "method": "sab", "seed": s, "steps": 100, "final": f, "wall_s": 1.0}
+                for T, finals in ((100, short), (200, longer)) for s, f in enumerate(finals)]
+        (results / "paper_copy" / "results.json").write_text(json.dumps({"runs": runs}), "utf-8")
+        return diag._against_shortest([r for r in runs if r["T"] == 200])
+    assert words([], [0.95]) == "" and words([0.95], []) == ""
+    text = words([0.95, 0.3, 0.3, 0.3, 0.3], [0.95, 0.99, 0.98, 0.97, 0.96])
+    assert "SAB solved 1 of its 5 finished runs there and 5 of 5 at `T = 200`" in text
+    assert "p = 0.048" in text and "fewer of its runs at `T = 100`" in text  # exact: 5/105
+    assert "below the 5% level" in text and "drawn after the runs were seen" in text
+    text = words([0.95, 0.3, 0.3, 0.3, 0.3], [0.95, 0.99, 0.98])
+    assert "p = 0.14" in text and "within chance" in text and "5% level" not in text
+    text = words([0.95, 0.95], [0.95, 0.3])
+    assert "more of its runs at `T = 100`" in text and "p = 1" in text
+    assert "as large a share" in words([0.95, 0.3], [0.3, 0.95])
+
+
 def test_the_adding_task_at_the_papers_size_lists_finished_runs_only(tmp_path, monkeypatch):
     """reproduction.md, "Adding task at the paper's size": a finished run is a row with its MSE
     and wall time; a run part-way is counted as pending, never shown; before any run, it says so."""
