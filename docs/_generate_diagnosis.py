@@ -13,18 +13,18 @@ import statistics
 
 import _generate_plan
 from _generate_plan import finished_rows, pending, plan
-from _generate_results import _json, _n
+from _generate_results import _json, _n, _rng
 from minisab.train.wording import fisher_exact, weight_phrase
 
 NAME = "diagnosis_paper_copy"
 FILE = "diagnosis/paper_copy_T100/results.json"
 
 
-def _pending(**where) -> list:
-    """The pending measurements, matching ``where``, of every plan entry that writes the
-    diagnosis's results file (the traces, the final models, the later seeds' traces)."""
+def _pending(of: str = NAME, **where) -> list:
+    """The pending measurements, matching ``where``, of every plan entry that writes the results
+    file of the diagnosis ``of`` (the traces, the final models, the later seeds' traces)."""
     entries = plan()
-    return [k for name, exp in entries.items() if exp["results"] == entries[NAME]["results"]
+    return [k for name, exp in entries.items() if exp["results"] == entries[of]["results"]
             for k in pending(name, **where)]
 
 
@@ -92,11 +92,12 @@ def _fell(seed) -> str:
                + ", ".join(f"{s:,}" for s in low[:-1]) + ")" if len(low) > 1 else ""))
 
 
-def _trace(seed) -> str:
-    """One seed's measurements over training, as the sequence of numbers they are; a trace
-    still being measured says how far it has got, so that it is never read as complete."""
-    rows = sorted(finished_rows(NAME, source="train", seed=seed), key=lambda r: r["step"])
-    left = _pending(source="train", seed=seed)
+def _trace(seed, of: str = NAME) -> str:
+    """One seed's measurements over training (by the diagnosis ``of``), as the sequence of
+    numbers they are; a trace still being measured says how far it has got, so that it is never
+    read as complete."""
+    rows = sorted(finished_rows(of, source="train", seed=seed), key=lambda r: r["step"])
+    left = _pending(of, source="train", seed=seed)
     if not rows:                        # a seed measured at the end only: nothing to trace
         return f"seed {seed}: pending" if left else ""
     steps = f"steps {rows[0]['step']:,}–{rows[-1]['step']:,}" if len(rows) > 1 else \
@@ -241,10 +242,110 @@ def paper_copy_longer() -> str:
             text.append(f"{who} ended at {r['final']:.3f}: its trace over training is still to "
                         f"run, as for the stalled seeds at `T = 100` ({_trace_command(T, s)})")
     out.append("; ".join(text) + ".")
+    traces = [f"- at `T = {r['T']}`, {_trace(r['seed'], LONGER[r['T']])}." for r in runs
+              if LONGER[r["T"]] in entries and _trace(r["seed"], LONGER[r["T"]])]
+    if traces:
+        out += ["", "Over training at the longer lengths (the same runs retrained from their "
+                "configs and measured as at `T = 100`):", ""] + traces
     against = _against_shortest(runs)
     if against:
         out += ["", against]
+        chain = _through_the_chain(runs)
+        if chain and "fewer of its runs at `T = 100`" in against:
+            out += ["", chain]
     return "\n".join(out) + "\n"
+
+
+def _through_the_chain(longer) -> str:
+    """Where the failing seeds at T = 100 get what they recall, beside full BPTT's recall at
+    each length: the numbers behind one explanation of why T = 100 fails more often ('' where
+    the failing seeds do read the digits' memories)."""
+    finals = {r["seed"]: r for r in finished_rows(NAME, source="final")}
+    runs = finished_rows("paper_copy", method="sab", T=100)
+    failing = [finals[r["seed"]] for r in runs if r["final"] < SOLVED and r["seed"] in finals
+               and (finals[r["seed"]].get("attn_total") or 1.0) >= READS_LITTLE]
+    if not failing or max(f["digit_phase_weight"] for f in failing) >= 0.1:
+        return ""
+    Ts = sorted({r["T"] for r in longer})
+    short = [r["final"] for r in finished_rows("paper_copy", method="bptt", T=100)]
+    long_ = [r["final"] for r in finished_rows("paper_copy", method="bptt") if r["T"] in Ts]
+    seeds = sorted(f["seed"] for f in failing)
+    who = (f"seed {seeds[0]}" if len(seeds) == 1 else
+           "seeds " + ", ".join(map(str, seeds[:-1])) + f" and {seeds[-1]}")
+    text = (f"Where the failing seeds at `T = 100` get what they recall: {who} (those whose recall "
+            f"steps read a distribution) recall {_rng([f['recall_acc'] for f in failing], _f3)} "
+            "on the diagnosis's held-out batch while their recall steps put at most "
+            f"{max(f['digit_phase_weight'] for f in failing):.2f} of their weight on the "
+            "digit-phase memories, so what they recall reaches the recall steps through the "
+            "states (the recurrent chain, and the recent memories, which are states), not "
+            "through a memory of the digits.")
+    if short and long_:
+        where = " and ".join(f"`T = {T}`" for T in Ts)
+        text += (f" Full BPTT, which has only the recurrent chain, ends at {_rng(short, _f3)} at "
+                 f"`T = 100` and {_rng(long_, _f3)} at {where}")
+        if min(short) > max(long_):
+            text += (": every one of its runs at `T = 100` above every one at the longer lengths. "
+                     "One explanation these numbers allow, not tested here: at `T = 100` the "
+                     "recurrent chain gives a partial answer that a run can settle into before its "
+                     "recall steps have learned to select the digits' memories, and at the longer "
+                     "lengths it gives less, so that selecting them is the only way to recall")
+            test = _chain_test([f["seed"] for f in failing])
+            if test:
+                text += ". " + test
+        else:
+            text += (", so the recurrent chain does not recall more at `T = 100` on every run, "
+                     "and these numbers do not single out the chain")
+        text += "."
+    return text
+
+
+TRACE_200 = "diagnosis_paper_copy_T200_trace"
+
+
+def _kept_after(of, seed, start=1000):
+    """A seed's mean 'digit's first memory kept' at each traced step from ``start`` on."""
+    rows = sorted(finished_rows(of, source="train", seed=seed), key=lambda r: r["step"])
+    return [statistics.mean(r["digit_kept"]) for r in rows if r["step"] >= start]
+
+
+def _chain_test(failing) -> str:
+    """The test of the explanation above: do the solving runs at T = 200 keep their digits'
+    memories, over the first steps of training, more often than the failing seeds at T = 100?
+    Pending until every planned trace is measured; then the numbers, and the words they allow."""
+    if TRACE_200 not in plan():
+        return ""
+    seeds = sorted({k[1] for k in _generate_plan.planned_keys(plan()[TRACE_200])})
+    if _pending(TRACE_200, source="train"):
+        return (f"The traces of the solving runs at `T = 200` (the plan's `{TRACE_200}`, seeds "
+                + " and ".join(map(str, seeds)) + ", still to run) will show whether their recall "
+                "steps keep the digits' memories through the steps where the failing seeds at "
+                "`T = 100` give them up")
+    long_ = {s: _kept_after(LONGER[200], s) for s in seeds}
+    short = {s: _kept_after(NAME, s) for s in failing}
+    short = {s: k for s, k in short.items() if k}
+    if not all(long_.values()) or not short:
+        return ""
+    at200 = [statistics.mean(k) for k in long_.values()]       # one mean per seed
+    at100 = [statistics.mean(k) for k in short.values()]
+    text = ("From step 1,000 to the end of the traces, the recall steps of the solving runs at "
+            f"`T = 200` keep their digit's first memory {_rng(at200, _f2)} of the time on "
+            f"average (seeds {' and '.join(map(str, seeds))}), those of the failing seeds at "
+            f"`T = 100` {_rng(at100, _f2)}")
+    if min(at200) > max(at100):
+        return text + (": every solving run at `T = 200` more often than every failing one, as "
+                       "the explanation expects")
+    if max(at200) < min(at100):
+        return text + ": less often, so the traces do not support the explanation"
+    return text + (": the two ranges overlap, so the traces neither support nor rule out the "
+                   "explanation")
+
+
+def _f2(x) -> str:
+    return f"{x:.2f}"
+
+
+def _f3(x) -> str:
+    return f"{x:.3f}"
 
 
 def _against_shortest(longer) -> str:

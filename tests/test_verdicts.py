@@ -466,6 +466,74 @@ def test_the_shortest_length_is_compared_with_the_longer_ones_by_an_exact_test(t
     assert "as large a share" in words([0.95, 0.3], [0.3, 0.95])
 
 
+def test_the_chain_explanation_follows_its_numbers_and_its_test_is_pending_until_traced(
+        tmp_path, monkeypatch):
+    """reproduction.md, "At T = 200 and 300": where the failing seeds at T = 100 read no digit
+    memory, the report says their recall comes through the states; it offers the explanation
+    only where full BPTT recalls more at T = 100 on every run, and says what the T = 200 traces
+    show only once they are measured, in words that follow the numbers."""
+    results = tmp_path / "results"
+    (results / "paper_copy").mkdir(parents=True)
+    runs = [{"T": T, "method": m, "seed": s, "steps": 100, "final": f, "wall_s": 1.0}
+            for T, m, s, f in ((100, "sab", 0, 0.95), (100, "sab", 1, 0.35), (200, "sab", 1, 0.98),
+                               (200, "sab", 2, 0.97), (100, "bptt", 0, 0.30),
+                               (100, "bptt", 1, 0.35), (200, "bptt", 1, 0.15))]
+    (results / "paper_copy" / "results.json").write_text(json.dumps({"runs": runs}), "utf-8")
+    diag_keys = ["source", "seed", "step"]
+
+    def entry(name, file, source, seeds, steps):
+        return {"name": name, "what": "d", "results": file, "key": diag_keys, "steps": None,
+                "command": "x", "runs": [{"source": [source], "seed": seeds, "step": steps}]}
+    exps = [{"name": "paper_copy", "what": "p", "results": "paper_copy/results.json",
+             "key": ["T", "method", "seed"], "steps": 100, "command": "x",
+             "runs": [{"T": [100, 200], "method": ["sab", "bptt"], "seed": [0, 1, 2]}]},
+            entry("diagnosis_paper_copy", "d100.json", "final", [0, 1], [100]),
+            entry("diagnosis_paper_copy_T200", "d200.json", "final", [1, 2], [100]),
+            entry("diagnosis_paper_copy_T200_trace", "d200.json", "train", [1, 2], [0, 1000])]
+    (tmp_path / "plan.json").write_text(json.dumps({"experiments": exps}), encoding="utf-8")
+    monkeypatch.setattr(plan, "PLAN", tmp_path / "plan.json")
+    monkeypatch.setattr(plan, "RESULTS", results)
+    diag = importlib.import_module("_generate_diagnosis")
+
+    def row(source, seed, step, kept, phase=0.0, recall=0.35):
+        return {"source": source, "seed": seed, "step": step, "recall_acc": recall,
+                "digit_acc": [recall] * 10, "digit_phase_weight": phase, "recent_weight": 0.9,
+                "null_weight": 0.0, "digit_kept": [kept] * 10, "digit_credit": [0.5] * 10,
+                "grad_norm": 0.1, "top_param": "W_y", "sum_tilde_min": 0.01, "attn_total": 1.0}
+
+    def write(name, *rows):
+        (results / name).write_text(json.dumps({"rows": list(rows)}), encoding="utf-8")
+    write("d100.json", row("final", 0, 100, 0.5, 0.7, 0.95), row("final", 1, 100, 0.0, 0.02),
+          row("train", 1, 0, 0.4), row("train", 1, 1000, 0.05))
+    write("d200.json", row("final", 1, 100, 0.6, 0.8, 0.98), row("final", 2, 100, 0.6, 0.8, 0.97))
+    text = diag.paper_copy_longer()
+    assert "fewer of its runs at `T = 100`" in text
+    assert ("seed 1 (those whose recall steps read a distribution) recall 0.350 on the "
+            "diagnosis's held-out batch while their recall steps put at most 0.02") in text
+    assert "ends at 0.300–0.350 at `T = 100` and 0.150 at `T = 200`: every one" in text
+    assert "One explanation these numbers allow, not tested here" in text
+    assert "(the plan's `diagnosis_paper_copy_T200_trace`, seeds 1 and 2, still to run)" in text
+    assert "- at `T = 200`, seed 1: pending." in text and "seed 1, steps" not in text
+    write("d200.json", row("final", 1, 100, 0.6, 0.8, 0.98), row("final", 2, 100, 0.6, 0.8, 0.97),
+          *(row("train", s, st, k) for s, st, k in ((1, 0, 0.3), (1, 1000, 0.4), (2, 0, 0.2),
+                                                     (2, 1000, 0.2))))
+    text = diag.paper_copy_longer()
+    assert "still to run" not in text
+    assert "- at `T = 200`, seed 1, steps 0–1,000: weight on the digit-phase memories" in text
+    assert ("keep their digit's first memory 0.20–0.40 of the time on average (seeds 1 and 2), "
+            "those of the failing seeds at `T = 100` 0.05: every solving run") in text
+    write("d200.json", *(row("train", s, st, k) for s, st, k in ((1, 0, 0.3), (1, 1000, 0.4),
+                                                                 (2, 0, 0.2), (2, 1000, 0.01))))
+    text = diag.paper_copy_longer()
+    assert "0.01–0.40" in text and "the two ranges overlap, so the traces neither" in text
+    runs.append({"T": 200, "method": "bptt", "seed": 2, "steps": 100, "final": 0.32,
+                 "wall_s": 1.0})
+    (results / "paper_copy" / "results.json").write_text(json.dumps({"runs": runs}), "utf-8")
+    text = diag.paper_copy_longer()
+    assert "these numbers do not single out the chain" in text
+    assert "One explanation" not in text and "the two ranges" not in text
+
+
 def test_the_adding_task_at_the_papers_size_lists_finished_runs_only(tmp_path, monkeypatch):
     """reproduction.md, "Adding task at the paper's size": a finished run is a row with its MSE
     and wall time; a run part-way is counted as pending, never shown; before any run, it says so."""
