@@ -247,13 +247,23 @@ def paper_copy_longer() -> str:
     if traces:
         out += ["", "Over training at the longer lengths (the same runs retrained from their "
                 "configs and measured as at `T = 100`):", ""] + traces
-    against = _against_shortest(runs)
-    if against:
-        out += ["", against]
-        chain = _through_the_chain(runs)
-        if chain and "fewer of its runs at `T = 100`" in against:
+    counts = _solved_counts(runs)
+    if counts:
+        out += ["", _against_shortest(runs, *counts)]
+        k1, n1, k2, n2 = counts
+        chain = _through_the_chain(runs) if k1 / n1 < k2 / n2 else ""   # T = 100 fails more
+        if chain:
             out += ["", chain]
     return "\n".join(out) + "\n"
+
+
+def _solved_counts(longer):
+    """(solved, finished) of SAB's runs at T = 100, then of ``longer`` (None until both exist)."""
+    short = finished_rows("paper_copy", method="sab", T=100)
+    if not short or not longer:
+        return None
+    return (sum(r["final"] >= SOLVED for r in short), len(short),
+            sum(r["final"] >= SOLVED for r in longer), len(longer))
 
 
 def _through_the_chain(longer) -> str:
@@ -348,14 +358,9 @@ def _f3(x) -> str:
     return f"{x:.3f}"
 
 
-def _against_shortest(longer) -> str:
-    """SAB's solved count at T = 100 beside the longer lengths', with Fisher's exact test: is
-    the paper's shortest length the one where SAB fails? ('' until both have a finished run.)"""
-    short = finished_rows("paper_copy", method="sab", T=100)
-    if not short or not longer:
-        return ""
-    k1, n1 = sum(r["final"] >= SOLVED for r in short), len(short)
-    k2, n2 = sum(r["final"] >= SOLVED for r in longer), len(longer)
+def _against_shortest(longer, k1, n1, k2, n2) -> str:
+    """SAB's solved count at T = 100 (k1 of n1) beside the longer lengths' (k2 of n2, the runs
+    ``longer``), with Fisher's exact test: is the paper's shortest length where SAB fails?"""
     p = fisher_exact(k1, n1, k2, n2)
     if k1 / n1 < k2 / n2:
         how = "fewer of its runs at `T = 100` than at the longer lengths"
@@ -369,8 +374,7 @@ def _against_shortest(longer) -> str:
             f"counts, p = {p:.2g}), so on these seeds it solves {how}")
     if p < 0.05:
         text += (f". That is below the 5% level, but the comparison was drawn after the runs "
-                 f"were seen and rests on {n1 + n2} runs, and nothing measured above says why the "
-                 "length would matter")
+                 f"were seen and rests on {n1 + n2} runs: a lead to follow, not a finding")
     else:
         text += f"; with {n1 + n2} runs that difference is within chance"
     return text + "."
