@@ -279,9 +279,7 @@ def _through_the_chain(longer) -> str:
     Ts = sorted({r["T"] for r in longer})
     short = [r["final"] for r in finished_rows("paper_copy", method="bptt", T=100)]
     long_ = [r["final"] for r in finished_rows("paper_copy", method="bptt") if r["T"] in Ts]
-    seeds = sorted(f["seed"] for f in failing)
-    who = (f"seed {seeds[0]}" if len(seeds) == 1 else
-           "seeds " + ", ".join(map(str, seeds[:-1])) + f" and {seeds[-1]}")
+    who = _seeds(sorted(f["seed"] for f in failing))
     text = (f"Where the failing seeds at `T = 100` get what they recall: {who} (those whose recall "
             f"steps read a distribution) recall {_rng([f['recall_acc'] for f in failing], _f3)} "
             "on the diagnosis's held-out batch while their recall steps put at most "
@@ -299,7 +297,7 @@ def _through_the_chain(longer) -> str:
                      "recurrent chain gives a partial answer that a run can settle into before its "
                      "recall steps have learned to select the digits' memories, and at the longer "
                      "lengths it gives less, so that selecting them is the only way to recall")
-            test = _chain_test([f["seed"] for f in failing])
+            test = _chain_test(runs)
             if test:
                 text += ". " + test
         else:
@@ -318,10 +316,11 @@ def _kept_after(of, seed, start=1000):
     return [statistics.mean(r["digit_kept"]) for r in rows if r["step"] >= start]
 
 
-def _chain_test(failing) -> str:
+def _chain_test(runs) -> str:
     """The test of the explanation above: do the solving runs at T = 200 keep their digits'
-    memories, over the first steps of training, more often than the failing seeds at T = 100?
-    Pending until every planned trace is measured; then the numbers, and the words they allow."""
+    memories, over the first steps of training, more often than the failing seeds at T = 100
+    (of SAB's ``runs`` there; the solving ones beside them)? Pending until every planned trace is
+    measured; then the numbers, and the words they allow."""
     if TRACE_200 not in plan():
         return ""
     seeds = sorted({k[1] for k in _generate_plan.planned_keys(plan()[TRACE_200])})
@@ -331,16 +330,20 @@ def _chain_test(failing) -> str:
                 "steps keep the digits' memories through the steps where the failing seeds at "
                 "`T = 100` give them up")
     long_ = {s: _kept_after(LONGER[200], s) for s in seeds}
-    short = {s: _kept_after(NAME, s) for s in failing}
+    short = {r["seed"]: _kept_after(NAME, r["seed"]) for r in runs if r["final"] < SOLVED}
     short = {s: k for s, k in short.items() if k}
     if not all(long_.values()) or not short:
         return ""
+    good = {r["seed"]: _kept_after(NAME, r["seed"]) for r in runs if r["final"] >= SOLVED}
+    good = {s: statistics.mean(k) for s, k in good.items() if k}
     at200 = [statistics.mean(k) for k in long_.values()]       # one mean per seed
     at100 = [statistics.mean(k) for k in short.values()]
     text = ("From step 1,000 to the end of the traces, the recall steps of the solving runs at "
             f"`T = 200` keep their digit's first memory {_rng(at200, _f2)} of the time on "
-            f"average (seeds {' and '.join(map(str, seeds))}), those of the failing seeds at "
-            f"`T = 100` {_rng(at100, _f2)}")
+            f"average ({_seeds(seeds)}), those of the failing seeds at "
+            f"`T = 100` {_rng(at100, _f2)} ({_seeds(sorted(short))})"
+            + "".join(f"; the solving seed {s} at `T = 100`, {k:.2f}"
+                      for s, k in sorted(good.items())))
     if min(at200) > max(at100):
         return text + (": every solving run at `T = 200` more often than every failing one, as "
                        "the explanation expects")
@@ -348,6 +351,13 @@ def _chain_test(failing) -> str:
         return text + ": less often, so the traces do not support the explanation"
     return text + (": the two ranges overlap, so the traces neither support nor rule out the "
                    "explanation")
+
+
+def _seeds(seeds) -> str:
+    """[1, 2, 4] -> 'seeds 1, 2 and 4'; [1] -> 'seed 1'."""
+    if len(seeds) == 1:
+        return f"seed {seeds[0]}"
+    return "seeds " + ", ".join(map(str, seeds[:-1])) + f" and {seeds[-1]}"
 
 
 def _f2(x) -> str:

@@ -524,7 +524,12 @@ def test_the_chain_explanation_follows_its_numbers_and_its_test_is_pending_until
     assert "still to run" not in text
     assert "- at `T = 200`, seed 1, steps 0–1,000: weight on the digit-phase memories" in text
     assert ("keep their digit's first memory 0.20–0.40 of the time on average (seeds 1 and 2), "
-            "those of the failing seeds at `T = 100` 0.05: every solving run") in text
+            "those of the failing seeds at `T = 100` 0.05 (seed 1): every solving run") in text
+    assert "the solving seed 0" not in text                   # not traced: not compared
+    write("d100.json", row("final", 0, 100, 0.5, 0.7, 0.95), row("final", 1, 100, 0.0, 0.02),
+          row("train", 1, 0, 0.4), row("train", 1, 1000, 0.05), row("train", 0, 1000, 0.15),
+          row("train", 0, 2000, 0.25))
+    assert "(seed 1); the solving seed 0 at `T = 100`, 0.20: every" in diag.paper_copy_longer()
     write("d200.json", *(row("train", s, st, k) for s, st, k in ((1, 0, 0.3), (1, 1000, 0.4),
                                                                  (2, 0, 0.2), (2, 1000, 0.01))))
     text = diag.paper_copy_longer()
