@@ -514,7 +514,7 @@ def test_the_chain_explanation_follows_its_numbers_and_its_test_is_pending_until
     assert ("seed 1 (those whose recall steps read a distribution) recall 0.350 on the "
             "diagnosis's held-out batch while their recall steps put at most 0.02") in text
     assert "ends at 0.300–0.350 at `T = 100` and 0.150 at `T = 200`: every one" in text
-    assert "One explanation these numbers allow, not tested here" in text
+    assert "One explanation these numbers allow, not tested here" in text   # traces pending
     assert "(the plan's `diagnosis_paper_copy_T200_trace`, seeds 1 and 2, still to run)" in text
     assert "- at `T = 200`, seed 1: pending." in text and "seed 1, steps" not in text
     write("d200.json", row("final", 1, 100, 0.6, 0.8, 0.98), row("final", 2, 100, 0.6, 0.8, 0.97),
@@ -529,11 +529,14 @@ def test_the_chain_explanation_follows_its_numbers_and_its_test_is_pending_until
     write("d100.json", row("final", 0, 100, 0.5, 0.7, 0.95), row("final", 1, 100, 0.0, 0.02),
           row("train", 1, 0, 0.4), row("train", 1, 1000, 0.05), row("train", 0, 1000, 0.15),
           row("train", 0, 2000, 0.25))
-    assert "(seed 1); the solving seed 0 at `T = 100`, 0.20: every" in diag.paper_copy_longer()
+    assert "(seed 1; the solving seed 0 there: 0.15): every" in diag.paper_copy_longer()
     write("d200.json", *(row("train", s, st, k) for s, st, k in ((1, 0, 0.3), (1, 1000, 0.4),
                                                                  (2, 0, 0.2), (2, 1000, 0.01))))
     text = diag.paper_copy_longer()
     assert "0.01–0.40" in text and "the two ranges overlap, so the traces neither" in text
+    assert ("(seed 2 at `T = 200` kept its digits' memories no more often than a failing seed "
+            "at `T = 100`, and still solved the task)") in text
+    assert "not tested here" not in text and "still to run" not in text
     runs.append({"T": 200, "method": "bptt", "seed": 2, "steps": 100, "final": 0.32,
                  "wall_s": 1.0})
     (results / "paper_copy" / "results.json").write_text(json.dumps({"runs": runs}), "utf-8")
