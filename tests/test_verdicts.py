@@ -572,9 +572,13 @@ def test_the_adding_task_at_the_papers_size_lists_finished_runs_only(tmp_path, m
            "best_mse": 0.1, "step_solved": None, "wall_s": 600.0}
     write(400, [run, {**run, "method": "sab-detach", "seed": 0, "steps": 50}])   # part-way
     write(200, [{**run, "T": 200, "method": "sab-detach", "seed": 0, "final_mse": 1.3e-4,
-                 "best_mse": 7.9e-5, "step_solved": 8500, "wall_s": 6960.0}])
+                 "best_mse": 7.9e-5, "step_solved": 8500, "wall_s": 6960.0},
+                {**run, "T": 200, "method": "bptt", "seed": 0, "final_mse": 0.018,
+                 "best_mse": 0.0087, "step_solved": 16500, "wall_s": 1920.0}])
     text = glance.adding_paper_runs()
     assert "| 200 | SAB (no mental updates) | 0 | 0.00013 | 7.9e-05 | 8,500 | 116 min |" in text
+    assert "| 200 | LSTM, full BPTT | 0 | 0.018 | 0.0087 | 16,500 (ends above it) | 32 min |" \
+        in text                            # reached 0.01, then rose above it: not "solved"
     assert "| 400 | LSTM, full BPTT | 1 | 0.12 | 0.1 | — | 10 min |" in text
     assert text.index("| 200 |") < text.index("| 400 |") and "| 400 | SAB" not in text
-    assert "2 of the 8 planned runs have finished; the 6 pending ones" in text
+    assert "3 of the 8 planned runs have finished; the 5 pending ones" in text
