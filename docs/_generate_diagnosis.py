@@ -13,6 +13,7 @@ import statistics
 
 import _generate_plan
 from _generate_plan import finished_rows, pending, plan
+from _generate_real import _and
 from _generate_results import _json, _n, _rng
 from minisab.train.wording import fisher_exact, weight_phrase
 
@@ -367,9 +368,7 @@ def _chain_test(runs) -> str:
 
 def _seeds(seeds) -> str:
     """[1, 2, 4] -> 'seeds 1, 2 and 4'; [1] -> 'seed 1'."""
-    if len(seeds) == 1:
-        return f"seed {seeds[0]}"
-    return "seeds " + ", ".join(map(str, seeds[:-1])) + f" and {seeds[-1]}"
+    return f"seed{'s' * (len(seeds) > 1)} " + _and([str(s) for s in seeds])
 
 
 def _f2(x) -> str:
