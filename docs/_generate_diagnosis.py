@@ -243,8 +243,9 @@ def paper_copy_longer() -> str:
             text.append(f"{who} ended at {r['final']:.3f}: its trace over training is still to "
                         f"run, as for the stalled seeds at `T = 100` ({_trace_command(T, s)})")
     out.append("; ".join(text) + ".")
-    traces = [f"- at `T = {r['T']}`, {_trace(r['seed'], LONGER[r['T']])}." for r in runs
-              if LONGER[r["T"]] in entries and _trace(r["seed"], LONGER[r["T"]])]
+    traces = [f"- at `T = {T}`, {line}." for T, line in
+              ((r["T"], _trace(r["seed"], LONGER[r["T"]])) for r in runs
+               if LONGER[r["T"]] in entries) if line]
     if traces:
         out += ["", "Over training at the longer lengths (the same runs retrained from their "
                 "configs and measured as at `T = 100`):", ""] + traces
@@ -315,8 +316,8 @@ TRACE_200 = "diagnosis_paper_copy_T200_trace"
 def _kept_after(of, seed, until, start=1000):
     """A seed's mean 'digit's first memory kept' at each traced step from ``start`` to
     ``until``: one window for every trace compared, however far each goes."""
-    rows = sorted(finished_rows(of, source="train", seed=seed), key=lambda r: r["step"])
-    return [statistics.mean(r["digit_kept"]) for r in rows if start <= r["step"] <= until]
+    return [statistics.mean(r["digit_kept"]) for r in finished_rows(of, source="train", seed=seed)
+            if start <= r["step"] <= until]
 
 
 def _traced_200() -> bool:
@@ -331,13 +332,14 @@ def _chain_test(runs) -> str:
     measured; then the numbers, and the words they allow."""
     if TRACE_200 not in plan():
         return ""
-    seeds = sorted({k[1] for k in _generate_plan.planned_keys(plan()[TRACE_200])})
+    keys = _generate_plan.planned_keys(plan()[TRACE_200])       # (source, seed, step)
+    seeds = sorted({k[1] for k in keys})
     if not _traced_200():
-        return (f"The traces of the solving runs at `T = 200` (the plan's `{TRACE_200}`, seeds "
-                + " and ".join(map(str, seeds)) + ", still to run) will show whether their recall "
+        return (f"The traces of the solving runs at `T = 200` (the plan's `{TRACE_200}`, "
+                f"{_seeds(seeds)}, still to run) will show whether their recall "
                 "steps keep the digits' memories through the steps where the failing seeds at "
                 "`T = 100` give them up")
-    until = max(k[2] for k in _generate_plan.planned_keys(plan()[TRACE_200]))
+    until = max(k[2] for k in keys)
     long_ = {s: _kept_after(LONGER[200], s, until) for s in seeds}
     short = {r["seed"]: _kept_after(NAME, r["seed"], until) for r in runs if r["final"] < SOLVED}
     short = {s: k for s, k in short.items() if k}
