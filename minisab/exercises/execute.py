@@ -10,9 +10,17 @@ again from the top without that cell (at most ``MAX_RESTARTS`` times). After the
 
 Returns ``{cell index: CellRun}`` and, if ``extra`` did not run, why. The cells that timed out or killed
 the kernel get an error output saying so, so that the executed copy shows what happened.
+
+A timed-out cell leaves nbclient's output poller behind; it ends with ``queue.Empty`` when its
+kernel shuts down, and nothing waits for it. Left to the garbage collector, it would be logged as
+"Task exception was never retrieved" at some later moment, and on Python 3.11 that logging can
+happen inside an unrelated ``ast.parse`` and break it (CPython gh-106905). So ``run`` collects
+those leftovers itself before it returns, with the event loop told that they are expected.
 """
 from __future__ import annotations
 
+import gc
+import queue
 import subprocess
 from dataclasses import dataclass
 
@@ -98,10 +106,24 @@ def _pass(nb, folder, timeout, env, skip, runs, extra, extra_timeout):
         return "done", (_run_extra(client, nb, extra, extra_timeout) if extra else None)
 
 
-def run(nb, folder, timeout: int, env: dict, extra: str | None = None,
-        extra_timeout: int = 120):
-    """Execute ``nb`` in place (module docstring). Returns ``(runs, problem)``: ``problem`` is
-    None when ``extra`` ran, else why it did not."""
+def _loop():
+    """The event loop nbclient runs its coroutines on in this thread."""
+    import asyncio
+    from nbclient.util import run_sync
+
+    async def running():
+        return asyncio.get_running_loop()
+    return run_sync(running)()
+
+
+def _leftover(loop, context):
+    """The loop's exception handler while ``run`` runs: a poller that ended with ``queue.Empty``
+    is a timed-out cell's leftover (module docstring); anything else is reported as usual."""
+    if not isinstance(context.get("exception"), queue.Empty):
+        loop.default_exception_handler(context)
+
+
+def _passes(nb, folder, timeout, env, extra, extra_timeout):
     runs: dict[int, CellRun] = {}
     skip: dict[int, tuple] = {}
     for _ in range(MAX_RESTARTS + 1):
@@ -112,3 +134,17 @@ def run(nb, folder, timeout: int, env: dict, extra: str | None = None,
         if cell.cell_type == "code" and i not in runs:
             runs[i] = CellRun("not run", "the kernel died too often")
     return runs, "the kernel died too often"
+
+
+def run(nb, folder, timeout: int, env: dict, extra: str | None = None,
+        extra_timeout: int = 120):
+    """Execute ``nb`` in place (module docstring). Returns ``(runs, problem)``: ``problem`` is
+    None when ``extra`` ran, else why it did not."""
+    loop = _loop()
+    before = loop.get_exception_handler()
+    loop.set_exception_handler(_leftover)
+    try:
+        return _passes(nb, folder, timeout, env, extra, extra_timeout)
+    finally:
+        gc.collect()                     # the leftovers end here, under ``_leftover``
+        loop.set_exception_handler(before)
