@@ -3,6 +3,7 @@ results.json, table.md and its figure, and continues an interrupted grid instead
 again (experiments/paper_copy.py, transfer_long.py, digits.py, text.py, adding.py)."""
 import importlib.util
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -304,7 +305,17 @@ def test_a_sigterm_to_the_group_stops_the_grid_so_that_the_same_command_continue
             assert "taken over" not in again.stderr
 
 
-def test_adding_continues_an_unfinished_run_and_refuses_other_settings(tmp_path, monkeypatch):
+@pytest.fixture
+def ctrl_c():
+    """SIGINT raises KeyboardInterrupt during the test, as Ctrl-C does in a terminal, even where
+    pytest inherited it ignored (started with ``&`` by a shell without job control)."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
+
+
+def test_adding_continues_an_unfinished_run_and_refuses_other_settings(tmp_path, monkeypatch,
+                                                                      ctrl_c):
     """experiments/adding.py (the adding task at the paper's sizes: hours a run): a run cut short
     continues from its checkpoint instead of starting again, a stop records no partial row, a
     later call keeps the rows of the earlier ones, and a folder that holds a run with other
