@@ -5,10 +5,12 @@
 - The ``backend`` fixture runs a test on NumPy, on the strict backend (array_api_strict on
   ``Device("device1")``, which refuses any implicit conversion to NumPy, where CuPy would fail)
   and on CuPy when a GPU is present. ``MINISAB_TEST_BACKENDS=numpy,strict`` picks a subset.
+- The ``ctrl_c`` fixture makes SIGINT raise KeyboardInterrupt for one test, as in a terminal.
 """
 from __future__ import annotations
 
 import os
+import signal
 
 import numpy as np
 import pytest
@@ -47,3 +49,12 @@ def backend(request):
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+@pytest.fixture
+def ctrl_c():
+    """SIGINT raises KeyboardInterrupt during the test, as Ctrl-C does in a terminal, even where
+    pytest inherited it ignored (started with ``&`` by a shell without job control)."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)

@@ -121,7 +121,8 @@ def test_readme_has_the_generated_block():
     assert text.index(bench.START) < text.index(bench.END)
 
 
-def test_an_interrupt_stops_the_whole_benchmark_and_writes_nothing(tmp_path, monkeypatch):
+def test_an_interrupt_stops_the_whole_benchmark_and_writes_nothing(tmp_path, monkeypatch,
+                                                                  ctrl_c):
     """nbclient turns Ctrl-C inside a cell into that cell's error; the benchmark must stop
     anyway, stop its busy processes and write no table (it used to go on to the next one)."""
     import os
@@ -137,12 +138,7 @@ def test_an_interrupt_stops_the_whole_benchmark_and_writes_nothing(tmp_path, mon
         return 1.0, None
     monkeypatch.setattr(bench, "run_notebook", interrupted_cell)
     out = tmp_path / "table.md"
-    # Ctrl-C must reach the benchmark even where pytest was started in the background (where
-    # the shell makes SIGINT ignored); the benchmark puts back whatever handler it found
-    before = signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        assert bench.main(["--busy", "1", "--only", "0[12]_*.ipynb", "--out", str(out)]) == 130
-        assert started == ["01_lstm_from_scratch.ipynb"] and not out.exists()
-        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
-    finally:
-        signal.signal(signal.SIGINT, before)
+    # Ctrl-C reaches the benchmark (the ctrl_c fixture); it puts back whatever handler it found
+    assert bench.main(["--busy", "1", "--only", "0[12]_*.ipynb", "--out", str(out)]) == 130
+    assert started == ["01_lstm_from_scratch.ipynb"] and not out.exists()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -3,7 +3,6 @@ results.json, table.md and its figure, and continues an interrupted grid instead
 again (experiments/paper_copy.py, transfer_long.py, digits.py, text.py, adding.py)."""
 import importlib.util
 import json
-import signal
 import sys
 from pathlib import Path
 
@@ -303,15 +302,6 @@ def test_a_sigterm_to_the_group_stops_the_grid_so_that_the_same_command_continue
         assert load_checkpoint(run_dir / "checkpoint.npz")["meta"]["step"] == step + 1
         if jobs == 1:
             assert "taken over" not in again.stderr
-
-
-@pytest.fixture
-def ctrl_c():
-    """SIGINT raises KeyboardInterrupt during the test, as Ctrl-C does in a terminal, even where
-    pytest inherited it ignored (started with ``&`` by a shell without job control)."""
-    before = signal.signal(signal.SIGINT, signal.default_int_handler)
-    yield
-    signal.signal(signal.SIGINT, before)
 
 
 def test_adding_continues_an_unfinished_run_and_refuses_other_settings(tmp_path, monkeypatch,
