@@ -27,6 +27,11 @@ def plan() -> dict:
     return {e["name"]: e for e in doc["experiments"]}
 
 
+def blas_kernel() -> str | None:
+    """The OpenBLAS kernel the plan's runs train with (plan.json's ``blas_kernel``; None: none)."""
+    return json.loads(PLAN.read_text(encoding="utf-8")).get("blas_kernel")
+
+
 def planned_keys(exp: dict) -> list[tuple]:
     """Every planned run of ``exp`` as a tuple in the order of its ``key``."""
     keys = []
@@ -189,9 +194,13 @@ def plan_status() -> str:
            "\"pending\"). The verdicts above use finished runs only.\n\n" + "\n".join(lines)
            + "\n")
     if commands:
+        kernel = blas_kernel()
+        env = f"OPENBLAS_CORETYPE={kernel} " if kernel else ""
         out += ("\nTo continue (each command skips the runs it finished, resumes or restarts "
-                "the others; `nice -n 19` keeps a shared machine usable):\n\n```bash\n"
-                + "\n".join(commands) + "\n```\n")
+                "the others; `nice -n 19` keeps a shared machine usable"
+                + (f"; `{env.strip()}` is the plan's BLAS kernel, which `run_plan.py` "
+                   "sets by itself" if kernel else "")
+                + "):\n\n```bash\n" + "\n".join(env + c for c in commands) + "\n```\n")
     return out
 
 

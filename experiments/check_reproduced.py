@@ -9,6 +9,10 @@ kernels, whose float32 rounding differed, parts from its retraining at some step
 stand as measured, but the current code would not give them bit for bit, and a retraining of it
 (the diagnosis's trace) is another run with the same seed.
 
+Only a retraining with the run's own BLAS kernel says anything about the code: a run whose
+``config.json`` records another kernel than this process's is skipped, and the script names the
+``OPENBLAS_CORETYPE`` that checks it (``experiments/plan.json``'s ``blas_kernel``).
+
 Writes ``--out`` (default ``experiments/results/paper_copy/reproduced.json``), one row per run,
 atomically after each; resumable (a checked run is read back)::
 
@@ -29,6 +33,7 @@ from diagnose_paper_copy import first_difference  # noqa: E402
 
 from minisab.train import TrainConfig, train  # noqa: E402
 from minisab.train.checkpoint import atomic_write_text  # noqa: E402
+from minisab.train.provenance import machine, openblas_kernel  # noqa: E402
 from minisab.train.runs import load_run, read_config, run_finished  # noqa: E402
 
 
@@ -58,12 +63,19 @@ def main(argv=None) -> int:
         with open(args.out, encoding="utf-8") as f:
             doc = json.load(f)
     have = {(r["T"], r["method"], r["seed"]) for r in doc["rows"]}
+    here, other = openblas_kernel(machine()), []
     for t_dir in sorted(os.listdir(args.runs)):
         for method in sorted(os.listdir(os.path.join(args.runs, t_dir))):
             for sd in sorted(os.listdir(os.path.join(args.runs, t_dir, method))):
                 run_dir = os.path.join(args.runs, t_dir, method, sd)
                 key = (int(t_dir[1:]), method, int(sd[4:]))
                 if key in have or not run_finished(run_dir):
+                    continue
+                kernel = openblas_kernel(read_config(run_dir).get("machine"))
+                if kernel and here and kernel.lower() != here.lower():
+                    other.append(kernel)
+                    print(f"T={key[0]} {method} seed {key[2]}: not checked: trained with the "
+                          f"{kernel} BLAS kernel, and this process has {here}", flush=True)
                     continue
                 differs = check(run_dir, doc["steps"])
                 doc["rows"].append({"T": key[0], "method": method, "seed": key[2],
@@ -72,6 +84,11 @@ def main(argv=None) -> int:
                 print(f"T={key[0]} {method} seed {key[2]}: "
                       + ("the same run" if differs is None else f"parts at step {differs}"),
                       flush=True)
+    if other:
+        print(f"{len(other)} run(s) not checked: run again with "
+              + " or ".join(f"OPENBLAS_CORETYPE={k}" for k in sorted(set(other)))
+              + " to check them", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -13,6 +13,12 @@ run again by the next call; nothing here keeps state of its own::
 ``--jobs N`` runs N commands side by side (each trains one run at a time with one BLAS thread,
 so N is the number of cores it takes). Afterwards ``python scripts/report.py`` restates the
 report from the results files.
+
+The commands train with the plan's BLAS kernel (``blas_kernel`` in plan.json, set as
+``OPENBLAS_CORETYPE``; ``minisab/train/provenance.py`` says why a kernel changes the bits): a run
+that one session started on one processor and the next resumes on another is then the run an
+uninterrupted machine would give. ``OPENBLAS_CORETYPE`` set by the caller wins; a processor that
+cannot run the kernel trains with OpenBLAS's own choice, and the log says so.
 """
 from __future__ import annotations
 
@@ -42,6 +48,41 @@ def pending_commands(only=None) -> list[tuple[str, str]]:
 
 POSIX = os.name == "posix"
 
+# What each kernel the plan may name needs of the processor (NumPy's names of the features).
+KERNEL_NEEDS = {"Haswell": ("AVX2", "FMA3")}
+
+
+def cpu_features() -> dict:
+    """{feature: bool} of this processor, as NumPy detected them ({} where it cannot say)."""
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__
+    except ImportError:                 # pragma: no cover - another NumPy layout
+        return {}
+    return dict(__cpu_features__)
+
+
+def kernel_env(kernel, environ=None, features=None) -> tuple[dict, str]:
+    """``(environment, note)`` for the plan's commands: ``environ`` (default ``os.environ``) with
+    ``OPENBLAS_CORETYPE=kernel`` where the processor can run that kernel and the caller set none,
+    and a line for the log that says which kernel the runs use."""
+    env = dict(os.environ if environ is None else environ)
+    if not kernel:
+        return env, "BLAS kernel: the plan names none; OpenBLAS picks one for this processor"
+    if env.get("OPENBLAS_CORETYPE"):
+        same = env["OPENBLAS_CORETYPE"].lower() == kernel.lower()
+        return env, (f"BLAS kernel: OPENBLAS_CORETYPE={env['OPENBLAS_CORETYPE']}, as set"
+                     + ("" if same else f"; the plan's runs were trained with {kernel}, so a run "
+                        "resumed now parts from the run it continues"))
+    feats = cpu_features() if features is None else features
+    needs = KERNEL_NEEDS.get(kernel, ())
+    if needs and all(feats.get(f) for f in needs):
+        env["OPENBLAS_CORETYPE"] = kernel
+        return env, f"BLAS kernel: OPENBLAS_CORETYPE={kernel}, the plan's (experiments/plan.json)"
+    return env, (f"BLAS kernel: this processor cannot run the plan's {kernel} kernel (it needs "
+                 f"{' and '.join(needs) or 'a kernel minisab knows'}), so OpenBLAS picks one; a "
+                 "run resumed here parts from the run it continues, and its results are "
+                 "another run with the same seed")
+
 
 def _terminate(proc) -> None:
     """SIGTERM to the command's whole process group (the shell and what it started), so that
@@ -55,10 +96,10 @@ def _terminate(proc) -> None:
         proc.terminate()
 
 
-def run(commands, jobs: int, log=print) -> int:
-    """Run ``commands`` with at most ``jobs`` at once; 0 if every one succeeded. SIGTERM and
-    Ctrl-C stop the running commands with SIGTERM (each keeps its checkpoints) and start no
-    other."""
+def run(commands, jobs: int, log=print, env=None) -> int:
+    """Run ``commands`` with at most ``jobs`` at once, in the environment ``env`` (default:
+    this process's); 0 if every one succeeded. SIGTERM and Ctrl-C stop the running commands
+    with SIGTERM (each keeps its checkpoints) and start no other."""
     todo, running, failed = list(commands), [], []
 
     def stop(signum, frame):
@@ -71,7 +112,7 @@ def run(commands, jobs: int, log=print) -> int:
                 log(f"[{time.strftime('%H:%M:%S')}] start {name}: {cmd}")
                 # A session (process group) of its own: the stop below reaches the trainer
                 # itself, not only the shell that started it.
-                running.append((name, cmd, subprocess.Popen(cmd, shell=True, cwd=ROOT,
+                running.append((name, cmd, subprocess.Popen(cmd, shell=True, cwd=ROOT, env=env,
                                                             start_new_session=POSIX)))
             time.sleep(0.2)
             for item in [r for r in running if r[2].poll() is not None]:
@@ -108,11 +149,14 @@ def main(argv=None) -> int:
     if not commands:
         print("every planned run has finished")
         return 0
+    env, note = kernel_env(_generate_plan.blas_kernel())
     if not args.run:
+        print(note, file=sys.stderr)
         for name, cmd in commands:
             print(f"{name}: {cmd}")
         return 0
-    return run(commands, args.jobs)
+    print(note, flush=True)
+    return run(commands, args.jobs, env=env)
 
 
 if __name__ == "__main__":

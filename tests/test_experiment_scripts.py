@@ -178,6 +178,38 @@ def test_check_reproduced_finds_the_same_run_and_a_changed_one(tmp_path):
     assert got == {0: None, 1: 2}
 
 
+def test_check_reproduced_checks_a_run_only_with_its_own_kernel(tmp_path, capsys):
+    """A run trained with another BLAS kernel would part from any retraining here: it is not
+    checked (no row), and the script names the OPENBLAS_CORETYPE that checks it."""
+    from minisab.train.provenance import machine, openblas_kernel
+    here = openblas_kernel(machine())
+    if here is None:
+        pytest.skip("NumPy's BLAS here is not OpenBLAS: no kernel to tell apart")
+    pc, cr = _script("paper_copy"), _script("check_reproduced")
+    out = tmp_path / "pc"
+    assert pc.main(["--smoke", "--out", str(out), "--methods", "sab", "--seeds", "0", "1",
+                    "--steps", "2", "--jobs", "1"]) == 0
+    config = out / "runs" / "T6" / "sab" / "seed1" / "config.json"
+    d = json.loads(config.read_text())
+    other = "Zen" if here.lower() != "zen" else "Haswell"
+    for pool in d["machine"]["blas"]:
+        if pool["internal_api"] == "openblas":
+            pool["architecture"] = other
+    config.write_text(json.dumps(d))
+    res = tmp_path / "reproduced.json"
+    capsys.readouterr()
+    assert cr.main(["--runs", str(out / "runs"), "--steps", "2", "--out", str(res)]) == 1
+    got = capsys.readouterr()
+    assert f"seed 1: not checked: trained with the {other} BLAS kernel" in got.out
+    assert f"run again with OPENBLAS_CORETYPE={other} to check them" in got.err
+    assert [r["seed"] for r in json.loads(res.read_text())["rows"]] == [0]
+    d["machine"]["blas"] = [dict(p, architecture=here) for p in d["machine"]["blas"]]
+    config.write_text(json.dumps(d))                # as if run again with that kernel
+    assert cr.main(["--runs", str(out / "runs"), "--steps", "2", "--out", str(res)]) == 0
+    assert {r["seed"]: r["differs_from_step"] for r in json.loads(res.read_text())["rows"]} \
+        == {0: None, 1: None}
+
+
 def test_a_finished_rerun_replaces_the_run_it_redoes(tmp_path, capsys):
     pc, cr, ad = _script("paper_copy"), _script("check_reproduced"), _script("adopt_rerun")
     grid, rerun = tmp_path / "pc", tmp_path / "rerun"

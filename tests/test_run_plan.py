@@ -110,3 +110,67 @@ def test_every_run_the_current_code_does_not_reproduce_has_a_planned_rerun():
     rerun = {(T, m, s) for b in plan["paper_copy_rerun"]["runs"]
              for T in b["T"] for m in b["method"] for s in b["seed"]}
     assert parts <= rerun, sorted(parts - rerun)
+
+
+AVX2 = {"AVX2": True, "FMA3": True}
+
+
+def test_the_plans_kernel_is_set_where_the_processor_runs_it(rp):
+    env, note = rp.kernel_env("Haswell", {"PATH": "/bin"}, AVX2)
+    assert env == {"PATH": "/bin", "OPENBLAS_CORETYPE": "Haswell"} and "the plan's" in note
+    # the caller's own choice wins, and the note says what a different one does to a resumed run
+    env, note = rp.kernel_env("Haswell", {"OPENBLAS_CORETYPE": "Zen"}, AVX2)
+    assert env == {"OPENBLAS_CORETYPE": "Zen"} and "parts from the run it continues" in note
+    env, note = rp.kernel_env("Haswell", {"OPENBLAS_CORETYPE": "haswell"}, AVX2)
+    assert "parts" not in note
+    # a processor without AVX2 would crash on the kernel: OpenBLAS chooses, and the note says so
+    env, note = rp.kernel_env("Haswell", {}, {"AVX2": False, "FMA3": True})
+    assert env == {} and "cannot run the plan's Haswell kernel (it needs AVX2 and FMA3)" in note
+    env, note = rp.kernel_env("Haswell", {}, {})                # NumPy could not say
+    assert env == {} and "cannot run" in note
+    assert rp.kernel_env(None, {"A": "1"}, AVX2) == (
+        {"A": "1"}, "BLAS kernel: the plan names none; OpenBLAS picks one for this processor")
+
+
+def test_the_plans_commands_run_with_its_kernel(rp, tmp_path, monkeypatch, capsys):
+    seen = tmp_path / "seen"
+    plan = json.loads((tmp_path / "plan.json").read_text(encoding="utf-8"))
+    plan["blas_kernel"] = "Haswell"
+    plan["experiments"][1]["command"] = (
+        f'{sys.executable} -c "import os; open(r\'{seen}\', \'w\').write('
+        f'os.environ.get(\'OPENBLAS_CORETYPE\', \'unset\'))"')
+    (tmp_path / "plan.json").write_text(json.dumps(plan), encoding="utf-8")
+    monkeypatch.delenv("OPENBLAS_CORETYPE", raising=False)
+    monkeypatch.setattr(rp, "cpu_features", lambda: AVX2)
+    assert rp.main(["--run", "--only", "grid"]) == 0
+    assert seen.read_text() == "Haswell"
+    assert "OPENBLAS_CORETYPE=Haswell, the plan's" in capsys.readouterr().out
+    assert rp.main([]) == 0                                   # the listing names it too
+    assert "OPENBLAS_CORETYPE=Haswell" in capsys.readouterr().err
+    monkeypatch.setattr(rp, "cpu_features", lambda: {})       # a processor that cannot run it
+    assert rp.main(["--run", "--only", "grid"]) == 0
+    assert seen.read_text() == "unset"
+
+
+def test_the_committed_plan_names_the_kernel_its_runs_recorded():
+    """Every run folder of the plan that records its machine was trained with the plan's
+    kernel, so a resumed run and check_reproduced.py's retraining use the same one."""
+    import subprocess
+    from minisab.train.provenance import openblas_kernel
+    try:        # the committed folders, not runs a user made here on their own processor
+        listed = subprocess.run(["git", "ls-files", "experiments/results/*/config.json"],
+                                cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        pytest.skip("not a git checkout: the committed files cannot be told apart")
+    kernel = json.loads((ROOT / "experiments" / "plan.json").read_text(
+        encoding="utf-8"))["blas_kernel"]
+    plan_results = {e["results"].split("/")[0] for e in json.loads(
+        (ROOT / "experiments" / "plan.json").read_text(encoding="utf-8"))["experiments"]}
+    seen = {}
+    for path in listed.split():
+        if path.split("/")[2] not in plan_results:
+            continue
+        k = openblas_kernel(json.loads((ROOT / path).read_text(encoding="utf-8")).get("machine"))
+        if k:
+            seen.setdefault(k, []).append(path)
+    assert seen and set(seen) == {kernel}, {k: v[:3] for k, v in seen.items()}

@@ -67,6 +67,15 @@ def machine(threads=None) -> dict:
             "env": {k: os.environ.get(k) for k in ENV_VARS}}
 
 
+def openblas_kernel(m: dict) -> str | None:
+    """The OpenBLAS kernel a ``machine()`` record names ("Haswell"; None where it names none:
+    another BLAS, or a record made before kernels were recorded)."""
+    for pool in (m or {}).get("blas") or []:
+        if pool.get("internal_api") == "openblas" and pool.get("architecture"):
+            return pool["architecture"]
+    return None
+
+
 def blas_words(m: dict) -> str:
     """"OpenBLAS 0.3.31, Haswell kernel" (or each pool's, joined)."""
     pools = [p for p in m.get("blas", []) if p.get("user_api") == "blas"] or m.get("blas", [])

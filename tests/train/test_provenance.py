@@ -7,7 +7,7 @@ import platform
 import numpy as np
 from threadpoolctl import threadpool_info
 
-from minisab.train.provenance import blas_words, describe, machine, processor
+from minisab.train.provenance import blas_words, describe, machine, openblas_kernel, processor
 from minisab.threads import use_threads
 
 
@@ -48,3 +48,13 @@ def test_a_run_folder_records_its_machine(tmp_path, capsys):
     config = json.loads((tmp_path / "copy-sab" / "config.json").read_text())
     assert config["machine"]["numpy"] == np.__version__ and config["machine"]["blas"]
     assert "- machine: " in (tmp_path / "copy-sab" / "summary.md").read_text()
+
+
+def test_the_openblas_kernel_is_read_from_a_record():
+    def rec(api, kernel):
+        return {"blas": [{"user_api": "openmp", "internal_api": "openmp", "architecture": None},
+                         {"user_api": "blas", "internal_api": api, "architecture": kernel}]}
+    assert openblas_kernel(rec("openblas", "Haswell")) == "Haswell"
+    assert openblas_kernel(rec("mkl", "SkylakeX")) is None          # another BLAS's choice
+    assert openblas_kernel(rec("openblas", None)) is None
+    assert openblas_kernel({}) is None and openblas_kernel(None) is None   # no record yet
