@@ -403,26 +403,46 @@ def _against_shortest(longer, k1, n1, k2, n2) -> str:
     return text + "."
 
 
-FIX = "paper_copy_ktop10"
-FIX_DIAGNOSIS = "diagnosis_paper_copy_ktop10"
+# The changes the diagnosis suggests, each tried on the paper_copy seeds at T = 100 beside the
+# base setting (k_top = 5, docs/model.md's sparsifier, no mental updates).
+KTOP10 = {"name": "paper_copy_ktop10", "diagnosis": "diagnosis_paper_copy_ktop10",
+          "method": "sab", "label": "`k_top = 10`", "base": "`k_top = 5`",
+          "about": "SAB at `T = 100` with `k_top = 10` (the released code's value)",
+          "expects_kept": True}
+TOPK_SOFTMAX = {"name": "paper_copy_topk_softmax",
+                "diagnosis": "diagnosis_paper_copy_topk_softmax", "method": "sab-mental",
+                "label": "top-k softmax", "base": "the paper's sparsifier",
+                "about": "SAB at `T = 100` with the top-k softmax sparsifier and mental updates",
+                "expects_kept": False}
+FIX, FIX_DIAGNOSIS = KTOP10["name"], KTOP10["diagnosis"]
 
 
 def paper_copy_fix() -> str:
-    """The change the diagnosis suggests (k_top = 10), seed by seed beside k_top = 5; a
-    recommendation only once every planned seed of the change has finished."""
+    """The first change the diagnosis suggests (k_top = 10), seed by seed beside k_top = 5."""
+    return change_tried(KTOP10)
+
+
+def paper_copy_topk_softmax() -> str:
+    """The second: a bounded sparsifier with mental updates, beside the paper's sparsifier."""
+    return change_tried(TOPK_SOFTMAX)
+
+
+def change_tried(change: dict) -> str:
+    """A change the diagnosis suggests, seed by seed beside the base setting; a recommendation
+    only once every planned seed of the change has finished."""
+    label, blabel, fix_diag = change["label"], change["base"], change["diagnosis"]
     base = {r["seed"]: r for r in finished_rows("paper_copy", T=100, method="sab")}
-    fix = {r["seed"]: r for r in finished_rows(FIX, T=100, method="sab")}
-    left = pending(FIX)
+    fix = {r["seed"]: r for r in finished_rows(change["name"], T=100, method=change["method"])}
+    left = pending(change["name"])
     if not fix:
-        return ("\nNo `k_top = 10` run has finished yet; its seeds are listed under \"Still to "
+        return (f"\nNo {label} run has finished yet; its seeds are listed under \"Still to "
                 "run\".\n")
     seeds = sorted(fix)
-    out = ["", "SAB at `T = 100` with `k_top = 10` (the released code's value) beside the same "
-           "seeds with `k_top = 5`, every other setting as above; a run counts as solved at "
-           f"final recall ≥ {SOLVED}:", "",
-           "| seed | `k_top = 5`: final recall | `k_top = 10`: final recall | `k_top = 10`: 90% "
-           "recall at step | recall steps' weight on digit-phase memories, `k_top = 5` / `10` "
-           "(final models) | `k_top = 10`: training time |", "|---|---|---|---|---|---|"]
+    out = ["", f"{change['about']} beside the same seeds with {blabel}, every other setting "
+           f"as above; a run counts as solved at final recall ≥ {SOLVED}:", "",
+           f"| seed | {blabel}: final recall | {label}: final recall | {label}: 90% "
+           f"recall at step | recall steps' weight on digit-phase memories, {blabel} / "
+           f"{label} (final models) | {label}: training time |", "|---|---|---|---|---|---|"]
 
     def phase(name, seed):
         r = next(iter(finished_rows(name, source="final", seed=seed)), None)
@@ -432,67 +452,70 @@ def paper_copy_fix() -> str:
         b = f"{base[s]['final']:.3f}" if s in base else "pending"
         hit = "—" if r["step_0.9"] is None else _n(r["step_0.9"])
         out.append(f"| {s} | {b} | {r['final']:.3f} | {hit} | {phase(NAME, s)} / "
-                   f"{phase(FIX_DIAGNOSIS, s)} | {r['wall_s'] / 60:.0f} min |")
+                   f"{phase(fix_diag, s)} | {r['wall_s'] / 60:.0f} min |")
     both = [s for s in seeds if s in base]
     k10 = sum(fix[s]["final"] >= SOLVED for s in both)
     k5 = sum(base[s]["final"] >= SOLVED for s in both)
     n = len(both)
     p = fisher_exact(k10, n, k5, n)
-    text = (f"On the {n} seed{'s' * (n != 1)} that ran both, `k_top = 10` solves {k10} of {n} "
-            f"and `k_top = 5` solves {k5} of {n} (Fisher's exact test on the solved counts, "
+    text = (f"On the {n} seed{'s' * (n != 1)} that ran both, {label} solves {k10} of {n} "
+            f"and {blabel} solves {k5} of {n} (Fisher's exact test on the solved counts, "
             f"p = {p:.2g})")
     above = [s for s in both if fix[s]["final"] > base[s]["final"] + 0.01]
     below = [s for s in both if fix[s]["final"] < base[s]["final"] - 0.01]
-    text += (f"; it ends above `k_top = 5` on {len(above)} of {n} and below it on "
+    text += (f"; it ends above {blabel} on {len(above)} of {n} and below it on "
              f"{len(below)} of {n} (a difference over 0.01 in final recall)")
     rescued = [s for s in both if fix[s]["final"] >= SOLVED > base[s]["final"]]
     lost = [s for s in both if base[s]["final"] >= SOLVED > fix[s]["final"]]
     if rescued:
-        text += (f"; `k_top = 10` solves the seed{'s' * (len(rescued) > 1)} that failed with "
-                 f"`k_top = 5` ({', '.join(map(str, rescued))})")
+        text += (f"; {label} solves the seed{'s' * (len(rescued) > 1)} that failed with "
+                 f"{blabel} ({', '.join(map(str, rescued))})")
     if lost:
-        text += f"; it fails where `k_top = 5` solved ({', '.join(map(str, lost))})"
+        text += f"; it fails where {blabel} solved ({', '.join(map(str, lost))})"
     failed = [s for s in seeds if fix[s]["final"] < SOLVED]
-    waiting = (f"{len(left)} of the {len(left) + len(seeds)} planned `k_top = 10` runs "
+    waiting = (f"{len(left)} of the {len(left) + len(seeds)} planned {label} runs "
                f"{'is' if len(left) == 1 else 'are'} pending")
     if failed:              # one failing seed settles it, whatever the pending runs do
-        text += (f". `k_top = 10` failed on {len(failed)} of the {len(seeds)} finished "
-                 f"seed{'s' * (len(seeds) != 1)} ({', '.join(map(str, failed))}), so it does not "
+        text += (f". {label[0].upper() + label[1:]} failed on {len(failed)} of the "
+                 f"{len(seeds)} finished seed{'s' * (len(seeds) != 1)} "
+                 f"({', '.join(map(str, failed))}), so it does not "
                  "make SAB reliable here and the recommended setting stays as it is"
                  + (f" ({waiting})" if left else ""))
     elif left:
-        text += f". {waiting}, so no setting is recommended from these runs yet"
+        text += f". {waiting[0].upper() + waiting[1:]}, so no setting is recommended from these runs yet"
     elif k10 == n and k5 < n:
-        text += (". `k_top = 10` solved every seed: at the paper's size this report recommends "
-                 "`k_top = 10`" + (" (a difference of solved counts within chance on this many "
-                                   "seeds, p ≥ 0.05, but no seed failed)" if p >= 0.05 else ""))
+        text += (f". {label[0].upper() + label[1:]} solved every seed: at the paper's size "
+                 f"this report recommends {label}"
+                 + (" (a difference of solved counts within chance on this many seeds, "
+                    "p ≥ 0.05, but no seed failed)" if p >= 0.05 else ""))
     elif n:                 # every seed solved with both settings
-        text += (". `k_top = 10` solved every seed, as `k_top = 5` did, so the recommended "
-                 "setting stays as it is")
+        text += (f". {label[0].upper() + label[1:]} solved every seed, as {blabel} did, so the "
+                 "recommended setting stays as it is")
     route = []
-    for s in seeds:         # where a k_top = 10 model that recalls more than chance looks
-        d = next(iter(finished_rows(FIX_DIAGNOSIS, source="final", seed=s)), None)
+    for s in seeds:         # where a model of the change that recalls more than chance looks
+        d = next(iter(finished_rows(fix_diag, source="final", seed=s)), None)
         if d is not None and d["digit_phase_weight"] < 0.1 and d["recall_acc"] >= 0.5:
             route.append(f"seed {s}'s recall steps (recall {d['recall_acc']:.3f} on the "
                          "diagnosis's held-out batch) put "
                          f"{weight_phrase(d['digit_phase_weight'], 'their')} on the digit-phase "
                          f"memories ({d['recent_weight']:.2f} on the recent ones, "
                          f"{d['null_weight']:.2f} on the null memory)")
-    for s in lost:          # where a seed that k_top = 5 solved looks with k_top = 10
+    for s in lost:          # where a seed that the base setting solved looks with the change
         d5, d10 = (next(iter(finished_rows(name, source="final", seed=s)), None)
-                   for name in (NAME, FIX_DIAGNOSIS))
+                   for name in (NAME, fix_diag))
         if d5 is None or d10 is None:
             continue
         kept5, kept10 = statistics.mean(d5["digit_kept"]), statistics.mean(d10["digit_kept"])
         w5, w10 = d5["digit_phase_weight"], d10["digit_phase_weight"]
-        text += (f". Where seed {s} looks with `k_top = 10` (recall {d10['recall_acc']:.3f} on "
+        text += (f". Where seed {s} looks with {label} (recall {d10['recall_acc']:.3f} on "
                  f"the diagnosis's held-out batch, against {d5['recall_acc']:.3f} with "
-                 f"`k_top = 5`): its recall steps keep their digit's first memory {kept10:.2f} of "
-                 f"the time ({kept5:.2f} with `k_top = 5`) and put {w10:.2f} of their weight on "
+                 f"{blabel}): its recall steps keep their digit's first memory {kept10:.2f} of "
+                 f"the time ({kept5:.2f} with {blabel}) and put {w10:.2f} of their weight on "
                  f"the digit-phase memories ({w5:.2f})")
         if kept10 > kept5 + 0.05 and w10 < w5 - 0.05:
-            text += (", so they keep the digits' memories more often, as the diagnosis "
-                     "expected, but give them less of their weight")
+            text += (", so they keep the digits' memories more often"
+                     + (", as the diagnosis expected," if change["expects_kept"] else "")
+                     + " but give them less of their weight")
     if route:
         many = len(route) > 1
         text += (". Where it looks: " + "; ".join(route) + ". So the digits "
@@ -506,4 +529,5 @@ def paper_copy_fix() -> str:
 
 DIAGNOSIS_BLOCKS = {"paper-copy-diagnosis": paper_copy_diagnosis,
                     "paper-copy-longer": paper_copy_longer,
-                    "paper-copy-fix": paper_copy_fix}
+                    "paper-copy-fix": paper_copy_fix,
+                    "paper-copy-topk-softmax": paper_copy_topk_softmax}

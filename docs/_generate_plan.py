@@ -88,7 +88,7 @@ def pending(name: str, **where) -> list[tuple]:
 
 def _groups(exp: dict, keys: list[tuple]) -> list[dict]:
     """Pending keys as command-sized groups: the runs that share every field but method and
-    seed, split by their set of seeds; each group {field: sorted values}."""
+    seed, split by their set of seeds; each group {field: values in the plan's order}."""
     fields = exp["key"]
     rest = [f for f in fields if f not in ("method", "seed")]
     out: list[dict] = []
@@ -99,10 +99,10 @@ def _groups(exp: dict, keys: list[tuple]) -> list[dict]:
     for rv, ds in by_rest.items():
         seeds_of: dict = {}
         for d in ds:
-            seeds_of.setdefault(d.get("method"), set()).add(d.get("seed"))
+            seeds_of.setdefault(d.get("method"), {})[d.get("seed")] = None
         by_seeds: dict = {}
-        for m, s in seeds_of.items():
-            by_seeds.setdefault(tuple(sorted(s, key=str)), []).append(m)
+        for m, s in seeds_of.items():       # the seeds in the plan's order: its priority
+            by_seeds.setdefault(tuple(s), []).append(m)
         for seeds, methods in by_seeds.items():
             g = dict(zip(rest, ([v] for v in rv)))
             if "method" in fields:

@@ -32,6 +32,7 @@ from collections.abc import Callable
 from _grid import (LEVELS, Results, curves_figure, fmt_hit, log, parallel_map, save_figure,
                    stopped, task_from_spec, train_point)
 from _grid import CONFIGS  # noqa: F401  (the scripts' settings files: grid.CONFIGS)
+from minisab.config import SPARSIFIERS
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -84,6 +85,10 @@ def add_training_arguments(p, *, model, lr, eval_every, eval_batch, out, target_
     results.json."""
     for name in ("hidden_size", "attn_size", "k_top", "k_att", "k_trunc"):
         p.add_argument("--" + name.replace("_", "-"), type=int, default=model[name])
+    p.add_argument("--sparsifier", default="threshold", choices=list(SPARSIFIERS),
+                   help="the weights of the SAB methods (docs/model.md's: threshold)")
+    p.add_argument("--temperature", type=float, default=1.0,
+                   help="τ of --sparsifier topk_softmax")
     p.add_argument("--lr", type=float, default=lr)
     p.add_argument("--clip", type=float, default=1.0)
     p.add_argument("--forget-bias", type=float, default=1.0)
@@ -120,7 +125,9 @@ def make_point(args, group: dict, folder: str, task: dict, method: str, seed: in
         "task": task,
         "model": {"hidden_size": args.hidden_size, "attn_size": args.attn_size,
                   "k_top": args.k_top, "k_att": args.k_att, "k_trunc": args.k_trunc,
-                  "dtype": args.dtype, **METHODS[method]},
+                  "dtype": args.dtype, **METHODS[method],
+                  **({"sparsifier": args.sparsifier, "temperature": args.temperature}
+                     if METHODS[method]["attention"] == "topk" else {})},
         "train": {"steps": args.steps, "batch": args.batch, "lr": args.lr, "clip": args.clip,
                   "seed": seed, "forget_bias": args.forget_bias, "eval_every": args.eval_every,
                   "eval_batch": args.eval_batch, "target": args.target}}

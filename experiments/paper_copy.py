@@ -13,6 +13,8 @@ Trains every (T, method, seed) with minisab's training loop and writes, under ``
 
 Methods (``_method_grid.py``, docs/model.md §4): ``sab`` (without mental updates, as ``compare``
 trains it), ``sab-mental``, ``tbptt``, ``bptt``, ``softmax`` (where one step fits ``--max-mib``).
+``--sparsifier`` (and ``--temperature``) sets the SAB methods' sparsifier (``Config.sparsifier``,
+docs/derivations.md §6.3; default docs/model.md's ``threshold``).
 
 Settings: ``experiments/configs/paper_copy.toml``, the ``paper`` preset of ``python -m
 minisab compare`` (every option's default comes from it; options given win).

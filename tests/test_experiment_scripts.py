@@ -423,3 +423,17 @@ def test_reads_nothing_finds_tied_top_scores_and_a_saturated_scorer():
     assert tied["attn_total"] == 0.0 and tied["top_tied"] == 1.0
     saturated = measured(W_q=base["W_q"] * np.float32(1e4))
     assert saturated["scorer_saturated"] > 0.9
+
+
+def test_paper_copy_trains_the_sab_methods_with_the_sparsifier_it_is_given():
+    pc = _script("paper_copy")
+    args = pc.parse_args(["--config", str(EXPERIMENTS / "configs" / "paper_copy_topk_softmax.toml"),
+                          "--methods", "sab-mental", "bptt", "--seeds", "3"])
+    models = {p["key"]["method"]: p["model"] for p in pc.points(args)}
+    assert models["sab-mental"]["sparsifier"] == "topk_softmax"
+    assert models["sab-mental"].get("detach_scores", False) is False   # mental updates
+    assert "sparsifier" not in models["bptt"]                          # no attention to sparsify
+    default = {p["key"]["method"]: p["model"] for p in pc.points(pc.parse_args(["--T", "100"]))}
+    assert default["sab"]["sparsifier"] == "threshold"                 # docs/model.md's
+    with pytest.raises(SystemExit):
+        pc.parse_args(["--sparsifier", "softmax"])     # the dense attention's name: refused

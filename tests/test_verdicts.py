@@ -207,20 +207,22 @@ def test_wording_words_follow_the_numbers():
 
 
 # ------------------------------------------------------------------ the change the diagnosis tries
-def _fix_plan(tmp_path, monkeypatch, base, fix, planned=(0, 1, 2)):
-    """paper_copy (k_top = 5) and paper_copy_ktop10 plans over ``planned`` seeds, with made-up
-    finished runs ({seed: final recall})."""
+def _fix_plan(tmp_path, monkeypatch, base, fix, planned=(0, 1, 2),
+              change=("paper_copy_ktop10", "sab")):
+    """paper_copy (k_top = 5) and the change's plans (``change``: its name and method, default
+    paper_copy_ktop10's) over ``planned`` seeds, with made-up finished runs ({seed: final
+    recall})."""
     results = tmp_path / "results"
     exps = []
-    for name, finals in (("paper_copy", base), ("paper_copy_ktop10", fix)):
+    for (name, method), finals in ((("paper_copy", "sab"), base), (change, fix)):
         (results / name).mkdir(parents=True)
         exps.append({"name": name, "what": name, "results": f"{name}/results.json",
                      "key": ["T", "method", "seed"], "steps": 100, "command": "x",
-                     "runs": [{"T": [100], "method": ["sab"], "seed": list(planned)}]})
-        rows = [{"T": 100, "method": "sab", "seed": s, "steps": 100, "wall_s": 600.0,
+                     "runs": [{"T": [100], "method": [method], "seed": list(planned)}]})
+        rows = [{"T": 100, "method": method, "seed": s, "steps": 100, "wall_s": 600.0,
                  "final": v, "step_0.9": 50 if v >= 0.9 else None} for s, v in finals.items()]
         (results / name / "results.json").write_text(json.dumps({"runs": rows}), "utf-8")
-    for name in ("diagnosis_paper_copy", "diagnosis_paper_copy_ktop10"):
+    for name in ("diagnosis_paper_copy", "diagnosis_" + change[0]):
         exps.append({"name": name, "what": name, "results": f"{name}.json", "steps": None,
                      "key": ["source", "seed", "step"], "command": "x",
                      "runs": [{"source": ["final"], "seed": list(planned), "step": [100]}]})
@@ -276,6 +278,30 @@ def test_the_fix_that_fails_a_seed_is_not_recommended(tmp_path, monkeypatch):
             "`k_top = 10` runs is pending)") in text
     assert "No `k_top = 10` run has finished" in _fix_plan(
         tmp_path / "c", monkeypatch, {0: 1.0}, {}, planned=(0,)).paper_copy_fix()
+
+
+def test_the_second_change_is_read_from_its_own_runs_and_named_as_itself(tmp_path,
+                                                                         monkeypatch):
+    """Top-k softmax with mental updates: its rows (method sab-mental), its words; the base
+    setting's rows are the paper_copy SAB's."""
+    diag = _fix_plan(tmp_path, monkeypatch, {0: 1.0, 1: 0.34, 2: 0.0}, {2: 0.95, 1: 0.2},
+                     change=("paper_copy_topk_softmax", "sab-mental"))
+    text = diag.paper_copy_topk_softmax()
+    assert ("| seed | the paper's sparsifier: final recall | top-k softmax: final recall |"
+            in text)
+    assert "| 2 | 0.000 | 0.950 | 50 | pending / pending | 10 min |" in text
+    assert ("top-k softmax solves 1 of 2 and the paper's sparsifier solves 0 of 2" in text
+            and "top-k softmax solves the seed that failed with the paper's sparsifier (2)" in text)
+    assert ("Top-k softmax failed on 1 of the 2 finished seeds (1), so it does not make SAB "
+            "reliable here and the recommended setting stays as it is (1 of the 3 planned top-k "
+            "softmax runs is pending)") in text
+    assert "k_top" not in text
+    assert "No top-k softmax run has finished" in _fix_plan(
+        tmp_path / "b", monkeypatch, {0: 1.0}, {}, planned=(0,),
+        change=("paper_copy_topk_softmax", "sab-mental")).paper_copy_topk_softmax()
+    all_solved = _fix_plan(tmp_path / "c", monkeypatch, {0: 1.0, 1: 0.3}, {0: 0.99, 1: 0.97},
+                           planned=(0, 1), change=("paper_copy_topk_softmax", "sab-mental"))
+    assert "this report recommends top-k softmax" in all_solved.paper_copy_topk_softmax()
 
 
 def test_a_trace_in_words_follows_its_numbers_and_says_when_it_is_partial(tmp_path,
