@@ -193,7 +193,8 @@ def adding_paper_runs() -> str:
            f"first reached an MSE of {st['solved']:g} or less, and says where it ended above that "
            "again. Training "
            "times as measured on a shared 2-core machine with other "
-           "runs beside them, so they vary with the load:", "",
+           "runs beside them, so they vary with the load and with the processor (a run "
+           "resumed in a later session may have trained on another one):", "",
            f"| T | method | seed | final MSE | best MSE | MSE ≤ {st['solved']:g} first at step | "
            "training time |",
            "|---|---|---|---|---|---|---|"]

@@ -268,7 +268,8 @@ def paper_copy_verdict() -> str:
            f"`k_top = {st['k_top']}`, `k_att = {st['k_att']}`, `k_trunc = {st['k_trunc']}`, "
            f"learning rate {st['lr']:g}, batch {st['batch']}, held-out recall accuracy (chance "
            f"{1 / st['n_symbols']:.3f}); training times as measured on a shared 2-core machine "
-           "with one to three other runs beside them, so they vary with the load (SAB at `T = "
+           "with one to three other runs beside them, so they vary with the load and with the "
+           "processor of the session that trained them (SAB at `T = "
            f"{rows[0]['T']}`: {_rng(sab_minutes)} min):",
            "", "| T | method | seed | steps | final recall | best recall | 50% / 90% / 99% at "
            "step | training time |", "|---|---|---|---|---|---|---|---|"]
