@@ -73,13 +73,16 @@ def kernel_env(kernel, environ=None, features=None) -> tuple[dict, str]:
         return env, (f"BLAS kernel: OPENBLAS_CORETYPE={env['OPENBLAS_CORETYPE']}, as set"
                      + ("" if same else f"; the plan's runs were trained with {kernel}, so a run "
                         "resumed now parts from the run it continues"))
+    if kernel not in KERNEL_NEEDS:
+        raise SystemExit(f"run_plan.py: error: experiments/plan.json: blas_kernel {kernel!r}: "
+                         f"accepted values: {', '.join(KERNEL_NEEDS)} (or none: leave it out)")
     feats = cpu_features() if features is None else features
-    needs = KERNEL_NEEDS.get(kernel, ())
-    if needs and all(feats.get(f) for f in needs):
+    needs = KERNEL_NEEDS[kernel]
+    if all(feats.get(f) for f in needs):
         env["OPENBLAS_CORETYPE"] = kernel
         return env, f"BLAS kernel: OPENBLAS_CORETYPE={kernel}, the plan's (experiments/plan.json)"
     return env, (f"BLAS kernel: this processor cannot run the plan's {kernel} kernel (it needs "
-                 f"{' and '.join(needs) or 'a kernel minisab knows'}), so OpenBLAS picks one; a "
+                 f"{' and '.join(needs)}), so OpenBLAS picks one; a "
                  "run resumed here parts from the run it continues, and its results are "
                  "another run with the same seed")
 

@@ -128,6 +128,8 @@ def test_the_plans_kernel_is_set_where_the_processor_runs_it(rp):
     assert env == {} and "cannot run the plan's Haswell kernel (it needs AVX2 and FMA3)" in note
     env, note = rp.kernel_env("Haswell", {}, {})                # NumPy could not say
     assert env == {} and "cannot run" in note
+    with pytest.raises(SystemExit, match="blas_kernel 'Zen': accepted values: Haswell"):
+        rp.kernel_env("Zen", {}, AVX2)          # a kernel whose needs run_plan.py cannot check
     assert rp.kernel_env(None, {"A": "1"}, AVX2) == (
         {"A": "1"}, "BLAS kernel: the plan names none; OpenBLAS picks one for this processor")
 
