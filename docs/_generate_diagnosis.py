@@ -500,6 +500,17 @@ def change_tried(change: dict) -> str:
                          f"{weight_phrase(d['digit_phase_weight'], 'their')} on the digit-phase "
                          f"memories ({d['recent_weight']:.2f} on the recent ones, "
                          f"{d['null_weight']:.2f} on the null memory)")
+    for s in rescued:       # where a seed that only the change solved looks with it
+        d5, d10 = (next(iter(finished_rows(name, source="final", seed=s)), None)
+                   for name in (NAME, fix_diag))
+        if d5 is None or d10 is None:
+            continue
+        w5, w10 = d5["digit_phase_weight"], d10["digit_phase_weight"]
+        text += (f". Where seed {s}, which {label} solves, looks: its recall steps put "
+                 f"{w10:.2f} of their weight on the digit-phase memories ({w5:.2f} with "
+                 f"{blabel})")
+        if w10 > w5 + 0.05:
+            text += ", so on this seed the change worked by the route the diagnosis expected"
     for s in lost:          # where a seed that the base setting solved looks with the change
         d5, d10 = (next(iter(finished_rows(name, source="final", seed=s)), None)
                    for name in (NAME, fix_diag))

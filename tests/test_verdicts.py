@@ -245,6 +245,17 @@ def test_the_fix_is_recommended_only_when_every_planned_seed_solved(tmp_path, mo
     assert "| 1 | 0.340 | 1.000 | 50 | pending / 0.00 | 10 min |" in text
     assert "on this seed the change raised the recall, but not by the route" in text
     assert "solves the seeds that failed with `k_top = 5` (1, 2)" in text
+    assert "which `k_top = 10` solves, looks" not in text   # no diagnosis of k_top = 5 yet
+    (tmp_path / "results" / "diagnosis_paper_copy.json").write_text(json.dumps({"rows": [
+        {"source": "final", "seed": 2, "step": 100, "digit_phase_weight": 0.02}]}), "utf-8")
+    (tmp_path / "results" / "diagnosis_paper_copy_ktop10.json").write_text(json.dumps({"rows": [
+        {"source": "final", "seed": 1, "step": 100, "digit_phase_weight": 0.0,
+         "recall_acc": 0.8, "recent_weight": 0.6, "null_weight": 0.4},
+        {"source": "final", "seed": 2, "step": 100, "digit_phase_weight": 0.7,
+         "recall_acc": 0.99, "recent_weight": 0.2, "null_weight": 0.1}]}), encoding="utf-8")
+    assert ("Where seed 2, which `k_top = 10` solves, looks: its recall steps put 0.70 of their "
+            "weight on the digit-phase memories (0.02 with `k_top = 5`), so on this seed the "
+            "change worked by the route the diagnosis expected") in diag.paper_copy_fix()
     assert "1 of the 3 planned `k_top = 10` runs is pending, so no setting is recommended" in text
     diag = _fix_plan(tmp_path / "b", monkeypatch, {0: 1.0, 1: 0.34, 2: 0.40},
                      {0: 1.0, 1: 1.0, 2: 0.99})
