@@ -413,6 +413,8 @@ TOPK_SOFTMAX = {"name": "paper_copy_topk_softmax",
                 "diagnosis": "diagnosis_paper_copy_topk_softmax", "method": "sab-mental",
                 "label": "top-k softmax", "base": "the paper's sparsifier",
                 "about": "SAB at `T = 100` with the top-k softmax sparsifier and mental updates",
+                "base_about": "the paper's sparsifier and no mental updates (the `k_top = 5` "
+                              "runs above)",
                 "expects_kept": False}
 FIX, FIX_DIAGNOSIS = KTOP10["name"], KTOP10["diagnosis"]
 
@@ -427,6 +429,24 @@ def paper_copy_topk_softmax() -> str:
     return change_tried(TOPK_SOFTMAX)
 
 
+RISING_OVER = 2000      # steps over which a failed run's recall must still have been rising
+
+
+def _still_rising(seed, row) -> str | None:
+    """"seed 3 ended at its best, still rising (0.858 at step 18,000, 0.896 at 20,000)" where
+    a failed run's recall was at its best at the end and rose by over 0.01 in its last
+    ``RISING_OVER`` steps (its curve: [step, seconds, recall, loss] rows); None otherwise."""
+    curve = row.get("curve") or []
+    if not curve or row["final"] < row["best"]:
+        return None
+    last = curve[-1]
+    earlier = next((c for c in reversed(curve) if c[0] <= last[0] - RISING_OVER), None)
+    if earlier is None or last[2] <= earlier[2] + 0.01:
+        return None
+    return (f"seed {seed} ended at its best, still rising ({earlier[2]:.3f} at step "
+            f"{_n(earlier[0])}, {last[2]:.3f} at {_n(last[0])})")
+
+
 def change_tried(change: dict) -> str:
     """A change the diagnosis suggests, seed by seed beside the base setting; a recommendation
     only once every planned seed of the change has finished."""
@@ -438,7 +458,8 @@ def change_tried(change: dict) -> str:
         return (f"\nNo {label} run has finished yet; its seeds are listed under \"Still to "
                 "run\".\n")
     seeds = sorted(fix)
-    out = ["", f"{change['about']} beside the same seeds with {blabel}, every other setting "
+    out = ["", f"{change['about']} beside the same seeds with "
+           f"{change.get('base_about', blabel)}, every other setting "
            f"as above; a run counts as solved at final recall ≥ {SOLVED}:", "",
            f"| seed | {blabel}: final recall | {label}: final recall | {label}: 90% "
            f"recall at step | recall steps' weight on digit-phase memories, {blabel} / "
@@ -481,6 +502,11 @@ def change_tried(change: dict) -> str:
                  f"({', '.join(map(str, failed))}), so it does not "
                  "make SAB reliable here and the recommended setting stays as it is"
                  + (f" ({waiting})" if left else ""))
+        rising = [_still_rising(s, fix[s]) for s in failed]
+        rising = [r for r in rising if r]
+        if rising:
+            text += ("; " + "; ".join(rising) + ", so a longer budget might solve "
+                     + ("them" if len(rising) > 1 else "it") + ", but the budget is the paper's")
     elif left:
         text += f". {waiting[0].upper() + waiting[1:]}, so no setting is recommended from these runs yet"
     elif k10 == n and k5 < n:

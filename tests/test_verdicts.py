@@ -306,7 +306,20 @@ def test_the_second_change_is_read_from_its_own_runs_and_named_as_itself(tmp_pat
     assert ("Top-k softmax failed on 1 of the 2 finished seeds (1), so it does not make SAB "
             "reliable here and the recommended setting stays as it is (1 of the 3 planned top-k "
             "softmax runs is pending)") in text
-    assert "k_top" not in text
+    assert "`k_top = 10`" not in text and "still rising" not in text   # no curves yet
+    rows_file = tmp_path / "results" / "paper_copy_topk_softmax" / "results.json"
+    rows = json.loads(rows_file.read_text())["runs"]
+    for r in rows:              # seed 1 ends at its best, still climbing; seed 2 solved
+        r["curve"] = [[0, 0, 0.1, 1], [50, 5, 0.15, 1], [80, 8, 0.18, 1], [100, 10, r["final"], 1]]
+        r["best"] = r["final"]
+    rows_file.write_text(json.dumps({"runs": rows}))
+    monkeypatch.setattr(diag, "RISING_OVER", 50)                        # of these 100 steps
+    assert ("; seed 1 ended at its best, still rising (0.150 at step 50, 0.200 at 100), so a "
+            "longer budget might solve it, but the budget is the paper's") in \
+        diag.paper_copy_topk_softmax()
+    rows[1]["best"] = 0.5                                               # fell from its best
+    rows_file.write_text(json.dumps({"runs": rows}))
+    assert "still rising" not in diag.paper_copy_topk_softmax()
     assert "No top-k softmax run has finished" in _fix_plan(
         tmp_path / "b", monkeypatch, {0: 1.0}, {}, planned=(0,),
         change=("paper_copy_topk_softmax", "sab-mental")).paper_copy_topk_softmax()
