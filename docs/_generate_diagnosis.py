@@ -429,6 +429,8 @@ def paper_copy_topk_softmax() -> str:
     return change_tried(TOPK_SOFTMAX)
 
 
+ROUTE_MIN = 0.1        # weight on the digit-phase memories below which a model that recalls
+                       # the digits reads them through its states, not through their memories
 RISING_OVER = 2000      # steps over which a failed run's recall must still have been rising
 
 
@@ -520,17 +522,17 @@ def change_tried(change: dict) -> str:
     route = []
     for s in seeds:         # where a model of the change that recalls more than chance looks
         d = next(iter(finished_rows(fix_diag, source="final", seed=s)), None)
-        if d is not None and d["digit_phase_weight"] < 0.1 and d["recall_acc"] >= 0.5:
+        if d is not None and d["digit_phase_weight"] < ROUTE_MIN and d["recall_acc"] >= 0.5:
             route.append(f"seed {s}'s recall steps (recall {d['recall_acc']:.3f} on the "
                          "diagnosis's held-out batch) put "
                          f"{weight_phrase(d['digit_phase_weight'], 'their')} on the digit-phase "
                          f"memories ({d['recent_weight']:.2f} on the recent ones, "
                          f"{d['null_weight']:.2f} on the null memory)")
-    for s in rescued:       # where a seed that only the change solved looks with it
+    for s in rescued:       # where a seed that only the change solved reads its digits from
         d5, d10 = (next(iter(finished_rows(name, source="final", seed=s)), None)
                    for name in (NAME, fix_diag))
-        if d5 is None or d10 is None:
-            continue
+        if d5 is None or d10 is None or d10["digit_phase_weight"] < ROUTE_MIN:
+            continue        # too little weight there: the route sentence below says where
         w5, w10 = d5["digit_phase_weight"], d10["digit_phase_weight"]
         text += (f". Where seed {s}, which {label} solves, looks: its recall steps put "
                  f"{w10:.2f} of their weight on the digit-phase memories ({w5:.2f} with "

@@ -256,6 +256,12 @@ def test_the_fix_is_recommended_only_when_every_planned_seed_solved(tmp_path, mo
     assert ("Where seed 2, which `k_top = 10` solves, looks: its recall steps put 0.70 of their "
             "weight on the digit-phase memories (0.02 with `k_top = 5`), so on this seed the "
             "change worked by the route the diagnosis expected") in diag.paper_copy_fix()
+    (tmp_path / "results" / "diagnosis_paper_copy_ktop10.json").write_text(json.dumps({"rows": [
+        {"source": "final", "seed": 2, "step": 100, "digit_phase_weight": 0.09,
+         "recall_acc": 0.99, "recent_weight": 0.5, "null_weight": 0.0}]}), encoding="utf-8")
+    text = diag.paper_copy_fix()        # below 0.1: it reads through the states, said once
+    assert "not by the route the diagnosis expected" in text
+    assert "which `k_top = 10` solves, looks" not in text and "worked by the route" not in text
     assert "1 of the 3 planned `k_top = 10` runs is pending, so no setting is recommended" in text
     diag = _fix_plan(tmp_path / "b", monkeypatch, {0: 1.0, 1: 0.34, 2: 0.40},
                      {0: 1.0, 1: 1.0, 2: 0.99})
