@@ -164,10 +164,9 @@ def test_the_committed_plan_names_the_kernel_its_runs_recorded():
                                 cwd=ROOT, capture_output=True, text=True, check=True).stdout
     except (OSError, subprocess.CalledProcessError):
         pytest.skip("not a git checkout: the committed files cannot be told apart")
-    kernel = json.loads((ROOT / "experiments" / "plan.json").read_text(
-        encoding="utf-8"))["blas_kernel"]
-    plan_results = {e["results"].split("/")[0] for e in json.loads(
-        (ROOT / "experiments" / "plan.json").read_text(encoding="utf-8"))["experiments"]}
+    doc = json.loads((ROOT / "experiments" / "plan.json").read_text(encoding="utf-8"))
+    kernel = doc["blas_kernel"]
+    plan_results = {e["results"].split("/")[0] for e in doc["experiments"]}
     seen = {}
     for path in listed.split():
         if path.split("/")[2] not in plan_results:
