@@ -416,7 +416,6 @@ TOPK_SOFTMAX = {"name": "paper_copy_topk_softmax",
                 "base_about": "the paper's sparsifier and no mental updates (the `k_top = 5` "
                               "runs above)",
                 "expects_kept": False}
-FIX, FIX_DIAGNOSIS = KTOP10["name"], KTOP10["diagnosis"]
 
 
 def paper_copy_fix() -> str:
@@ -453,6 +452,7 @@ def change_tried(change: dict) -> str:
     """A change the diagnosis suggests, seed by seed beside the base setting; a recommendation
     only once every planned seed of the change has finished."""
     label, blabel, fix_diag = change["label"], change["base"], change["diagnosis"]
+    opening = label[0].upper() + label[1:]          # the label at the start of a sentence
     base = {r["seed"]: r for r in finished_rows("paper_copy", T=100, method="sab")}
     fix = {r["seed"]: r for r in finished_rows(change["name"], T=100, method=change["method"])}
     left = pending(change["name"])
@@ -499,7 +499,7 @@ def change_tried(change: dict) -> str:
     waiting = (f"{len(left)} of the {len(left) + len(seeds)} planned {label} runs "
                f"{'is' if len(left) == 1 else 'are'} pending")
     if failed:              # one failing seed settles it, whatever the pending runs do
-        text += (f". {label[0].upper() + label[1:]} failed on {len(failed)} of the "
+        text += (f". {opening} failed on {len(failed)} of the "
                  f"{len(seeds)} finished seed{'s' * (len(seeds) != 1)} "
                  f"({', '.join(map(str, failed))}), so it does not "
                  "make SAB reliable here and the recommended setting stays as it is"
@@ -512,12 +512,12 @@ def change_tried(change: dict) -> str:
     elif left:
         text += f". {waiting[0].upper() + waiting[1:]}, so no setting is recommended from these runs yet"
     elif k10 == n and k5 < n:
-        text += (f". {label[0].upper() + label[1:]} solved every seed: at the paper's size "
+        text += (f". {opening} solved every seed: at the paper's size "
                  f"this report recommends {label}"
                  + (" (a difference of solved counts within chance on this many seeds, "
                     "p ≥ 0.05, but no seed failed)" if p >= 0.05 else ""))
     elif n:                 # every seed solved with both settings
-        text += (f". {label[0].upper() + label[1:]} solved every seed, as {blabel} did, so the "
+        text += (f". {opening} solved every seed, as {blabel} did, so the "
                  "recommended setting stays as it is")
     route = []
     for s in seeds:         # where a model of the change that recalls more than chance looks
