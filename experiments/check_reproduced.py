@@ -10,7 +10,8 @@ stand as measured, but the current code would not give them bit for bit, and a r
 (the diagnosis's trace) is another run with the same seed.
 
 Only a retraining with the run's own BLAS kernel says anything about the code: a run whose
-``config.json`` records another kernel than this process's is skipped, and the script names the
+``config.json`` records another kernel for its first steps (its first start, ``segments``) than
+this process's is skipped, and the script names the
 ``OPENBLAS_CORETYPE`` that checks it (``experiments/plan.json``'s ``blas_kernel``).
 
 Writes ``--out`` (default ``experiments/results/paper_copy/reproduced.json``), one row per run,
@@ -33,7 +34,7 @@ from diagnose_paper_copy import first_difference  # noqa: E402
 
 from minisab.train import TrainConfig, train  # noqa: E402
 from minisab.train.checkpoint import atomic_write_text  # noqa: E402
-from minisab.train.provenance import machine, openblas_kernel  # noqa: E402
+from minisab.train.provenance import first_kernel, machine, openblas_kernel  # noqa: E402
 from minisab.train.runs import load_run, read_config, run_finished  # noqa: E402
 
 
@@ -71,7 +72,7 @@ def main(argv=None) -> int:
                 key = (int(t_dir[1:]), method, int(sd[4:]))
                 if key in have or not run_finished(run_dir):
                     continue
-                kernel = openblas_kernel(read_config(run_dir).get("machine"))
+                kernel = first_kernel(read_config(run_dir))     # retraining: the first steps
                 if kernel and here and kernel.lower() != here.lower():
                     other.append(kernel)
                     print(f"T={key[0]} {method} seed {key[2]}: not checked: trained with the "

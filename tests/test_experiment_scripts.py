@@ -192,10 +192,14 @@ def test_check_reproduced_checks_a_run_only_with_its_own_kernel(tmp_path, capsys
     config = out / "runs" / "T6" / "sab" / "seed1" / "config.json"
     d = json.loads(config.read_text())
     other = "Zen" if here.lower() != "zen" else "Haswell"
-    for pool in d["machine"]["blas"]:
-        if pool["internal_api"] == "openblas":
-            pool["architecture"] = other
-    config.write_text(json.dumps(d))
+
+    def trained_with(kernel, records):
+        for m in records:
+            m["blas"] = [dict(p, architecture=kernel) if p["internal_api"] == "openblas" else p
+                         for p in m["blas"]]
+        config.write_text(json.dumps(d))
+    assert [s["from_step"] for s in d["segments"]] == [0]
+    trained_with(other, [d["machine"], d["segments"][0]["machine"]])
     res = tmp_path / "reproduced.json"
     capsys.readouterr()
     assert cr.main(["--runs", str(out / "runs"), "--steps", "2", "--out", str(res)]) == 1
@@ -203,8 +207,9 @@ def test_check_reproduced_checks_a_run_only_with_its_own_kernel(tmp_path, capsys
     assert f"seed 1: not checked: trained with the {other} BLAS kernel" in got.out
     assert f"run again with OPENBLAS_CORETYPE={other} to check them" in got.err
     assert [r["seed"] for r in json.loads(res.read_text())["rows"]] == [0]
-    d["machine"]["blas"] = [dict(p, architecture=here) for p in d["machine"]["blas"]]
-    config.write_text(json.dumps(d))                # as if run again with that kernel
+    trained_with(here, [d["machine"]])              # resumed here: the first steps still not
+    assert cr.main(["--runs", str(out / "runs"), "--steps", "2", "--out", str(res)]) == 1
+    trained_with(here, [d["segments"][0]["machine"]])   # as if run again with that kernel
     assert cr.main(["--runs", str(out / "runs"), "--steps", "2", "--out", str(res)]) == 0
     assert {r["seed"]: r["differs_from_step"] for r in json.loads(res.read_text())["rows"]} \
         == {0: None, 1: None}

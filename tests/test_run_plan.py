@@ -158,7 +158,7 @@ def test_the_committed_plan_names_the_kernel_its_runs_recorded():
     """Every run folder of the plan that records its machine was trained with the plan's
     kernel, so a resumed run and check_reproduced.py's retraining use the same one."""
     import subprocess
-    from minisab.train.provenance import openblas_kernel
+    from minisab.train.provenance import run_kernels
     try:        # the committed folders, not runs a user made here on their own processor
         listed = subprocess.run(["git", "ls-files", "experiments/results/*/config.json"],
                                 cwd=ROOT, capture_output=True, text=True, check=True).stdout
@@ -171,7 +171,8 @@ def test_the_committed_plan_names_the_kernel_its_runs_recorded():
     for path in listed.split():
         if path.split("/")[2] not in plan_results:
             continue
-        k = openblas_kernel(json.loads((ROOT / path).read_text(encoding="utf-8")).get("machine"))
-        if k:
-            seen.setdefault(k, []).append(path)
+        config = json.loads((ROOT / path).read_text(encoding="utf-8"))
+        for _, k in run_kernels(config):            # every start of a resumed run
+            if k:
+                seen.setdefault(k, []).append(path)
     assert seen and set(seen) == {kernel}, {k: v[:3] for k, v in seen.items()}

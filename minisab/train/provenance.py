@@ -76,6 +76,23 @@ def openblas_kernel(m: dict) -> str | None:
     return None
 
 
+def run_kernels(config: dict) -> list:
+    """``[(from_step, kernel), ...]``: the OpenBLAS kernel of each start of a run, from its
+    ``config.json`` (``segments``; one ``(None, kernel)`` for a record that keeps only its last
+    start's ``machine``). ``from_step`` None: not recorded."""
+    starts = config.get("segments")
+    if not isinstance(starts, list) or not starts:
+        starts = [{"from_step": None, "machine": config.get("machine")}]
+    return [(s.get("from_step"), openblas_kernel(s.get("machine"))) for s in starts]
+
+
+def first_kernel(config: dict) -> str | None:
+    """The OpenBLAS kernel that trained a run's first steps: its first start's, where that
+    start is recorded from step 0, else the last start's (``machine``)."""
+    step, kernel = run_kernels(config)[0]
+    return kernel if step == 0 else openblas_kernel(config.get("machine"))
+
+
 def blas_words(m: dict) -> str:
     """"OpenBLAS 0.3.31, Haswell kernel" (or each pool's, joined)."""
     pools = [p for p in m.get("blas", []) if p.get("user_api") == "blas"] or m.get("blas", [])

@@ -75,11 +75,45 @@ def config_for(task: Task, method: dict, **model) -> Config:
 
 
 def write_config(run_dir, cfg: Config, task: Task, tc: TrainConfig, backend: str) -> None:
+    """Write ``config.json`` as a start of the run: ``machine`` is this start's machine, and
+    ``segments`` keeps every start's (``starts``), so a run resumed on another processor or
+    BLAS kernel says from which step it trained there. Callers clear the folder or refuse before
+    a fresh start, so a checkpoint in the folder is the one this start resumes."""
+    here = machine()
     d = {"model": cfg.to_dict(), "task": task.spec(), "train": tc.to_dict(), "backend": backend,
          "command": " ".join(["python -m minisab"] + sys.argv[1:]),
-         "python": platform.python_version(), "numpy": np.__version__, "machine": machine()}
+         "python": platform.python_version(), "numpy": np.__version__, "machine": here,
+         "segments": starts(run_dir, here)}
     os.makedirs(run_dir, exist_ok=True)
     atomic_write_text(os.path.join(run_dir, CONFIG), json.dumps(d, indent=2) + "\n")
+
+
+def starts(run_dir, here: dict) -> list:
+    """``config.json``'s ``segments`` after a start on machine ``here``: the earlier starts
+    that trained steps before the checkpoint now in ``run_dir``, then ``{"from_step": its step
+    (0 with none), "machine": here}``. A start at a later step than the checkpoint's (a run put
+    back to an earlier checkpoint) is dropped; a ``config.json`` written before segments were
+    kept gives its one machine with ``"from_step": None`` (not recorded)."""
+    path = os.path.join(run_dir, CHECKPOINT)
+    if not os.path.exists(path):
+        return [{"from_step": 0, "machine": here}]
+    try:
+        step = int(load_checkpoint(path)["meta"]["step"])
+    except (CheckpointError, OSError, ValueError, KeyError):
+        step = None                     # resume_point refuses such a checkpoint before this
+    try:
+        with open(os.path.join(run_dir, CONFIG), encoding="utf-8") as f:
+            old = json.load(f)
+    except (OSError, ValueError):
+        old = {}
+    old = old if isinstance(old, dict) else {}
+    before = old.get("segments")
+    if not isinstance(before, list):
+        before = ([{"from_step": None, "machine": old["machine"]}]
+                  if isinstance(old.get("machine"), dict) else [])
+    kept = [s for s in before if isinstance(s, dict) and "machine" in s
+            and (step is None or s.get("from_step") is None or s["from_step"] < step)]
+    return kept + [{"from_step": step, "machine": here}]
 
 
 def read_config(run_dir) -> dict:
