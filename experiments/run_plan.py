@@ -11,7 +11,9 @@ run again by the next call; nothing here keeps state of its own::
     nice -n 19 python experiments/run_plan.py --run --jobs 2 --only paper_copy mental_updates
 
 ``--jobs N`` runs N commands side by side (each trains one run at a time with one BLAS thread,
-so N is the number of cores it takes). Afterwards ``python scripts/report.py`` restates the
+so N is the number of cores it takes). Every line a command prints comes out whole, marked with
+its experiment's name. SIGTERM or Ctrl-C stops the commands at once; this script killed outright
+(``kill -9``) takes them with it at their next line, their last checkpoints kept. Afterwards ``python scripts/report.py`` restates the
 report from the results files.
 
 The commands train with the plan's BLAS kernel (``blas_kernel`` in plan.json, set as
@@ -27,6 +29,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -99,11 +102,25 @@ def _terminate(proc) -> None:
         proc.terminate()
 
 
+def _relay(name, stream, say) -> None:
+    """Each line a command prints, passed to ``say`` whole and marked ``[name]``: commands side
+    by side then write one log without cutting into each other's lines."""
+    with stream:
+        for line in iter(stream.readline, b""):
+            say(f"[{name}] {line.decode(errors='replace').rstrip()}")
+
+
 def run(commands, jobs: int, log=print, env=None) -> int:
     """Run ``commands`` with at most ``jobs`` at once, in the environment ``env`` (default:
-    this process's); 0 if every one succeeded. SIGTERM and Ctrl-C stop the running commands
-    with SIGTERM (each keeps its checkpoints) and start no other."""
+    this process's); 0 if every one succeeded. Every line a command prints (its stdout and
+    stderr) goes to ``log``, marked with its experiment's name. SIGTERM and Ctrl-C stop the
+    running commands with SIGTERM (each keeps its checkpoints) and start no other."""
     todo, running, failed = list(commands), [], []
+    lock = threading.Lock()
+
+    def say(line):
+        with lock:                      # the relays' threads and this one share the log
+            log(line)
 
     def stop(signum, frame):
         raise KeyboardInterrupt
@@ -112,29 +129,36 @@ def run(commands, jobs: int, log=print, env=None) -> int:
         while todo or running:
             while todo and len(running) < jobs:
                 name, cmd = todo.pop(0)
-                log(f"[{time.strftime('%H:%M:%S')}] start {name}: {cmd}")
+                say(f"[{time.strftime('%H:%M:%S')}] start {name}: {cmd}")
                 # A session (process group) of its own: the stop below reaches the trainer
                 # itself, not only the shell that started it.
-                running.append((name, cmd, subprocess.Popen(cmd, shell=True, cwd=ROOT, env=env,
-                                                            start_new_session=POSIX)))
+                proc = subprocess.Popen(cmd, shell=True, cwd=ROOT, env=env,
+                                        start_new_session=POSIX, stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT)
+                relay = threading.Thread(target=_relay, args=(name, proc.stdout, say),
+                                         daemon=True)
+                relay.start()
+                running.append((name, cmd, proc, relay))
             time.sleep(0.2)
             for item in [r for r in running if r[2].poll() is not None]:
                 running.remove(item)
-                name, cmd, proc = item
-                log(f"[{time.strftime('%H:%M:%S')}] end {name} (exit {proc.returncode}): {cmd}")
+                name, cmd, proc, relay = item
+                relay.join(timeout=5)           # its last lines before its end
+                say(f"[{time.strftime('%H:%M:%S')}] end {name} (exit {proc.returncode}): {cmd}")
                 if proc.returncode:
                     failed.append(cmd)
     except KeyboardInterrupt:
-        for _, _, proc in running:
+        for _, _, proc, _ in running:
             _terminate(proc)
-        for _, _, proc in running:
+        for _, _, proc, relay in running:
             proc.wait()
-        log("stopped: run the same command again to continue")
+            relay.join(timeout=5)       # the last lines of the stopped command
+        say("stopped: run the same command again to continue")
         return 130
     finally:
         signal.signal(signal.SIGTERM, old)
     for cmd in failed:
-        log(f"failed: {cmd}")
+        say(f"failed: {cmd}")
     return 1 if failed else 0
 
 
@@ -159,7 +183,7 @@ def main(argv=None) -> int:
             print(f"{name}: {cmd}")
         return 0
     print(note, flush=True)
-    return run(commands, args.jobs, env=env)
+    return run(commands, args.jobs, log=lambda line: print(line, flush=True), env=env)
 
 
 if __name__ == "__main__":

@@ -60,6 +60,24 @@ def test_runs_side_by_side_and_reports_a_failure(rp, tmp_path):
     assert log[-1].startswith("failed: ") and "SystemExit(3)" in log[-1]
 
 
+def test_the_commands_lines_reach_the_log_whole_and_marked(rp, tmp_path):
+    """Two commands side by side print parts of lines to stdout and stderr; the log gets each
+    line whole, marked with its command's name, before that command's end."""
+    script = tmp_path / "halves.py"
+    script.write_text("import sys, time\n"
+                      "for i in range(20):\n"
+                      "    out = (sys.stdout, sys.stderr)[i % 2]\n"
+                      "    out.write(sys.argv[1] + ' line'); out.flush(); time.sleep(0.01)\n"
+                      "    out.write(f' {i}\\n'); out.flush()\n")
+    log = []
+    assert rp.run([(n, f"{sys.executable} {script} {n}") for n in "ab"], 2, log.append) == 0
+    for n in "ab":
+        lines = [line for line in log if line.startswith(f"[{n}] ")]
+        assert lines == [f"[{n}] {n} line {i}" for i in range(20)], log
+        end = next(i for i, line in enumerate(log) if f"] end {n} " in line)
+        assert log.index(lines[-1]) < end
+
+
 def _alive(pid) -> bool:
     try:
         with open(f"/proc/{pid}/stat", encoding="utf-8") as f:
