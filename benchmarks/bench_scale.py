@@ -8,7 +8,7 @@ touches only the k_top+1 memories each step read, so its time per step should no
     python benchmarks/bench_scale.py                         # minisab at T = 120, 320, 1020
     python benchmarks/bench_scale.py --torch-T 120,320,520   # PyTorch autograd SAB peak memory
     python benchmarks/bench_scale.py --backend cupy          # GPU (peak from CuPy's pool)
-    python benchmarks/bench_scale.py --sparsifier sparsemax  # a bounded sparsifier
+    python benchmarks/bench_scale.py --sparsifier topk_sparsemax  # a bounded sparsifier
 """
 from __future__ import annotations
 
@@ -83,6 +83,7 @@ def run_child(lib, T, a):
 
 
 def main(argv=None):
+    from minisab.config import SPARSIFIERS
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--T", default="120,320,1020")
     p.add_argument("--torch-T", default="", help="lengths for the PyTorch SAB (memory grows as T²)")
@@ -93,7 +94,7 @@ def main(argv=None):
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--threads", type=int, default=1,
                    help="threads for NumPy's BLAS and for PyTorch (default 1; 0 = defaults)")
-    p.add_argument("--sparsifier", default="threshold", choices=["threshold", "softmax", "sparsemax"],
+    p.add_argument("--sparsifier", default="threshold", choices=list(SPARSIFIERS),
                    help="weights of the topk attention (minisab/sparsifiers.py; torch rows "
                         "always use docs/model.md's threshold sparsifier)")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)

@@ -3,7 +3,7 @@
 - keys: what a memory contributes to every score, computed once when the memory is written;
 - scorers: raw scores ``a`` (B, n) of the current provisional state against the memories;
 - sparsifiers: ``topk`` (SAB, docs/model.md §2.3) and ``softmax`` (dense baseline), scores ->
-  weights ``α`` (the bounded top-k sparsifiers beyond docs/model.md live in ``sparsifiers.py``);
+  weights ``α`` (the bounded top-k sparsifiers of docs/model.md §6 live in ``sparsifiers.py``);
 - the memory read ``s = Σ_j α_j m_j``.
 
 Every backward takes only the rows it is given: the SAB driver passes the ``k_top`` selected

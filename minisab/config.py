@@ -45,7 +45,7 @@ class Config:
     loss: str = "xent"              # "xent": masked cross-entropy; "mse": masked mean squared error
     dtype: str = "float64"          # "float64" for gradient checks, "float32" for speed
     eps: float = 1e-7               # ε in the topk normaliser α = ã / (Σã + ε) (docs/model.md §2.3)
-    # --- model options beyond docs/model.md (docs/make_sab_learn.md) ---
+    # --- model options beyond the paper: docs/model.md §6 (docs/make_sab_learn.md) ---
     memory_write: str = "h"         # "h": write h_t = ĥ_t + s_t (docs/model.md §2.5, the default);
                                     # "h_hat": write the provisional ĥ_t; "tanh_h": write
                                     # tanh(h_t). Both keep |m| < 1, so |h| < 2 at any length.

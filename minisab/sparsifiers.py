@@ -1,4 +1,4 @@
-"""Bounded sparsifiers over the k_top largest scores: an extension beyond docs/model.md.
+"""Bounded sparsifiers over the k_top largest scores: docs/model.md §6, beyond the paper.
 
 docs/model.md §2.3's sparsifier (``sparsifier="threshold"``, in ``attention.py``) divides by
 ``Σã + ε``, so its Jacobian ∂α/∂a grows like ``1/(Σã + ε)`` when the kept scores nearly tie

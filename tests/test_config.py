@@ -24,9 +24,9 @@ from minisab import Config, ConfigError
     (dict(attention="softmax", method="sab"), "method='sab'"),
     (dict(attention=None, method="bptt", detach_scores=True), "detach_scores"),
     # a temperature below the dtype's machine epsilon (1e-300 is 0 in float32)
-    (dict(sparsifier="softmax", temperature=1e-300, dtype="float32"),
+    (dict(sparsifier="topk_softmax", temperature=1e-300, dtype="float32"),
      "temperature=1e-300: accepted values are finite numbers >= 1.19e-07 for dtype='float32'"),
-    (dict(sparsifier="softmax", temperature=1e-17), "temperature=1e-17: accepted values are "
+    (dict(sparsifier="topk_softmax", temperature=1e-17), "temperature=1e-17: accepted values are "
      "finite numbers >= 2.22e-16 for dtype='float64'"),
 ])
 def test_invalid_config_names_the_field(changes, field):
@@ -58,5 +58,13 @@ def test_round_trip_and_unknown_fields():
 
 
 def test_the_smallest_temperature_of_each_dtype_is_accepted():
-    Config(sparsifier="softmax", temperature=2.0 ** -23, dtype="float32")
-    Config(sparsifier="softmax", temperature=1e-8, dtype="float64")
+    Config(sparsifier="topk_softmax", temperature=2.0 ** -23, dtype="float32")
+    Config(sparsifier="topk_softmax", temperature=1e-8, dtype="float64")
+
+
+def test_the_earlier_sparsifier_names_are_read_as_the_new_ones():
+    """A checkpoint or a script from before docs/model.md §6 named them "softmax"/"sparsemax"."""
+    assert Config(sparsifier="softmax").sparsifier == "topk_softmax"
+    assert Config(sparsifier="sparsemax").sparsifier == "topk_sparsemax"
+    assert Config.from_dict(Config(sparsifier="sparsemax").to_dict()).sparsifier == \
+        "topk_sparsemax"

@@ -79,7 +79,18 @@ def cited_files():
 def test_model_copy_has_its_note_and_sections():
     text = (DOCS / "model.md").read_text(encoding="utf-8")
     assert "the project's copy of the model contract" in text.splitlines()[2]
-    assert sorted(model_sections()) == [1, 2, 3, 4, 5]
+    assert sorted(model_sections()) == [1, 2, 3, 4, 5, 6]
+
+
+def test_the_options_of_model_md_section_6_are_the_configs():
+    """§6 names the bounded sparsifiers and what a step may write; Config accepts exactly those
+    (with §2.3's threshold and §2.5's h), so the copy and the code cannot drift apart."""
+    from minisab.config import MEMORY_WRITES, SPARSIFIERS
+    sec6 = model_sections()[6]
+    named = re.findall(r"^- \*\*`(\w+)`", sec6, flags=re.M)
+    assert set(named) - {"memory_write"} == set(SPARSIFIERS) - {"threshold"}
+    line = sec6[sec6.index("**`memory_write`**"):].split("\n")[0]
+    assert re.findall(r'"(\w+)"', line) == list(MEMORY_WRITES)
 
 
 def test_every_model_reference_exists():

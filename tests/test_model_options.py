@@ -1,4 +1,4 @@
-"""Model options beyond docs/model.md (docs/make_sab_learn.md): finite differences and identities.
+"""Model options beyond the paper, docs/model.md §6 (docs/make_sab_learn.md): finite differences and identities.
 
 ``memory_write="h_hat"`` writes the provisional state ĥ_t to memory instead of h_t = ĥ_t + s_t.
 Its gradient must match finite differences of the (method-truncated) loss under every method,

@@ -57,6 +57,6 @@ def test_model_names():
         "LSTM, truncated BPTT (k_trunc=4)"
     assert model_name(Config(detach_scores=True)).startswith("SAB, the course's one")
     assert "with mental updates" in model_name(Config())
-    assert "softmax sparsifier" in model_name(Config(detach_scores=True, sparsifier="softmax"))
+    assert "softmax sparsifier" in model_name(Config(detach_scores=True, sparsifier="topk_softmax"))
     assert model_name(Config(attention="softmax", method="bptt")) == \
         "dense (softmax) attention, full BPTT"
