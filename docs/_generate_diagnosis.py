@@ -520,7 +520,7 @@ def change_tried(change: dict) -> str:
         text += (f". {opening} solved every seed, as {blabel} did, so the "
                  "recommended setting stays as it is")
     route = []
-    for s in seeds:         # where a model of the change that recalls more than chance looks
+    for s in above:         # where a model of the change that recalls more than before looks
         d = next(iter(finished_rows(fix_diag, source="final", seed=s)), None)
         if d is not None and d["digit_phase_weight"] < ROUTE_MIN and d["recall_acc"] >= 0.5:
             route.append(f"seed {s}'s recall steps (recall {d['recall_acc']:.3f} on the "
@@ -539,6 +539,17 @@ def change_tried(change: dict) -> str:
                  f"{blabel})")
         if w10 > w5 + 0.05:
             text += ", so on this seed the change worked by the route the diagnosis expected"
+    for s in failed:        # a failing seed that the change moved towards the digits' memories
+        d5, d10 = (next(iter(finished_rows(name, source="final", seed=s)), None)
+                   for name in (NAME, fix_diag))
+        if (d5 is None or d10 is None or s not in both or d10["digit_phase_weight"] < ROUTE_MIN
+                or d10["digit_phase_weight"] <= d5["digit_phase_weight"] + 0.05):
+            continue
+        text += (f". Where seed {s}, which {label} does not solve, looks: its recall steps put "
+                 f"{d10['digit_phase_weight']:.2f} of their weight on the digit-phase memories "
+                 f"({d5['digit_phase_weight']:.2f} with {blabel}), so the change moved this "
+                 "seed some way along the route the diagnosis expected, not far enough to "
+                 "solve it within the budget")
     for s in lost:          # where a seed that the base setting solved looks with the change
         d5, d10 = (next(iter(finished_rows(name, source="final", seed=s)), None)
                    for name in (NAME, fix_diag))

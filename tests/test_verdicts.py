@@ -297,6 +297,34 @@ def test_the_fix_that_fails_a_seed_is_not_recommended(tmp_path, monkeypatch):
         tmp_path / "c", monkeypatch, {0: 1.0}, {}, planned=(0,)).paper_copy_fix()
 
 
+def test_the_route_sentences_say_only_what_each_seed_shows(tmp_path, monkeypatch):
+    """"Raised the recall, not by the route" only for seeds the change ended above the base on;
+    a failing seed the change moved towards the digits' memories is said to have moved, not to
+    have been rescued."""
+    diag = _fix_plan(tmp_path, monkeypatch, {0: 1.0, 1: 0.34, 2: 0.0}, {0: 0.6, 1: 0.8, 2: 0.5},
+                     change=("paper_copy_topk_softmax", "sab-mental"))
+
+    def final(seed, weight, recall):
+        return {"source": "final", "seed": seed, "step": 100, "digit_phase_weight": weight,
+                "recall_acc": recall, "recent_weight": 0.5, "null_weight": 0.0,
+                "digit_kept": [weight] * 10}
+    (tmp_path / "results" / "diagnosis_paper_copy.json").write_text(json.dumps({"rows": [
+        final(0, 0.7, 0.96), final(1, 0.0, 0.35), final(2, 0.0, 0.0)]}), encoding="utf-8")
+    (tmp_path / "results" / "diagnosis_paper_copy_topk_softmax.json").write_text(json.dumps(
+        {"rows": [final(0, 0.05, 0.6), final(1, 0.05, 0.8), final(2, 0.13, 0.5)]}), "utf-8")
+    text = diag.paper_copy_topk_softmax()
+    assert ("Where it looks: seed 1's recall steps (recall 0.800 on the diagnosis's held-out "
+            "batch)") in text and "seed 0's recall steps (recall 0.600" not in text
+    assert "on this seed the change raised the recall, but not by the route" in text
+    assert ("Where seed 2, which top-k softmax does not solve, looks: its recall steps put 0.13 "
+            "of their weight on the digit-phase memories (0.00 with the paper's sparsifier), so "
+            "the change moved this seed some way along the route the diagnosis expected, "
+            "not far enough to solve it within the budget") in text
+    (tmp_path / "results" / "diagnosis_paper_copy_topk_softmax.json").write_text(json.dumps(
+        {"rows": [final(2, 0.04, 0.5)]}), "utf-8")
+    assert "which top-k softmax does not solve" not in diag.paper_copy_topk_softmax()
+
+
 def test_the_second_change_is_read_from_its_own_runs_and_named_as_itself(tmp_path,
                                                                          monkeypatch):
     """Top-k softmax with mental updates: its rows (method sab-mental), its words; the base
