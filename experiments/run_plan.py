@@ -169,9 +169,18 @@ def main(argv=None) -> int:
     p.add_argument("--jobs", type=int, default=1, help="commands run side by side")
     p.add_argument("--only", nargs="+", metavar="EXPERIMENT",
                    help="these experiments of the plan only (their names in plan.json)")
+    p.add_argument("--print-kernel", action="store_true",
+                   help="print the OPENBLAS_CORETYPE the plan's commands get here (an empty "
+                        "line where OpenBLAS picks), and the note to stderr; run nothing "
+                        "(experiments/reproduce.sh trains with it too)")
     args = p.parse_args(argv)
     if args.jobs < 1:
         p.error(f"argument --jobs: invalid value {args.jobs}: accepted values are 1 or more")
+    if args.print_kernel:
+        env, note = kernel_env(_generate_plan.blas_kernel())
+        print(note, file=sys.stderr)
+        print(env.get("OPENBLAS_CORETYPE", ""))
+        return 0
     commands = pending_commands(args.only)
     if not commands:
         print("every planned run has finished")

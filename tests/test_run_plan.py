@@ -172,6 +172,30 @@ def test_the_plans_commands_run_with_its_kernel(rp, tmp_path, monkeypatch, capsy
     assert seen.read_text() == "unset"
 
 
+def test_the_kernel_is_printed_for_the_scripts_that_regenerate_the_committed_numbers(
+        rp, tmp_path, monkeypatch, capsys):
+    plan = json.loads((tmp_path / "plan.json").read_text(encoding="utf-8"))
+    (tmp_path / "plan.json").write_text(json.dumps({**plan, "blas_kernel": "Haswell"}), "utf-8")
+    monkeypatch.delenv("OPENBLAS_CORETYPE", raising=False)
+    monkeypatch.setattr(rp, "cpu_features", lambda: AVX2)
+    assert rp.main(["--print-kernel"]) == 0
+    got = capsys.readouterr()
+    assert got.out == "Haswell\n" and "the plan's" in got.err
+    monkeypatch.setattr(rp, "cpu_features", lambda: {})       # a processor that cannot run it
+    assert rp.main(["--print-kernel"]) == 0
+    got = capsys.readouterr()
+    assert got.out == "\n" and "cannot run the plan's Haswell kernel" in got.err
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "Zen")            # the caller's own wins
+    assert rp.main(["--print-kernel"]) == 0
+    assert capsys.readouterr().out == "Zen\n"
+    for script in ("reproduce.sh", "mental_updates.sh", "compare_cpu.sh"):
+        lines = (ROOT / "experiments" / script).read_text(encoding="utf-8").splitlines()
+        runs = [i for i, line in enumerate(lines)
+                if "python" in line and not line.lstrip().startswith("#")]
+        assert "run_plan.py --print-kernel" in lines[runs[0]], script    # before any training
+        assert 'export OPENBLAS_CORETYPE="$kernel"' in lines[runs[0] + 1], script
+
+
 def test_the_committed_plan_names_the_kernel_its_runs_recorded():
     """Every run folder of the plan that records its machine was trained with the plan's
     kernel, so a resumed run and check_reproduced.py's retraining use the same one."""
