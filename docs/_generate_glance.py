@@ -206,8 +206,10 @@ def adding_paper_runs() -> str:
                    f"{r['final_mse']:.2g} | {r['best_mse']:.2g} | {hit} | "
                    f"{r['wall_s'] / 60:.0f} min |")
     out += ["", f"{len(rows)} of the {planned} planned runs {'has' if len(rows) == 1 else 'have'} "
-            f"finished; the {left} pending ones are listed under \"Still to run\" and are in no "
-            "number above. The verdict, "
+            + (f"finished; the {left} pending ones are listed under \"Still to run\" and are "
+               "in no number above" if left > 1 else
+               "finished; the pending one is listed under \"Still to run\" and is in no number "
+               "above" if left else "finished") + ". The verdict, "
             "seed by seed, is the glance table's row, once a run of another method has "
             "finished beside SAB's."]
     return "\n".join(out) + "\n"

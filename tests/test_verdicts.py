@@ -666,3 +666,11 @@ def test_the_adding_task_at_the_papers_size_lists_finished_runs_only(tmp_path, m
     assert "| 400 | LSTM, full BPTT | 1 | 0.12 | 0.1 | — | 10 min |" in text
     assert text.index("| 200 |") < text.index("| 400 |") and "| 400 | SAB" not in text
     assert "3 of the 8 planned runs have finished; the 5 pending ones" in text
+    write(400, [{**run, "seed": s, "method": m} for m in ("bptt", "sab-detach") for s in (0, 1)])
+    write(200, [{**run, "T": 200, "seed": s, "method": m}
+                for m, s in (("bptt", 0), ("bptt", 1), ("sab-detach", 0))])
+    assert ("7 of the 8 planned runs have finished; the pending one is listed under \"Still to "
+            "run\" and is in no number above. The verdict") in glance.adding_paper_runs()
+    write(200, [{**run, "T": 200, "seed": s, "method": m}
+                for m in ("bptt", "sab-detach") for s in (0, 1)])
+    assert "8 of the 8 planned runs have finished. The verdict" in glance.adding_paper_runs()
