@@ -21,8 +21,8 @@ MU_FILE = "mental_updates/results.json"
 MU_SOLVED = 0.98                               # "solved": final recall accuracy >= this
 MU_SPARSIFIERS = {                             # Config.sparsifier -> (with, without) method labels
     "threshold": ("sab", "sab-detach"),
-    "softmax": ("sab-softmax", "sab-detach-softmax"),
-    "sparsemax": ("sab-sparsemax", "sab-detach-sparsemax"),
+    "topk_softmax": ("sab-softmax", "sab-detach-softmax"),
+    "topk_sparsemax": ("sab-sparsemax", "sab-detach-sparsemax"),
 }
 
 
@@ -171,7 +171,38 @@ def main_job_text(st: dict) -> str:
     if with_mu is not main:
         p = fisher_exact(with_mu["solved"], with_mu["n"], main["solved"], n)
         text += f"; against the main job's {main['solved']} of {n}, {p_text(p)}"
-    return text + "." + rule
+    return text + "." + paper_size_text(sp_main, mu_main) + rule
+
+
+def paper_size_text(sp_main: str, mu_main: bool) -> str:
+    """What the paper's size adds: top-k softmax with mental updates beside the main job's
+    setting on the same seeds of the 10-digit copy task at T = 100 (reproduction.md, "The change
+    tried: top-k softmax with mental updates"); "" before a seed has run both."""
+    from _generate_diagnosis import SOLVED, TOPK_SOFTMAX
+    if (sp_main, mu_main) != ("threshold", False):
+        return ""                   # the paper-size base runs are that setting's
+    base = {r["seed"]: r for r in finished_rows("paper_copy", T=100, method="sab")}
+    fix = {r["seed"]: r for r in finished_rows(TOPK_SOFTMAX["name"], T=100,
+                                               method=TOPK_SOFTMAX["method"])}
+    both = sorted(set(base) & set(fix))
+    if not both:
+        return ""
+    n = len(both)
+    k_fix = sum(fix[s]["final"] >= SOLVED for s in both)
+    k_base = sum(base[s]["final"] >= SOLVED for s in both)
+    p = fisher_exact(k_fix, n, k_base, n)
+    left = status(TOPK_SOFTMAX["name"])["pending"]
+    text = (" At the paper's size (the 10-digit copy task at `T = 100`, final recall ≥ "
+            f"{SOLVED} counted as solved; the reproduction report, \"The change tried: top-k "
+            "softmax with mental updates\"), top-k softmax with mental updates solved "
+            f"{k_fix} of {n} seeds and the main job's setting {k_base} of the same {n} "
+            f"({p_text(p)})")
+    if left:
+        return text + f"; {len(left)} more of its planned runs are pending."
+    if p >= ALPHA:
+        return text + ": no significant difference at that size."
+    return text + (f": it solved {'more' if k_fix > k_base else 'fewer'} at that size, a "
+                   "significant difference.")
 
 
 def main_job_sab() -> str:

@@ -297,6 +297,29 @@ def test_the_fix_that_fails_a_seed_is_not_recommended(tmp_path, monkeypatch):
         tmp_path / "c", monkeypatch, {0: 1.0}, {}, planned=(0,)).paper_copy_fix()
 
 
+def test_the_paper_size_run_of_the_change_is_weighed_beside_the_main_jobs_setting(
+        tmp_path, monkeypatch):
+    change = ("paper_copy_topk_softmax", "sab-mental")
+    _fix_plan(tmp_path, monkeypatch, {0: 1.0, 1: 0.34, 2: 0.0}, {1: 0.95}, change=change)
+    mu = importlib.import_module("_generate_mu")
+    text = mu.paper_size_text("threshold", False)
+    assert ("top-k softmax with mental updates solved 1 of 1 seeds and the main job's setting 0 "
+            "of the same 1 (Fisher's exact test p = 1); 2 more of its planned runs are "
+            "pending.") in text
+    assert mu.paper_size_text("threshold", True) == ""          # not the base runs' setting
+    _fix_plan(tmp_path / "b", monkeypatch, {0: 1.0, 1: 0.34, 2: 0.0},
+              {0: 0.99, 1: 0.95, 2: 0.97}, change=change)
+    assert ("solved 3 of 3 seeds and the main job's setting 1 of the same 3 (Fisher's exact test "
+            "p = 0.4): no significant difference at that size.") in mu.paper_size_text(
+                "threshold", False)
+    _fix_plan(tmp_path / "c", monkeypatch, {s: 0.3 for s in range(5)},
+              {s: 0.95 for s in range(5)}, planned=range(5), change=change)
+    assert "it solved more at that size, a significant difference." in mu.paper_size_text(
+        "threshold", False)
+    _fix_plan(tmp_path / "d", monkeypatch, {0: 1.0}, {}, planned=(0,), change=change)
+    assert mu.paper_size_text("threshold", False) == ""          # no seed ran both yet
+
+
 def test_the_route_sentences_say_only_what_each_seed_shows(tmp_path, monkeypatch):
     """"Raised the recall, not by the route" only for seeds the change ended above the base on;
     a failing seed the change moved towards the digits' memories is said to have moved, not to
