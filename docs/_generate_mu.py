@@ -178,7 +178,7 @@ def paper_size_text(sp_main: str, mu_main: bool) -> str:
     """What the paper's size adds: top-k softmax with mental updates beside the main job's
     setting on the same seeds of the 10-digit copy task at T = 100 (reproduction.md, "The change
     tried: top-k softmax with mental updates"); "" before a seed has run both."""
-    from _generate_diagnosis import SOLVED, TOPK_SOFTMAX
+    from _generate_changes import SOLVED, TOPK_SOFTMAX
     if (sp_main, mu_main) != ("threshold", False):
         return ""                   # the paper-size base runs are that setting's
     base = {r["seed"]: r for r in finished_rows("paper_copy", T=100, method="sab")}

@@ -229,7 +229,7 @@ def _fix_plan(tmp_path, monkeypatch, base, fix, planned=(0, 1, 2),
     (tmp_path / "plan.json").write_text(json.dumps({"experiments": exps}), encoding="utf-8")
     monkeypatch.setattr(plan, "PLAN", tmp_path / "plan.json")
     monkeypatch.setattr(plan, "RESULTS", results)
-    return importlib.import_module("_generate_diagnosis")
+    return importlib.import_module("_generate_changes")
 
 
 def test_the_fix_is_recommended_only_when_every_planned_seed_solved(tmp_path, monkeypatch):
@@ -318,6 +318,56 @@ def test_the_paper_size_run_of_the_change_is_weighed_beside_the_main_jobs_settin
         "threshold", False)
     _fix_plan(tmp_path / "d", monkeypatch, {0: 1.0}, {}, planned=(0,), change=change)
     assert mu.paper_size_text("threshold", False) == ""          # no seed ran both yet
+
+
+def test_both_changes_are_summed_up_seed_by_seed_once_every_run_is_in(tmp_path, monkeypatch):
+    results = tmp_path / "results"
+
+    def setup(finals, planned=(0, 1, 2)):
+        """finals: {experiment: {seed: (final recall, rising at the end)}}."""
+        exps = []
+        for name, method in (("paper_copy", "sab"), ("paper_copy_ktop10", "sab"),
+                             ("paper_copy_topk_softmax", "sab-mental")):
+            (results / name).mkdir(parents=True, exist_ok=True)
+            exps.append({"name": name, "what": name, "results": f"{name}/results.json",
+                         "key": ["T", "method", "seed"], "steps": 100, "command": "x",
+                         "runs": [{"T": [100], "method": [method], "seed": list(planned)}]})
+            rows = [{"T": 100, "method": method, "seed": sd, "steps": 100, "wall_s": 60.0,
+                     "final": v, "best": v, "step_0.9": None,
+                     "curve": [[0, 0, 0.1, 1], [100, 9, v if up else 0.1, 1]]}
+                    for sd, (v, up) in finals.get(name, {}).items()]
+            (results / name / "results.json").write_text(json.dumps({"runs": rows}), "utf-8")
+        (tmp_path / "plan.json").write_text(json.dumps({"experiments": exps}), "utf-8")
+    monkeypatch.setattr(plan, "PLAN", tmp_path / "plan.json")
+    monkeypatch.setattr(plan, "RESULTS", results)
+    changes = importlib.import_module("_generate_changes")
+    monkeypatch.setattr(changes, "RISING_OVER", 50)
+    base = {0: (1.0, False), 1: (0.3, True), 2: (0.2, False)}
+    setup({"paper_copy": base, "paper_copy_ktop10": {0: (0.5, False), 1: (0.95, False)},
+           "paper_copy_topk_softmax": {0: (0.4, False), 1: (0.3, False), 2: (0.99, False)}})
+    assert "once each has run on every planned seed (`paper_copy_ktop10` pending)" in \
+        changes.paper_copy_changes()
+    setup({"paper_copy": base,
+           "paper_copy_ktop10": {0: (0.5, False), 1: (0.95, False), 2: (0.6, True)},
+           "paper_copy_topk_softmax": {0: (0.4, False), 1: (0.3, False), 2: (0.99, False)}})
+    text = changes.paper_copy_changes()
+    assert ("the base setting (`k_top = 5`, the paper's sparsifier, no mental updates) solved 1 "
+            "(seed 0), `k_top = 10` 1 (seed 1) and top-k softmax with mental updates 1 (seed 2). "
+            "3 of the 3 seeds are solved by at least one setting (seeds 0, 1, 2); each setting "
+            "solved a different seed. No setting solved more than 1 of the 3") in text
+    assert ("Of the 6 failed runs, 2 ended at their best and still rising (up by over 0.01 in "
+            "their last 50 steps): seed 1 of the base setting; seed 2 of `k_top = 10`.") in text
+    setup({"paper_copy": base,
+           "paper_copy_ktop10": {0: (0.95, False), 1: (0.95, False), 2: (0.92, False)},
+           "paper_copy_topk_softmax": {0: (0.95, False), 1: (0.3, False), 2: (0.2, False)}})
+    text = changes.paper_copy_changes()
+    assert "`k_top = 10` 3 (seeds 0, 1, 2)" in text and "different seed" not in text
+    assert "No setting solved more" not in text and "reliable" not in text
+    assert "Of the 4 failed runs, 1 ended at their best and still rising" in text
+    setup({"paper_copy": {0: (1.0, False), 1: (0.3, False), 2: (0.2, False)},
+           "paper_copy_ktop10": {0: (0.95, False), 1: (0.95, False), 2: (0.92, False)},
+           "paper_copy_topk_softmax": {0: (0.95, False), 1: (0.3, False), 2: (0.2, False)}})
+    assert "None of the 4 failed runs was still rising at its end" in changes.paper_copy_changes()
 
 
 def test_the_route_sentences_say_only_what_each_seed_shows(tmp_path, monkeypatch):
