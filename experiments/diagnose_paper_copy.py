@@ -56,6 +56,7 @@ from minisab.credit.flow import credit_matrix, selections
 from minisab.credit.probe import diagnose, summarize
 from minisab.train.runs import load_run, read_config, run_finished
 from minisab.sab import forward
+from minisab.threads import use_threads
 from minisab.train import TrainConfig, train
 from minisab.train.faults import sigterm_as_ctrl_c, stop_error
 
@@ -259,6 +260,14 @@ def figure(rows, path) -> None:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    # minisab's BLAS threads (one unless MINISAB_THREADS says otherwise; minisab/threads.py) for
+    # the measurements as for the training: a float32 matrix product summed by another number of
+    # threads rounds otherwise, so the numbers would depend on the caller's OPENBLAS_NUM_THREADS.
+    with use_threads():
+        return _diagnose(args)
+
+
+def _diagnose(args) -> int:
     if args.smoke:                  # a tiny paper_copy grid to diagnose
         import paper_copy
         paper_copy.main(["--smoke", "--methods", args.method, "--seeds", *map(str, args.seeds),

@@ -125,6 +125,22 @@ def test_diagnose_paper_copy_measures_and_retrains_the_same_run(tmp_path, capsys
     assert "train step" not in capsys.readouterr().err
 
 
+def test_diagnose_paper_copy_measures_with_minisabs_blas_threads(tmp_path, monkeypatch):
+    """The instruments run with minisab's one BLAS thread whatever the caller's BLAS would use,
+    so that a diagnosis run by hand gives the bits that the plan's gives."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+    dg = _script("diagnose_paper_copy")
+    seen, measure = [], dg.measure
+
+    def spy(*args, **kwargs):
+        seen.append({p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"})
+        return measure(*args, **kwargs)
+    monkeypatch.setattr(dg, "measure", spy)
+    with threadpool_limits(limits=2):
+        assert dg.main(["--smoke", "--seeds", "0", "--out", str(tmp_path / "dg")]) == 0
+    assert seen == [{1}]
+
+
 def test_diagnose_paper_copy_until_stops_the_retraining_early(tmp_path):
     dg = _script("diagnose_paper_copy")
     out = tmp_path / "dg"
