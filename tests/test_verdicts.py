@@ -649,7 +649,9 @@ def test_the_chain_explanation_follows_its_numbers_and_its_test_is_pending_until
              "runs": [{"T": [100, 200], "method": ["sab", "bptt"], "seed": [0, 1, 2]}]},
             entry("diagnosis_paper_copy", "d100.json", "final", [0, 1], [100]),
             entry("diagnosis_paper_copy_T200", "d200.json", "final", [1, 2], [100]),
-            entry("diagnosis_paper_copy_T200_trace", "d200.json", "train", [1, 2], [0, 1000])]
+            entry("diagnosis_paper_copy_T200_trace", "d200.json", "train", [1, 2], [0, 1000]),
+            # a failing seed's trace into the same file, not measured: it holds nothing back
+            entry("diagnosis_paper_copy_T200_failing", "d200.json", "train", [0], [0, 1000])]
     (tmp_path / "plan.json").write_text(json.dumps({"experiments": exps}), encoding="utf-8")
     monkeypatch.setattr(plan, "PLAN", tmp_path / "plan.json")
     monkeypatch.setattr(plan, "RESULTS", results)
