@@ -7,11 +7,7 @@
 # Run from anywhere: bash experiments/compare_cpu.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# The committed numbers were trained with one OpenBLAS kernel (blas_kernel in
-# experiments/plan.json): set it, so that this processor gives the same bits (run_plan.py says
-# why; a processor that cannot run it trains with OpenBLAS's own choice, and a note says so).
-kernel=$(python experiments/run_plan.py --print-kernel)
-if [ -n "$kernel" ]; then export OPENBLAS_CORETYPE="$kernel"; fi
+source experiments/_blas_kernel.sh     # the committed numbers' BLAS kernel (same bits)
 out=experiments/results/compare_cpu
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

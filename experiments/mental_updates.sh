@@ -9,11 +9,7 @@
 #   nice -n 19 bash experiments/mental_updates.sh > mental_updates.log 2>&1 &
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# The committed numbers were trained with one OpenBLAS kernel (blas_kernel in
-# experiments/plan.json): set it, so that this processor gives the same bits (run_plan.py says
-# why; a processor that cannot run it trains with OpenBLAS's own choice, and a note says so).
-kernel=$(python experiments/run_plan.py --print-kernel)
-if [ -n "$kernel" ]; then export OPENBLAS_CORETYPE="$kernel"; fi
+source experiments/_blas_kernel.sh     # the committed numbers' BLAS kernel (same bits)
 out=experiments/results/mental_updates
 python experiments/make_sab_learn.py --T 50 100 --seeds 0 1 2 3 4 5 --order seed \
     --figure sparsifiers --jobs "${JOBS:-1}" \

@@ -9,11 +9,7 @@
 # Each grid's settings are in experiments/configs/<its results folder>.toml (minisab/train/settings.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# The committed numbers were trained with one OpenBLAS kernel (blas_kernel in
-# experiments/plan.json): set it, so that this processor gives the same bits (run_plan.py says
-# why; a processor that cannot run it trains with OpenBLAS's own choice, and a note says so).
-kernel=$(python experiments/run_plan.py --print-kernel)
-if [ -n "$kernel" ]; then export OPENBLAS_CORETYPE="$kernel"; fi
+source experiments/_blas_kernel.sh     # the committed numbers' BLAS kernel (same bits)
 
 # 1. Why docs/model.md's SAB spikes: one training run traced, the gradient split by path.
 python -m minisab diagnose --T 50 --n-digits 3 --hidden-size 64 --attn-size 32 --k-top 5 \

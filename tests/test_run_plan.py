@@ -188,12 +188,14 @@ def test_the_kernel_is_printed_for_the_scripts_that_regenerate_the_committed_num
     monkeypatch.setenv("OPENBLAS_CORETYPE", "Zen")            # the caller's own wins
     assert rp.main(["--print-kernel"]) == 0
     assert capsys.readouterr().out == "Zen\n"
+    pin = (ROOT / "experiments" / "_blas_kernel.sh").read_text(encoding="utf-8")
+    assert "kernel=$(python experiments/run_plan.py --print-kernel)" in pin
+    assert 'export OPENBLAS_CORETYPE="$kernel"' in pin
     for script in ("reproduce.sh", "mental_updates.sh", "compare_cpu.sh"):
         lines = (ROOT / "experiments" / script).read_text(encoding="utf-8").splitlines()
-        runs = [i for i, line in enumerate(lines)
-                if "python" in line and not line.lstrip().startswith("#")]
-        assert "run_plan.py --print-kernel" in lines[runs[0]], script    # before any training
-        assert 'export OPENBLAS_CORETYPE="$kernel"' in lines[runs[0] + 1], script
+        runs = [i for i, line in enumerate(lines) if ("python" in line or "source" in line)
+                and not line.lstrip().startswith("#")]
+        assert lines[runs[0]].startswith("source experiments/_blas_kernel.sh"), script
 
 
 def test_the_committed_plan_names_the_kernel_its_runs_recorded():
