@@ -30,6 +30,12 @@ TOPK_SOFTMAX = {"name": "paper_copy_topk_softmax",
                 "expects_kept": False}
 
 
+def runs_by_seed(change: dict | None = None) -> dict:
+    """{seed: finished row} at T = 100 of ``change`` (None: the base setting, paper_copy's SAB)."""
+    name, method = ("paper_copy", "sab") if change is None else (change["name"], change["method"])
+    return {r["seed"]: r for r in finished_rows(name, T=100, method=method)}
+
+
 def paper_copy_fix() -> str:
     """The first change the diagnosis suggests (k_top = 10), seed by seed beside k_top = 5."""
     return change_tried(KTOP10)
@@ -65,8 +71,7 @@ def change_tried(change: dict) -> str:
     only once every planned seed of the change has finished."""
     label, blabel, fix_diag = change["label"], change["base"], change["diagnosis"]
     opening = label[0].upper() + label[1:]          # the label at the start of a sentence
-    base = {r["seed"]: r for r in finished_rows("paper_copy", T=100, method="sab")}
-    fix = {r["seed"]: r for r in finished_rows(change["name"], T=100, method=change["method"])}
+    base, fix = runs_by_seed(), runs_by_seed(change)
     left = pending(change["name"])
     if not fix:
         return (f"\nNo {label} run has finished yet; its seeds are listed under \"Still to "
@@ -201,11 +206,9 @@ def paper_copy_changes() -> str:
     if left:
         return ("\nBoth changes are summed up here once each has run on every planned seed ("
                 + ", ".join(f"`{n}`" for n in left) + " pending).\n")
-    runs = [("the base setting", {r["seed"]: r for r in finished_rows(
-        "paper_copy", T=100, method="sab")})]
+    runs = [("the base setting", runs_by_seed())]
     runs += [(c["label"] + (" with mental updates" if c["method"] == "sab-mental" else ""),
-              {r["seed"]: r for r in finished_rows(c["name"], T=100, method=c["method"])})
-             for c in changes]
+              runs_by_seed(c)) for c in changes]
     seeds = sorted(set.intersection(*(set(rows) for _, rows in runs)))
     if not seeds:
         return "\nNo seed has run all three settings yet.\n"

@@ -178,12 +178,10 @@ def paper_size_text(sp_main: str, mu_main: bool) -> str:
     """What the paper's size adds: top-k softmax with mental updates beside the main job's
     setting on the same seeds of the 10-digit copy task at T = 100 (reproduction.md, "The change
     tried: top-k softmax with mental updates"); "" before a seed has run both."""
-    from _generate_changes import SOLVED, TOPK_SOFTMAX
+    from _generate_changes import SOLVED, TOPK_SOFTMAX, runs_by_seed
     if (sp_main, mu_main) != ("threshold", False):
         return ""                   # the paper-size base runs are that setting's
-    base = {r["seed"]: r for r in finished_rows("paper_copy", T=100, method="sab")}
-    fix = {r["seed"]: r for r in finished_rows(TOPK_SOFTMAX["name"], T=100,
-                                               method=TOPK_SOFTMAX["method"])}
+    base, fix = runs_by_seed(), runs_by_seed(TOPK_SOFTMAX)
     both = sorted(set(base) & set(fix))
     if not both:
         return ""

@@ -13,8 +13,8 @@ run again by the next call; nothing here keeps state of its own::
 ``--jobs N`` runs N commands side by side (each trains one run at a time with one BLAS thread,
 so N is the number of cores it takes). Every line a command prints comes out whole, marked with
 its experiment's name. SIGTERM or Ctrl-C stops the commands at once; this script killed outright
-(``kill -9``) takes them with it at their next line, their last checkpoints kept. Afterwards ``python scripts/report.py`` restates the
-report from the results files.
+(``kill -9``) takes them with it at their next line, their last checkpoints kept. Afterwards
+``python scripts/report.py`` restates the report from the results files.
 
 The commands train with the plan's BLAS kernel (``blas_kernel`` in plan.json, set as
 ``OPENBLAS_CORETYPE``; ``minisab/train/provenance.py`` says why a kernel changes the bits): a run
