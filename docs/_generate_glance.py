@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import statistics
 
+from _generate_diagnosis import SOLVED
 from _generate_plan import finished_rows, pending, status
 from _generate_real import (DIGITS, FASHION, NAMES, SHORT, TEXT, TIE_ACC, TIE_BPC, _acc)
 from _generate_results import RESULTS, _json
@@ -37,12 +38,16 @@ def _by_seed(rows, value, names) -> dict:
 
 
 def _glance_rows():
-    """(experiment, claim, {method: {seed: value}}, higher_is_better, tie, format, pending)
-    per row; pending: planned runs of that row not finished yet (experiments/plan.json)."""
+    """(experiment, claim, {method: {seed: value}}, higher_is_better, tie, format, pending[,
+    solved]) per row; pending: planned runs of that row not finished yet
+    (experiments/plan.json); solved, where the task defines one: (its words, the test of a
+    final value)."""
     out = []
 
-    def add(what, claim, rows, value, names, higher=True, tie=TIE_ACC, fmt=_acc, pending=0):
-        out.append((what, claim, _by_seed(rows, value, names), higher, tie, fmt, pending))
+    def add(what, claim, rows, value, names, higher=True, tie=TIE_ACC, fmt=_acc, pending=0,
+            solved=None):
+        out.append((what, claim, _by_seed(rows, value, names), higher, tie, fmt, pending)
+                   + ((solved,) if solved else ()))
     runs = _json(COPY)["runs"]
     for T in sorted({r["T"] for r in runs}):
         add(f"copy, 3 digits, `T = {T}`", 3, [r for r in runs if r["T"] == T],
@@ -53,12 +58,15 @@ def _glance_rows():
     for T in sorted({r["T"] for r in paper} | {k[0] for k in pending("paper_copy")}):
         add(f"copy, 10 digits, `T = {T}`", 3,
             [r for r in paper if r["T"] == T and "skipped" not in r],
-            lambda r: r["final"], SAME, pending=len(pending("paper_copy", T=T)))
+            lambda r: r["final"], SAME, pending=len(pending("paper_copy", T=T)),
+            solved=(f"final recall ≥ {SOLVED}", lambda v: v >= SOLVED))
     for T in (200, 400):
         name = f"adding_paper_T{T}"
+        line = _json(f"{name}/results.json")["settings"]["solved"]
         add(f"adding, `T = {T}`, the paper's model (MSE)", 3, finished_rows(name),
             lambda r: r["final_mse"], COPY_NAMES, higher=False, tie=TIE_MSE,
-            fmt="{:.4f}".format, pending=len(pending(name)))
+            fmt="{:.4f}".format, pending=len(pending(name)),
+            solved=(f"final MSE ≤ {line:g}", lambda v, line=line: v <= line))
     for path, tasks in ((DIGITS, ("digits", "pdigits")), (FASHION, ("fashion",))):
         if not (RESULTS / path).exists():
             continue
@@ -100,6 +108,15 @@ def glance_verdict(claim, vals, higher, tie) -> str:
     return verdict(by_seed, {m: SHORT[m] for m in others})
 
 
+def solved_counts(vals, words, test) -> str:
+    """'; solved (final recall ≥ 0.9): SAB on 2 of 3 seeds, full BPTT on 0 of 3': how many of
+    each method's runs solved the task, so that a seed where SAB beats BPTT with every method
+    near chance is not read as a seed where SAB solved it."""
+    parts = [f"{SHORT[m] if m != 'sab' else 'SAB'} on {sum(map(test, vals[m].values()))} of "
+             f"{len(vals[m])}" for m in ("sab", "tbptt", "bptt", "softmax") if m in vals]
+    return f"; solved ({words}): " + ", ".join(parts)
+
+
 def _seeds_cell(vals, pending_n) -> str:
     text = seed_range(vals["sab"])
     for m in ("tbptt", "bptt", "softmax"):
@@ -119,7 +136,7 @@ def claims_glance() -> str:
            "| SAB minus the others: difference of means [95% bootstrap interval] | verdict |",
            "|---|---|---|---|---|---|---|---|---|"]
     waiting = []
-    for what, claim, vals, higher, tie, fmt, pend in _glance_rows():
+    for what, claim, vals, higher, tie, fmt, pend, *solved in _glance_rows():
         if "sab" not in vals:               # SAB still training there
             waiting.append(f"{what} ({_runs(pend)} pending)")
             continue
@@ -129,7 +146,8 @@ def claims_glance() -> str:
         diff = "; ".join(f"{SHORT[m]} {interval_text(vals['sab'].values(), vals[m].values(), fmt)}"
                          for m in others) or "— (no other method has finished a run)"
         out.append(f"| {what} | {claim} | {_seeds_cell(vals, pend)} | " + " | ".join(cells)
-                   + f" | {diff} | {glance_verdict(claim, vals, higher, tie)} |")
+                   + f" | {diff} | {glance_verdict(claim, vals, higher, tie)}"
+                   + (solved_counts(vals, *solved[0]) if solved else "") + " |")
     intro = ("\nFinal metric, mean over seeds (accuracy unless the row says otherwise; for MSE "
              "and bits per character lower is better, so there SAB is better where its "
              "difference is negative). The verdict is read seed by seed: claim 3 holds on a "
@@ -141,7 +159,9 @@ def claims_glance() -> str:
              "bootstrap interval of the difference of the means (each method's runs resampled, "
              f"{N_BOOT:,} times, seeded); \"differs\" marks an interval that excludes zero. With "
              "two or three seeds such an interval understates the uncertainty: read the seed "
-             "count beside it. Runs still pending (`experiments/plan.json`, \"Still to run\" "
+             "count beside it. Where the task says when a run has solved it, the verdict "
+             "cell also counts each method's solved runs, so that a seed where every "
+             "method failed is not read as a seed that SAB solved. Runs still pending (`experiments/plan.json`, \"Still to run\" "
              "below) are not in the means.\n\n")
     text = intro + "\n".join(out) + "\n"
     if waiting:

@@ -749,3 +749,27 @@ def test_the_adding_task_at_the_papers_size_lists_finished_runs_only(tmp_path, m
     write(200, [{**run, "T": 200, "seed": s, "method": m}
                 for m in ("bptt", "sab-detach") for s in (0, 1)])
     assert "8 of the 8 planned runs have finished. The verdict" in glance.adding_paper_runs()
+
+
+def test_the_solved_counts_tell_a_hollow_hold_from_a_solved_seed(monkeypatch):
+    """Seed 0: SAB beats full BPTT with both near chance (a hold, not a solve); seed 1: SAB
+    solves it. The verdict says "every seed"; the solved counts say 1 of 2 against 0 of 2."""
+    vals = {"sab": {0: 0.166, 1: 0.98}, "bptt": {0: 0.120, 1: 0.13}}
+    row = ("copy, `T = 200`", 3, vals, True, 0.01, "{:.3f}".format, 0,
+           ("final recall ≥ 0.9", lambda v: v >= 0.9))
+    monkeypatch.setattr(glance, "_glance_rows", lambda: [row])
+    line = next(l for l in glance.claims_glance().splitlines() if l.startswith("| copy"))
+    assert line.endswith("| holds on every seed (2 of 2) (against full BPTT on 2 of 2; no "
+                         "finished run of truncated BPTT); solved (final recall ≥ 0.9): SAB on "
+                         "1 of 2, full BPTT on 0 of 2 |"), line
+    lower = {"sab": {0: 0.0004, 1: 0.02}, "tbptt": {0: 0.01, 1: 0.2}}
+    assert glance.solved_counts(lower, "final MSE ≤ 0.01", lambda v: v <= 0.01) == (
+        "; solved (final MSE ≤ 0.01): SAB on 1 of 2, truncated BPTT on 1 of 2")
+
+
+def test_the_committed_paper_size_rows_count_their_solved_runs():
+    text = glance.claims_glance()
+    rows = [l for l in text.splitlines() if l.startswith(("| copy, 10 digits", "| adding, `T = 200`",
+                                                          "| adding, `T = 400`"))]
+    assert rows and all("; solved (final " in r for r in rows), rows
+    assert not any("solved (" in l for l in text.splitlines() if l.startswith("| copy, 3 digits"))
