@@ -305,9 +305,18 @@ def paper_copy_verdict() -> str:
     n = (f"{words.get(lo, lo)} seed{'s' * (lo > 1)}" if lo == hi
          else f"{words.get(lo, lo)} to {words.get(hi, hi)} seeds")
     out += ["", f"These rows are {n} per method and length, {done} finished runs of the "
-            f"{done + todo} planned (`experiments/plan.json`); the {todo} pending runs are listed "
-            "under \"Still to run\" and are in no number above."]
+            f"{done + todo} planned (`experiments/plan.json`); {pending_words(todo)}."]
     return "\n" + "\n".join(out) + "\n"
+
+
+def pending_words(todo: int) -> str:
+    """What the pending runs are, in words that agree with their number."""
+    if todo == 0:
+        return "none is pending"
+    if todo == 1:
+        return "the pending one is listed under \"Still to run\" and is in no number above"
+    return (f"the {todo} pending runs are listed under \"Still to run\" and are in no number "
+            "above")
 
 
 def transfer_long_verdict() -> str:

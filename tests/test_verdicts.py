@@ -773,3 +773,10 @@ def test_the_committed_paper_size_rows_count_their_solved_runs():
                                                           "| adding, `T = 400`"))]
     assert rows and all("; solved (final " in r for r in rows), rows
     assert not any("solved (" in l for l in text.splitlines() if l.startswith("| copy, 3 digits"))
+
+
+def test_the_pending_runs_are_counted_in_words_that_agree_with_their_number():
+    real = _load("_generate_real")
+    assert real.pending_words(0) == "none is pending"
+    assert real.pending_words(1).startswith("the pending one is listed")
+    assert real.pending_words(3).startswith("the 3 pending runs are listed")
