@@ -321,12 +321,13 @@ from _generate_mu import MU_BLOCKS  # noqa: E402
 from _generate_glance import GLANCE_BLOCKS  # noqa: E402
 from _generate_plan import PLAN_BLOCKS  # noqa: E402
 from _generate_diagnosis import DIAGNOSIS_BLOCKS  # noqa: E402
+from _generate_longer import LONGER_BLOCKS  # noqa: E402
 from _generate_changes import CHANGE_BLOCKS  # noqa: E402
 
 from _generate_engines import ENGINE_BLOCKS  # noqa: E402
 
 for _more in (RESULT_BLOCKS, REAL_BLOCKS, MU_BLOCKS, GLANCE_BLOCKS, PLAN_BLOCKS,
-              DIAGNOSIS_BLOCKS, CHANGE_BLOCKS, ENGINE_BLOCKS):
+              DIAGNOSIS_BLOCKS, LONGER_BLOCKS, CHANGE_BLOCKS, ENGINE_BLOCKS):
     assert not set(_more) & set(BLOCKS), "a block name is defined twice"
     BLOCKS.update(_more)
 

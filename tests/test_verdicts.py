@@ -516,7 +516,7 @@ def test_a_failing_run_at_the_longer_lengths_is_measured_then_traced(tmp_path, m
     (tmp_path / "plan.json").write_text(json.dumps({"experiments": exps}), encoding="utf-8")
     monkeypatch.setattr(plan, "PLAN", tmp_path / "plan.json")
     monkeypatch.setattr(plan, "RESULTS", results)
-    diag = importlib.import_module("_generate_diagnosis")
+    longer_ = importlib.import_module("_generate_longer")
 
     def final(seed, recall, phase):
         return {"source": "final", "seed": seed, "step": 100, "recall_acc": recall,
@@ -526,7 +526,7 @@ def test_a_failing_run_at_the_longer_lengths_is_measured_then_traced(tmp_path, m
 
     def measured(*rows):
         (results / "d200.json").write_text(json.dumps({"rows": list(rows)}), encoding="utf-8")
-        return diag.paper_copy_longer()
+        return longer_.paper_copy_longer()
     text = measured()
     assert "Of the 2 finished SAB runs at `T = 200` and `300`, 1 solved the task" in text
     assert "; 1 is pending" in text and "| T |" not in text          # nothing measured yet
@@ -542,7 +542,7 @@ def test_a_failing_run_at_the_longer_lengths_is_measured_then_traced(tmp_path, m
     (results / "paper_copy" / "reproduced.json").write_text(json.dumps({"rows": [
         {"T": 200, "method": "sab", "seed": 0, "differs_from_step": 10},
         {"T": 200, "method": "sab", "seed": 1, "differs_from_step": None}]}), encoding="utf-8")
-    text = diag.paper_copy_longer()
+    text = longer_.paper_copy_longer()
     assert text.count("an earlier minisab version trained this model") == 1
     assert text.index("seed 0's recall steps") < text.index("earlier minisab") < \
         text.index("seed 1's recall steps")
@@ -604,15 +604,15 @@ def test_the_shortest_length_is_compared_with_the_longer_ones_by_an_exact_test(t
     (tmp_path / "plan.json").write_text(json.dumps({"experiments": exps}), encoding="utf-8")
     monkeypatch.setattr(plan, "PLAN", tmp_path / "plan.json")
     monkeypatch.setattr(plan, "RESULTS", results)
-    diag = importlib.import_module("_generate_diagnosis")
+    longer_ = importlib.import_module("_generate_longer")
 
     def words(short, longer):
         runs = [{"T": T, "method": "sab", "seed": s, "steps": 100, "final": f, "wall_s": 1.0}
                 for T, finals in ((100, short), (200, longer)) for s, f in enumerate(finals)]
         (results / "paper_copy" / "results.json").write_text(json.dumps({"runs": runs}), "utf-8")
         longer = [r for r in runs if r["T"] == 200]
-        counts = diag._solved_counts(longer)
-        return diag._against_shortest(longer, *counts) if counts else ""
+        counts = longer_._solved_counts(longer)
+        return longer_._against_shortest(longer, *counts) if counts else ""
     assert words([], [0.95]) == "" and words([0.95], []) == ""
     text = words([0.95, 0.3, 0.3, 0.3, 0.3], [0.95, 0.99, 0.98, 0.97, 0.96])
     assert "SAB solved 1 of its 5 finished runs there and 5 of 5 at `T = 200`" in text
@@ -655,7 +655,7 @@ def test_the_chain_explanation_follows_its_numbers_and_its_test_is_pending_until
     (tmp_path / "plan.json").write_text(json.dumps({"experiments": exps}), encoding="utf-8")
     monkeypatch.setattr(plan, "PLAN", tmp_path / "plan.json")
     monkeypatch.setattr(plan, "RESULTS", results)
-    diag = importlib.import_module("_generate_diagnosis")
+    longer_ = importlib.import_module("_generate_longer")
 
     def row(source, seed, step, kept, phase=0.0, recall=0.35):
         return {"source": source, "seed": seed, "step": step, "recall_acc": recall,
@@ -668,7 +668,7 @@ def test_the_chain_explanation_follows_its_numbers_and_its_test_is_pending_until
     write("d100.json", row("final", 0, 100, 0.5, 0.7, 0.95), row("final", 1, 100, 0.0, 0.02),
           row("train", 1, 0, 0.4), row("train", 1, 1000, 0.05))
     write("d200.json", row("final", 1, 100, 0.6, 0.8, 0.98), row("final", 2, 100, 0.6, 0.8, 0.97))
-    text = diag.paper_copy_longer()
+    text = longer_.paper_copy_longer()
     assert "fewer of its runs at `T = 100`" in text
     assert ("seed 1 (those whose recall steps read a distribution) recall 0.350 on the "
             "diagnosis's held-out batch while their recall steps put at most 0.02") in text
@@ -679,7 +679,7 @@ def test_the_chain_explanation_follows_its_numbers_and_its_test_is_pending_until
     write("d200.json", row("final", 1, 100, 0.6, 0.8, 0.98), row("final", 2, 100, 0.6, 0.8, 0.97),
           *(row("train", s, st, k) for s, st, k in ((1, 0, 0.3), (1, 1000, 0.4), (2, 0, 0.2),
                                                      (2, 1000, 0.2))))
-    text = diag.paper_copy_longer()
+    text = longer_.paper_copy_longer()
     assert "still to run" not in text
     assert "- at `T = 200`, seed 1, steps 0–1,000: weight on the digit-phase memories" in text
     assert ("keep their digit's first memory 0.20–0.40 of the time on average (seeds 1 and 2), "
@@ -688,18 +688,28 @@ def test_the_chain_explanation_follows_its_numbers_and_its_test_is_pending_until
     write("d100.json", row("final", 0, 100, 0.5, 0.7, 0.95), row("final", 1, 100, 0.0, 0.02),
           row("train", 1, 0, 0.4), row("train", 1, 1000, 0.05), row("train", 0, 1000, 0.15),
           row("train", 0, 2000, 0.25))
-    assert "(seed 1; the solving seed 0 there: 0.15): every" in diag.paper_copy_longer()
+    assert "(seed 1; the solving seed 0 there: 0.15): every" in longer_.paper_copy_longer()
     write("d200.json", *(row("train", s, st, k) for s, st, k in ((1, 0, 0.3), (1, 1000, 0.4),
                                                                  (2, 0, 0.2), (2, 1000, 0.01))))
-    text = diag.paper_copy_longer()
+    text = longer_.paper_copy_longer()
     assert "0.01–0.40" in text and "the two ranges overlap, so the traces neither" in text
     assert ("(seed 2 at `T = 200` kept its digits' memories no more often than a failing seed "
             "at `T = 100`, and still solved the task)") in text
     assert "not tested here" not in text and "still to run" not in text
+    assert "which failed" not in text                 # the failing seed's trace: not measured
+    write("d200.json", *(row("train", s, st, k) for s, st, k in (
+        (1, 0, 0.3), (1, 1000, 0.4), (2, 0, 0.2), (2, 1000, 0.01), (0, 0, 0.1), (0, 1000, 0.0))))
+    assert ("still solved the task). Seed 0 at `T = 200`, which failed, kept it 0.00 of the time "
+            "over the same steps: less often than every solving run there, and less often than "
+            "every failing seed at `T = 100`.") in longer_.paper_copy_longer()
+    write("d200.json", *(row("train", s, st, k) for s, st, k in (
+        (1, 0, 0.3), (1, 1000, 0.4), (2, 0, 0.2), (2, 1000, 0.01), (0, 0, 0.1), (0, 1000, 0.03))))
+    assert ("kept it 0.03 of the time over the same steps: within the solving runs' range, and "
+            "less often than every failing seed") in longer_.paper_copy_longer()
     runs.append({"T": 200, "method": "bptt", "seed": 2, "steps": 100, "final": 0.32,
                  "wall_s": 1.0})
     (results / "paper_copy" / "results.json").write_text(json.dumps({"runs": runs}), "utf-8")
-    text = diag.paper_copy_longer()
+    text = longer_.paper_copy_longer()
     assert "these numbers do not single out the chain" in text
     assert "One explanation" not in text and "the two ranges" not in text
 
