@@ -790,3 +790,17 @@ def test_the_pending_runs_are_counted_in_words_that_agree_with_their_number():
     assert real.pending_words(0) == "none is pending"
     assert real.pending_words(1).startswith("the pending one is listed")
     assert real.pending_words(3).startswith("the 3 pending runs are listed")
+
+
+def test_the_difference_compares_the_seeds_both_methods_ran():
+    """SAB solved seeds 1 and 2 and failed seed 0, the only seed truncated BPTT ran: the
+    difference is seed 0's (+0.05), not SAB's three-seed mean against one run (+0.60)."""
+    vals = {"sab": {0: 0.17, 1: 0.98, 2: 1.0}, "tbptt": {0: 0.12},
+            "bptt": {0: 0.12, 1: 0.15, 2: 0.13}}
+    fmt = "{:.3f}".format
+    assert glance.difference(vals, "tbptt", fmt) == (
+        "truncated BPTT, seed 0 only: +0.050 (one run: no interval)")
+    assert glance.difference(vals, "bptt", fmt).startswith("full BPTT +0.583 [")
+    vals["softmax"] = {0: 0.9, 2: 0.95}
+    assert glance.difference(vals, "softmax", fmt).startswith(
+        "dense attention, seeds 0, 2: −0.340 [")
