@@ -229,8 +229,8 @@ def _failing_200(until, at200, at100) -> str:
         vs_failing = ("less often than every failing seed at `T = 100`" if k < min(at100) else
                       "more often than every failing seed at `T = 100`" if k > max(at100) else
                       "within the failing seeds' range at `T = 100`")
-        out.append(f". Seed {s} at `T = 200`, which failed, kept it {k:.2f} of the time over "
-                   f"the same steps: {vs_solving}, and {vs_failing}")
+        out.append(f". Seed {s} at `T = 200`, which failed, kept its digit's first memory "
+                   f"{k:.2f} of the time over the same steps: {vs_solving}, and {vs_failing}")
     return "".join(out)
 
 

@@ -699,12 +699,12 @@ def test_the_chain_explanation_follows_its_numbers_and_its_test_is_pending_until
     assert "which failed" not in text                 # the failing seed's trace: not measured
     write("d200.json", *(row("train", s, st, k) for s, st, k in (
         (1, 0, 0.3), (1, 1000, 0.4), (2, 0, 0.2), (2, 1000, 0.01), (0, 0, 0.1), (0, 1000, 0.0))))
-    assert ("still solved the task). Seed 0 at `T = 200`, which failed, kept it 0.00 of the time "
+    assert ("still solved the task). Seed 0 at `T = 200`, which failed, kept its digit's first memory 0.00 of the time "
             "over the same steps: less often than every solving run there, and less often than "
             "every failing seed at `T = 100`.") in longer_.paper_copy_longer()
     write("d200.json", *(row("train", s, st, k) for s, st, k in (
         (1, 0, 0.3), (1, 1000, 0.4), (2, 0, 0.2), (2, 1000, 0.01), (0, 0, 0.1), (0, 1000, 0.03))))
-    assert ("kept it 0.03 of the time over the same steps: within the solving runs' range, and "
+    assert ("kept its digit's first memory 0.03 of the time over the same steps: within the solving runs' range, and "
             "less often than every failing seed") in longer_.paper_copy_longer()
     runs.append({"T": 200, "method": "bptt", "seed": 2, "steps": 100, "final": 0.32,
                  "wall_s": 1.0})
