@@ -88,6 +88,9 @@ def paper_copy_longer() -> str:
     if traces:
         out += ["", "Over training at the longer lengths (the same runs retrained from their "
                 "configs and measured as at `T = 100`):", ""] + traces
+    late = _late_200(runs)
+    if late:
+        out += ["", late]
     counts = _solved_counts(runs)
     if counts:
         out += ["", _against_shortest(runs, *counts)]
@@ -96,6 +99,51 @@ def paper_copy_longer() -> str:
         if chain:
             out += ["", chain]
     return "\n".join(out) + "\n"
+
+
+def _late_200(runs) -> str:
+    """Where the failing seed at T = 200 parts from a solving seed that, up to step 6,000, kept
+    no more of its digits' memories (the plan's LATE_200): each seed's numbers over the later
+    steps, and whether the solving seed takes up the digits' memories there and the failing one
+    does not. Pending until both traces are measured; '' where the plan has no such entry."""
+    if LATE_200 not in plan():
+        return ""
+    keys = _generate_plan.planned_keys(plan()[LATE_200])        # (source, seed, step)
+    seeds = sorted({k[1] for k in keys})
+    first, until = min(k[2] for k in keys), max(k[2] for k in keys)
+    final = {r["seed"]: r["final"] for r in runs if r["T"] == 200}
+    if pending(LATE_200, source="train") or not all(s in final for s in seeds):
+        return (f"The traces of {_seeds(seeds)} on to step {until:,} (the plan's `{LATE_200}`, "
+                "still to run) will show whether, and where, the failing seed parts from the "
+                "solving one.")
+    taken, parts = {}, []
+    for s in seeds:
+        rows = sorted((r for r in finished_rows(LONGER[200], source="train", seed=s)
+                       if first <= r["step"] <= until), key=lambda r: r["step"])
+        kept = [statistics.mean(r["digit_kept"]) for r in rows]
+        taken[s] = next((r["step"] for r, k in zip(rows, kept) if k >= TAKEN_UP), None)
+        parts.append(
+            f"seed {s} ({'solved' if final[s] >= SOLVED else 'failed'}: final recall "
+            f"{final[s]:.3f}) keeps its digit's first memory {_rng(kept, _f2)} of the time, puts "
+            f"{_rng([r['digit_phase_weight'] for r in rows], _f2)} of its weight on the "
+            f"digit-phase memories and {_rng([r['null_weight'] for r in rows], _f2)} on the null "
+            f"memory, and recalls {rows[-1]['recall_acc']:.3f} at step {rows[-1]['step']:,}")
+    text = (f"From step {first:,} to step {until:,} (the same traces, continued): "
+            + "; ".join(parts) + ".")
+    good = [s for s in seeds if final[s] >= SOLVED]
+    bad = [s for s in seeds if final[s] < SOLVED]
+    if good and bad and all(taken[s] is not None for s in good) and \
+            all(taken[s] is None for s in bad):
+        text += (f" So the two part here: the recall steps of {_seeds(good)} take up the "
+                 "digits' memories (their digit's first memory kept at least "
+                 f"{TAKEN_UP} of the time) from step "
+                 + _and([f"{taken[s]:,}" for s in good]) + " on, those of "
+                 + _seeds(bad) + " at no measured step.")
+    elif good and bad:
+        text += (" These steps do not part them either: whether the recall steps take up the "
+                 f"digits' memories (kept at least {TAKEN_UP} of the time) does not follow "
+                 "which seed solved the task.")
+    return text
 
 
 def _solved_counts(longer):
@@ -151,6 +199,8 @@ def _through_the_chain(longer) -> str:
 
 TRACE_200 = "diagnosis_paper_copy_T200_trace"
 FAILING_200 = "diagnosis_paper_copy_T200_failing"     # a failing seed's trace, same file
+LATE_200 = "diagnosis_paper_copy_T200_late"           # that seed and a solving one, traced on
+TAKEN_UP = 0.1         # a recall step keeps its digit's first memory this often: taken up
 
 
 def _kept_after(of, seed, until, start=1000):

@@ -804,3 +804,56 @@ def test_the_difference_compares_the_seeds_both_methods_ran():
     vals["softmax"] = {0: 0.9, 2: 0.95}
     assert glance.difference(vals, "softmax", fmt).startswith(
         "dense attention, seeds 0, 2: −0.340 [")
+
+
+def test_the_late_traces_say_where_a_failing_seed_parts_from_a_solving_one(tmp_path,
+                                                                            monkeypatch):
+    """reproduction.md, "At T = 200 and 300": the failing seed and a solving one traced on past
+    step 6,000. Pending until both are measured; "the two part here" only where the solving
+    seed's recall steps take up the digits' memories and the failing seed's never do."""
+    results = tmp_path / "results"
+    (results / "paper_copy").mkdir(parents=True)
+    runs = [{"T": 200, "method": "sab", "seed": s, "steps": 100, "final": f, "wall_s": 1.0}
+            for s, f in ((0, 0.166), (2, 0.997))]
+    (results / "paper_copy" / "results.json").write_text(json.dumps({"runs": runs}), "utf-8")
+    keys = ["source", "seed", "step"]
+    exps = [{"name": "paper_copy", "what": "p", "results": "paper_copy/results.json",
+             "key": ["T", "method", "seed"], "steps": 100, "command": "x",
+             "runs": [{"T": [200], "method": ["sab"], "seed": [0, 2]}]},
+            {"name": "diagnosis_paper_copy_T200", "what": "d", "results": "d200.json",
+             "key": keys, "steps": None, "command": "x",
+             "runs": [{"source": ["final"], "seed": [0, 2], "step": [100]}]},
+            {"name": "diagnosis_paper_copy_T200_late", "what": "d", "results": "d200.json",
+             "key": keys, "steps": None, "command": "x",
+             "runs": [{"source": ["train"], "seed": [0, 2], "step": [7000, 8000]}]}]
+    (tmp_path / "plan.json").write_text(json.dumps({"experiments": exps}), encoding="utf-8")
+    monkeypatch.setattr(plan, "PLAN", tmp_path / "plan.json")
+    monkeypatch.setattr(plan, "RESULTS", results)
+    longer_ = importlib.import_module("_generate_longer")
+
+    def row(seed, step, kept, phase, null, recall):
+        return {"source": "train", "seed": seed, "step": step, "recall_acc": recall,
+                "digit_acc": [recall] * 10, "digit_phase_weight": phase, "recent_weight": 0.0,
+                "null_weight": null, "digit_kept": [kept] * 10, "digit_credit": [0.5] * 10,
+                "grad_norm": 0.1, "top_param": "W_y", "sum_tilde_min": 0.01}
+
+    def late(*rows):
+        (results / "d200.json").write_text(json.dumps({"rows": list(rows)}), encoding="utf-8")
+        return longer_._late_200(runs)
+    text = late(row(0, 7000, 0.0, 0.0, 0.99, 0.15))
+    assert text == ("The traces of seeds 0 and 2 on to step 8,000 (the plan's "
+                    "`diagnosis_paper_copy_T200_late`, still to run) will show whether, and "
+                    "where, the failing seed parts from the solving one.")
+    text = late(row(0, 7000, 0.0, 0.0, 0.99, 0.15), row(0, 8000, 0.02, 0.01, 0.98, 0.16),
+                row(2, 7000, 0.05, 0.02, 0.95, 0.2), row(2, 8000, 0.4, 0.5, 0.3, 0.6))
+    assert text.startswith("From step 7,000 to step 8,000 (the same traces, continued): seed 0 "
+                           "(failed: final recall 0.166) keeps its digit's first memory "
+                           "0.00–0.02 of the time, puts 0.00–0.01 of its weight on the "
+                           "digit-phase memories and 0.98–0.99 on the null memory, and recalls "
+                           "0.160 at step 8,000; seed 2 (solved: final recall 0.997)"), text
+    assert text.endswith("So the two part here: the recall steps of seed 2 take up the digits' "
+                         "memories (their digit's first memory kept at least 0.1 of the time) "
+                         "from step 8,000 on, those of seed 0 at no measured step."), text
+    text = late(row(0, 7000, 0.0, 0.0, 0.99, 0.15), row(0, 8000, 0.2, 0.3, 0.5, 0.16),
+                row(2, 7000, 0.05, 0.02, 0.95, 0.2), row(2, 8000, 0.4, 0.5, 0.3, 0.6))
+    assert "So the two part here" not in text and "These steps do not part them" in text
