@@ -116,13 +116,12 @@ def difference(vals, m, fmt) -> str:
     text = interval_text([vals["sab"][s] for s in common], [vals[m][s] for s in common], fmt)
     if common == sorted(vals["sab"]):
         return f"{SHORT[m]} {text}"
-    only = "only" if len(common) == 1 else ""
-    return f"{SHORT[m]}, seed{'s' * (len(common) > 1)} {seed_range(common)} {only}: {text}" \
-        .replace(" :", ":")
+    seeds = f"seed {common[0]} only" if len(common) == 1 else f"seeds {seed_range(common)}"
+    return f"{SHORT[m]}, {seeds}: {text}"
 
 
 def solved_counts(vals, words, test) -> str:
-    """'; solved (final recall ≥ 0.9): SAB on 2 of 3 seeds, full BPTT on 0 of 3': how many of
+    """'; solved (final recall ≥ 0.9): SAB on 2 of 3, full BPTT on 0 of 3': how many of
     each method's runs solved the task, so that a seed where SAB beats BPTT with every method
     near chance is not read as a seed where SAB solved it."""
     parts = [f"{SHORT[m] if m != 'sab' else 'SAB'} on {sum(map(test, vals[m].values()))} of "
@@ -175,8 +174,8 @@ def claims_glance() -> str:
              "two or three seeds such an interval understates the uncertainty: read the seed "
              "count beside it. Where the task says when a run has solved it, the verdict "
              "cell also counts each method's solved runs, so that a seed where every "
-             "method failed is not read as a seed that SAB solved. Runs still pending (`experiments/plan.json`, \"Still to run\" "
-             "below) are not in the means.\n\n")
+             "method failed is not read as a seed that SAB solved. Runs still pending "
+             "(`experiments/plan.json`, \"Still to run\" below) are not in the means.\n\n")
     text = intro + "\n".join(out) + "\n"
     if waiting:
         text += "\nNo finished SAB run yet: " + "; ".join(waiting) + ".\n"
