@@ -140,7 +140,7 @@ def _late_200(runs) -> str:
                  + _and([f"{taken[s]:,}" for s in good]) + " on, those of "
                  + _seeds(bad) + " at no measured step.")
     elif good and bad:
-        text += (" These steps do not part them either: whether the recall steps take up the "
+        text += (" These steps do not part them: whether the recall steps take up the "
                  f"digits' memories (kept at least {TAKEN_UP} of the time) does not follow "
                  "which seed solved the task.")
     return text
