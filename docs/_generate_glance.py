@@ -10,7 +10,8 @@ import statistics
 
 from _generate_diagnosis import SOLVED
 from _generate_plan import finished_rows, pending, status
-from _generate_real import (DIGITS, FASHION, NAMES, SHORT, TEXT, TIE_ACC, TIE_BPC, _acc)
+from _generate_real import (DIGITS, FASHION, NAMES, SHORT, TEXT, TIE_ACC, TIE_BPC, _acc,
+                            pending_words)
 from _generate_results import RESULTS, _json
 from _generate_stats import (LEVEL, N_BOOT, interval_text, seed_range, seed_support,
                              verdict)
@@ -239,10 +240,7 @@ def adding_paper_runs() -> str:
                    f"{r['final_mse']:.2g} | {r['best_mse']:.2g} | {hit} | "
                    f"{r['wall_s'] / 60:.0f} min |")
     out += ["", f"{len(rows)} of the {planned} planned runs {'has' if len(rows) == 1 else 'have'} "
-            + (f"finished; the {left} pending ones are listed under \"Still to run\" and are "
-               "in no number above" if left > 1 else
-               "finished; the pending one is listed under \"Still to run\" and is in no number "
-               "above" if left else "finished") + ". The verdict, "
+            "finished" + (f"; {pending_words(left, 'ones')}" if left else "") + ". The verdict, "
             "seed by seed, is the glance table's row, once a run of another method has "
             "finished beside SAB's."]
     return "\n".join(out) + "\n"

@@ -108,9 +108,7 @@ def _late_200(runs) -> str:
     does not. Pending until both traces are measured; '' where the plan has no such entry."""
     if LATE_200 not in plan():
         return ""
-    keys = _generate_plan.planned_keys(plan()[LATE_200])        # (source, seed, step)
-    seeds = sorted({k[1] for k in keys})
-    first, until = min(k[2] for k in keys), max(k[2] for k in keys)
+    seeds, first, until = _planned(LATE_200)
     final = {r["seed"]: r["final"] for r in runs if r["T"] == 200}
     if pending(LATE_200, source="train") or not all(s in final for s in seeds):
         return (f"The traces of {_seeds(seeds)} on to step {until:,} (the plan's `{LATE_200}`, "
@@ -118,8 +116,7 @@ def _late_200(runs) -> str:
                 "solving one.")
     taken, parts = {}, []
     for s in seeds:
-        rows = sorted((r for r in finished_rows(LONGER[200], source="train", seed=s)
-                       if first <= r["step"] <= until), key=lambda r: r["step"])
+        rows = _window(LONGER[200], s, first, until)
         kept = [statistics.mean(r["digit_kept"]) for r in rows]
         taken[s] = next((r["step"] for r, k in zip(rows, kept) if k >= TAKEN_UP), None)
         parts.append(
@@ -203,11 +200,23 @@ LATE_200 = "diagnosis_paper_copy_T200_late"           # that seed and a solving 
 TAKEN_UP = 0.1         # a recall step keeps its digit's first memory this often: taken up
 
 
+def _planned(name) -> tuple[list, int, int]:
+    """(seeds, first step, last step) of the plan's trace entry ``name``."""
+    keys = _generate_plan.planned_keys(plan()[name])            # (source, seed, step)
+    steps = [k[2] for k in keys]
+    return sorted({k[1] for k in keys}), min(steps), max(steps)
+
+
+def _window(of, seed, start, until) -> list:
+    """A seed's trace rows (by the diagnosis ``of``) from step ``start`` to ``until``, in order."""
+    return sorted((r for r in finished_rows(of, source="train", seed=seed)
+                   if start <= r["step"] <= until), key=lambda r: r["step"])
+
+
 def _kept_after(of, seed, until, start=1000):
     """A seed's mean 'digit's first memory kept' at each traced step from ``start`` to
     ``until``: one window for every trace compared, however far each goes."""
-    return [statistics.mean(r["digit_kept"]) for r in finished_rows(of, source="train", seed=seed)
-            if start <= r["step"] <= until]
+    return [statistics.mean(r["digit_kept"]) for r in _window(of, seed, start, until)]
 
 
 def _traced_200() -> bool:
@@ -223,14 +232,12 @@ def _chain_test(runs) -> str:
     measured; then the numbers, and the words they allow."""
     if TRACE_200 not in plan():
         return ""
-    keys = _generate_plan.planned_keys(plan()[TRACE_200])       # (source, seed, step)
-    seeds = sorted({k[1] for k in keys})
+    seeds, _, until = _planned(TRACE_200)
     if not _traced_200():
         return (f"The traces of the solving runs at `T = 200` (the plan's `{TRACE_200}`, "
                 f"{_seeds(seeds)}, still to run) will show whether their recall "
                 "steps keep the digits' memories through the steps where the failing seeds at "
                 "`T = 100` give them up")
-    until = max(k[2] for k in keys)
     long_ = {s: _kept_after(LONGER[200], s, until) for s in seeds}
     short = {r["seed"]: _kept_after(NAME, r["seed"], until) for r in runs if r["final"] < SOLVED}
     short = {s: k for s, k in short.items() if k}
@@ -266,9 +273,8 @@ def _failing_200(until, at200, at100) -> str:
     kept the digit's first memory over the same window, beside the two ranges above."""
     if FAILING_200 not in plan() or pending(FAILING_200, source="train"):
         return ""
-    seeds = sorted({k[1] for k in _generate_plan.planned_keys(plan()[FAILING_200])})
     out = []
-    for s in seeds:
+    for s in _planned(FAILING_200)[0]:
         kept = _kept_after(LONGER[200], s, until)
         if not kept:
             continue

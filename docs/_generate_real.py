@@ -309,14 +309,15 @@ def paper_copy_verdict() -> str:
     return "\n" + "\n".join(out) + "\n"
 
 
-def pending_words(todo: int) -> str:
-    """What the pending runs are, in words that agree with their number."""
+def pending_words(todo: int, plural: str = "runs") -> str:
+    """What the pending runs are, in words that agree with their number (``plural``: "runs",
+    or "ones" where the sentence has just said "runs")."""
     if todo == 0:
         return "none is pending"
     if todo == 1:
         return "the pending one is listed under \"Still to run\" and is in no number above"
-    return (f"the {todo} pending runs are listed under \"Still to run\" and are in no number "
-            "above")
+    return (f"the {todo} pending {plural} are listed under \"Still to run\" and are in no "
+            "number above")
 
 
 def transfer_long_verdict() -> str:

@@ -76,14 +76,22 @@ def openblas_kernel(m: dict) -> str | None:
     return None
 
 
+def segments(config: dict) -> list:
+    """A run's starts as its ``config.json`` records them: ``segments``' entries
+    (``{"from_step", "machine"}``), or, for a record written before starts were kept, its one
+    ``machine`` with ``"from_step": None`` (not recorded); [] where it names no machine."""
+    got = config.get("segments")
+    if isinstance(got, list) and got:
+        return [s for s in got if isinstance(s, dict) and "machine" in s]
+    m = config.get("machine")
+    return [{"from_step": None, "machine": m}] if isinstance(m, dict) else []
+
+
 def run_kernels(config: dict) -> list:
     """``[(from_step, kernel), ...]``: the OpenBLAS kernel of each start of a run, from its
-    ``config.json`` (``segments``; one ``(None, kernel)`` for a record that keeps only its last
-    start's ``machine``). ``from_step`` None: not recorded."""
-    starts = config.get("segments")
-    if not isinstance(starts, list) or not starts:
-        starts = [{"from_step": None, "machine": config.get("machine")}]
-    return [(s.get("from_step"), openblas_kernel(s.get("machine"))) for s in starts]
+    ``config.json`` (``segments()``; ``[(None, None)]`` where it names no machine)."""
+    return [(s.get("from_step"), openblas_kernel(s["machine"]))
+            for s in segments(config)] or [(None, None)]
 
 
 def first_kernel(config: dict) -> str | None:

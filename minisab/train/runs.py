@@ -27,7 +27,7 @@ from ..backend import get_backend, host_rng
 from .checkpoint import CheckpointError, atomic_write_text, check_matches, load_checkpoint
 from ..config import Config
 from ..params import check_params, params_from_host
-from .provenance import machine
+from .provenance import machine, segments
 from ..fast import loss_and_grads
 from .tasks import Task, make_task
 from .runrecord import CHECKPOINT, CONFIG, TrainError
@@ -106,13 +106,9 @@ def starts(run_dir, here: dict) -> list:
             old = json.load(f)
     except (OSError, ValueError):
         old = {}
-    old = old if isinstance(old, dict) else {}
-    before = old.get("segments")
-    if not isinstance(before, list):
-        before = ([{"from_step": None, "machine": old["machine"]}]
-                  if isinstance(old.get("machine"), dict) else [])
-    kept = [s for s in before if isinstance(s, dict) and "machine" in s
-            and (step is None or s.get("from_step") is None or s["from_step"] < step)]
+    before = segments(old) if isinstance(old, dict) else []
+    kept = [s for s in before
+            if step is None or s.get("from_step") is None or s["from_step"] < step]
     return kept + [{"from_step": step, "machine": here}]
 
 
